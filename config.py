@@ -1,0 +1,131 @@
+"""Configuration read from environment variables.
+
+Nothing here is evaluated at import time: ``load_config`` reads the environment
+it is given each time an application is created, so tests and several app
+instances never share mutable defaults. Every variable is listed in the
+README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_INSTANCE_DIR = ROOT / "instance"
+
+ENVIRONMENTS = ("development", "test", "production")
+
+# The development secret is public on purpose: production refuses it.
+DEV_SECRET_KEY = "dev-secret-not-for-production"  # noqa: S105
+
+DEFAULT_OIDC_SCOPES = "openid email given_name usual_name siret phone uid"
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when the configuration is unsafe or incomplete; the message is for operators."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}.") from exc
+
+
+def _database_url(environ: Mapping[str, str], instance_dir: Path) -> str:
+    url = environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{instance_dir / 'datapass.sqlite3'}"
+    # Heroku-style URLs and plain postgresql:// use the psycopg 3 driver.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> dict:
+    """Build the Flask configuration from ``environ`` (default: ``os.environ``)."""
+    env = os.environ if environ is None else environ
+    datapass_env = env.get("DATAPASS_ENV", "development").strip() or "development"
+    if datapass_env not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"DATAPASS_ENV must be one of {', '.join(ENVIRONMENTS)}, got {datapass_env!r}."
+        )
+    production = datapass_env == "production"
+    instance_dir = Path(env.get("INSTANCE_DIR") or DEFAULT_INSTANCE_DIR)
+
+    config: dict = {
+        "DATAPASS_ENV": datapass_env,
+        "INSTANCE_DIR": str(instance_dir),
+        "SECRET_KEY": env.get("SECRET_KEY") or DEV_SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": _database_url(env, instance_dir),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PREFERRED_URL_SCHEME": env.get("PREFERRED_URL_SCHEME") or ("https" if production else "http"),
+        "APP_ENVIRONMENT_NAME": env.get("APP_ENVIRONMENT_NAME") or datapass_env,
+        # Sessions
+        "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "datapass_session",
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # Identity provider (OpenID Connect, ProConnect in production)
+        "OIDC_DISCOVERY_URL": env.get("OIDC_DISCOVERY_URL", "").strip(),
+        "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID", "datapass-local"),
+        "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET", "datapass-local-secret"),
+        "OIDC_SCOPES": env.get("OIDC_SCOPES") or DEFAULT_OIDC_SCOPES,
+        # Organisations
+        "SIRENE_PROVIDER": env.get("SIRENE_PROVIDER", "recherche_entreprises"),
+        "SIRENE_API_URL": env.get("SIRENE_API_URL") or "https://recherche-entreprises.api.gouv.fr",
+        "SIRENE_API_TOKEN": env.get("SIRENE_API_TOKEN", ""),
+        "SIRENE_TIMEOUT_SECONDS": float(env.get("SIRENE_TIMEOUT_SECONDS") or 3),
+        # Emails
+        "MAIL_SERVER": env.get("MAIL_SERVER", "").strip(),
+        "MAIL_PORT": _int(env, "MAIL_PORT", 25),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), False),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER") or "DataPass <ne-pas-repondre@datapass.local>",
+        # Documents
+        "STORAGE_DIR": env.get("STORAGE_DIR") or str(instance_dir / "storage"),
+        "MAX_CONTENT_LENGTH": 70 * 1024 * 1024,  # 6 files of 10 MB plus the form
+        # Catalogue
+        "CATALOG_DIR": env.get("CATALOG_DIR") or "",
+    }
+    if env.get("SERVER_NAME"):
+        config["SERVER_NAME"] = env["SERVER_NAME"]
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=config["SESSION_LIFETIME_HOURS"])
+
+    if production:
+        check_production(config)
+    return config
+
+
+def check_production(config: Mapping) -> None:
+    """Refuse to run in production with a configuration that is unsafe."""
+    problems = []
+    if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
+        problems.append("SECRET_KEY is missing or is the development default: set a long random value.")
+    elif len(config["SECRET_KEY"]) < 32:
+        problems.append("SECRET_KEY is too short: use at least 32 random characters.")
+    if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        problems.append("DATABASE_URL points to SQLite: production needs PostgreSQL.")
+    if not config.get("OIDC_DISCOVERY_URL"):
+        problems.append("OIDC_DISCOVERY_URL is missing: production needs an identity provider.")
+    if problems:
+        raise ConfigurationError(
+            "Refusing to start in production:\n- " + "\n- ".join(problems)
+        )

@@ -1,0 +1,83 @@
+"""DataPass: requests for access to personal data between French administrations."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+from config import load_config
+
+
+def create_app(overrides: Mapping | None = None, environ: Mapping[str, str] | None = None) -> Flask:
+    """Build the application from the environment, then apply ``overrides`` (tests)."""
+    root = Path(__file__).resolve().parent.parent
+    app = Flask(
+        __name__,
+        template_folder=str(root / "templates"),
+        static_folder="static",
+        instance_relative_config=False,
+    )
+    app.config.from_mapping(load_config(environ))
+    if overrides:
+        app.config.from_mapping(overrides)
+    Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    register_logging(app)
+    register_extensions(app)
+    register_catalog(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def register_extensions(app: Flask) -> None:
+    from datapass import models  # noqa: F401  (registers the tables)
+    from datapass.database import configure_engine
+    from datapass.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+
+def register_catalog(app: Flask) -> None:
+    from datapass import catalog
+
+    catalog.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from datapass.views import public
+
+    app.register_blueprint(public.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from datapass.views import errors
+
+    errors.register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from datapass.views import template_helpers
+
+    template_helpers.register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from datapass import cli
+
+    cli.register(app)

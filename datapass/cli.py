@@ -1,0 +1,5 @@
+"""Flask commands."""
+
+
+def register(app):
+    pass

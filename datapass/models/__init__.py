@@ -1,0 +1,21 @@
+"""The domain model; importing this package registers every table on ``db.metadata``."""
+
+from datapass.models.authorization import Authorization, authorization_documents
+from datapass.models.authorization_request import AuthorizationRequest, AuthorizationRequestEvent
+from datapass.models.document import Document
+from datapass.models.message import Message
+from datapass.models.organization import Membership, Organization
+from datapass.models.user import User, UserRole
+
+__all__ = [
+    "Authorization",
+    "AuthorizationRequest",
+    "AuthorizationRequestEvent",
+    "Document",
+    "Membership",
+    "Message",
+    "Organization",
+    "User",
+    "UserRole",
+    "authorization_documents",
+]

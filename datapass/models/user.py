@@ -1,0 +1,104 @@
+"""Users (applicants, instructors, developers, admins) and their roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from datapass.extensions import db
+from datapass.models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from datapass.models.organization import Membership, Organization
+
+# Role names; a role is stored as "<definition>:<role>" or "admin".
+ROLE_NAMES = ("reporter", "instructor", "manager", "developer")
+ADMIN_ROLE = "admin"
+# What each role includes (manager ⊃ instructor ⊃ reporter; developer ⊃ reporter).
+ROLE_IMPLIES = {
+    "reporter": {"reporter"},
+    "instructor": {"instructor", "reporter"},
+    "manager": {"manager", "instructor", "reporter"},
+    "developer": {"developer", "reporter"},
+}
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    # OpenID Connect subject; null for a user prepared by an admin who never signed in.
+    sub: Mapped[str | None] = mapped_column(String(255), unique=True)
+    given_name: Mapped[str | None] = mapped_column(String(255))
+    family_name: Mapped[str | None] = mapped_column(String(255))
+    phone_number: Mapped[str | None] = mapped_column(String(40))
+    job_title: Mapped[str | None] = mapped_column(String(255))
+    current_organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    current_organization: Mapped[Organization | None] = relationship(
+        foreign_keys=[current_organization_id]
+    )
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    role_grants: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def full_name(self) -> str:
+        parts = [self.given_name or "", self.family_name or ""]
+        return " ".join(p for p in parts if p).strip() or self.email
+
+    @property
+    def roles(self) -> set[str]:
+        return {grant.role for grant in self.role_grants}
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_ROLE in self.roles
+
+    def has_role(self, definition_id: str, role: str) -> bool:
+        """True when the user holds ``role`` (or a role that includes it) on the definition."""
+        if self.is_admin:
+            return True
+        for granted in self.roles:
+            definition, _, name = granted.partition(":")
+            if definition == definition_id and role in ROLE_IMPLIES.get(name, set()):
+                return True
+        return False
+
+    def definitions_with_role(self, role: str) -> set[str]:
+        found = set()
+        for granted in self.roles:
+            definition, _, name = granted.partition(":")
+            if name and role in ROLE_IMPLIES.get(name, set()):
+                found.add(definition)
+        return found
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+
+class UserRole(db.Model):
+    """A role granted to a user: ``admin`` or ``<definition>:<role>``."""
+
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(120), index=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="role_grants")

@@ -1,0 +1,228 @@
+"""The request lifecycle as a table: states, events, who may trigger them, which need a reason.
+
+Pure Python, no Flask: ``apply`` works on any object shaped like an authorization
+request (``state``, the date columns, ``is_reopening``, ``has_active_authorization``,
+``latest_authorization_is_active`` and ``record_event``). Permissions decide which
+*workflow role* a user holds on a request; this module decides what that role may do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+# States
+DRAFT = "draft"
+SUBMITTED = "submitted"
+CHANGES_REQUESTED = "changes_requested"
+VALIDATED = "validated"
+REFUSED = "refused"
+ARCHIVED = "archived"
+REVOKED = "revoked"
+STATES = (DRAFT, SUBMITTED, CHANGES_REQUESTED, VALIDATED, REFUSED, ARCHIVED, REVOKED)
+
+STATE_LABELS = {
+    DRAFT: "Brouillon",
+    SUBMITTED: "En cours d’instruction",
+    CHANGES_REQUESTED: "Modifications demandées",
+    VALIDATED: "Validée",
+    REFUSED: "Refusée",
+    ARCHIVED: "Supprimée",
+    REVOKED: "Révoquée",
+}
+# The applicant may edit the answers in these states.
+EDITABLE_STATES = frozenset({DRAFT, CHANGES_REQUESTED})
+FINAL_STATES = frozenset({VALIDATED, REFUSED, ARCHIVED, REVOKED})
+
+# Workflow roles: what a user is *for this request* (computed in permissions.py).
+APPLICANT = "applicant"  # the request's applicant, signed in with the request's organisation
+INSTRUCTOR = "instructor"  # instructor (or manager, or admin) of the request's definition
+REPORTER = "reporter"  # read-only access to the definition's requests
+MEMBER = "member"  # another verified member of the organisation
+STRANGER = "stranger"  # anybody else
+ROLES = (APPLICANT, INSTRUCTOR, REPORTER, MEMBER, STRANGER)
+
+# Events that are not transitions but are recorded on the timeline.
+TRANSFER = "transfer"
+
+
+class TransitionError(Exception):
+    """The event cannot happen now; ``message`` is in French, for the user."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _always(_request: Any) -> bool:
+    return True
+
+
+def _reopening(request: Any) -> bool:
+    return bool(request.is_reopening)
+
+
+def _not_reopening(request: Any) -> bool:
+    return not request.is_reopening
+
+
+def _can_archive(request: Any) -> bool:
+    return not request.has_active_authorization
+
+
+def _can_reopen(request: Any) -> bool:
+    return request.latest_authorization_is_active and not request.is_reopening
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the table: from these states, these roles move the request to ``to``."""
+
+    from_states: frozenset[str]
+    to: str
+    roles: frozenset[str]
+    when: Callable[[Any], bool] = _always
+    # Roles that must give a reason (a message for the applicant, kept on the timeline).
+    reason_required_for: frozenset[str] = field(default_factory=frozenset)
+
+
+def _rule(from_states, to, roles, when=_always, reason_required_for=()):
+    return Rule(frozenset(from_states), to, frozenset(roles), when, frozenset(reason_required_for))
+
+
+# {event: rules}; the first rule whose states, roles and condition match applies.
+TRANSITIONS: dict[str, tuple[Rule, ...]] = {
+    "submit": (
+        _rule({DRAFT, CHANGES_REQUESTED}, SUBMITTED, {APPLICANT}),
+        _rule({REFUSED}, SUBMITTED, {APPLICANT}, when=_reopening),
+    ),
+    "request_changes": (
+        _rule({SUBMITTED}, CHANGES_REQUESTED, {INSTRUCTOR}, reason_required_for={INSTRUCTOR}),
+    ),
+    "approve": (_rule({SUBMITTED, CHANGES_REQUESTED}, VALIDATED, {INSTRUCTOR}),),
+    "refuse": (
+        # Refusing a reopening keeps the habilitation that was validated before.
+        _rule(
+            {SUBMITTED, CHANGES_REQUESTED},
+            VALIDATED,
+            {INSTRUCTOR},
+            when=_reopening,
+            reason_required_for={INSTRUCTOR},
+        ),
+        _rule(
+            {SUBMITTED, CHANGES_REQUESTED},
+            REFUSED,
+            {INSTRUCTOR},
+            when=_not_reopening,
+            reason_required_for={INSTRUCTOR},
+        ),
+    ),
+    "archive": (
+        _rule({DRAFT, REFUSED, REVOKED}, ARCHIVED, {APPLICANT, INSTRUCTOR}, when=_can_archive),
+    ),
+    "reopen": (_rule({VALIDATED}, DRAFT, {APPLICANT}, when=_can_reopen),),
+    "cancel_reopening": (
+        _rule({DRAFT, CHANGES_REQUESTED}, VALIDATED, {APPLICANT}, when=_reopening),
+        _rule(
+            {DRAFT, CHANGES_REQUESTED, SUBMITTED},
+            VALIDATED,
+            {INSTRUCTOR},
+            when=_reopening,
+            reason_required_for={INSTRUCTOR},
+        ),
+    ),
+    "revoke": (_rule({VALIDATED}, REVOKED, {INSTRUCTOR}, reason_required_for={INSTRUCTOR}),),
+}
+EVENTS = tuple(TRANSITIONS)
+
+EVENT_LABELS = {
+    "create": "Création de la demande",
+    "update": "Mise à jour de la demande",
+    "submit": "Soumission de la demande",
+    "request_changes": "Demande de modifications",
+    "approve": "Validation de la demande",
+    "refuse": "Refus de la demande",
+    "archive": "Suppression de la demande",
+    "reopen": "Réouverture de la demande",
+    "cancel_reopening": "Annulation de la réouverture",
+    "revoke": "Révocation de l’habilitation",
+    TRANSFER: "Transfert de la demande",
+    "applicant_message": "Message du demandeur",
+    "instructor_message": "Message de l’instructeur",
+}
+
+# Who may transfer (not a transition): the applicant or an instructor, except a plain draft.
+TRANSFER_ROLES = frozenset({APPLICANT, INSTRUCTOR})
+
+
+def find_rule(request: Any, event: str, role: str) -> Rule | None:
+    for rule in TRANSITIONS.get(event, ()):
+        if request.state in rule.from_states and role in rule.roles and rule.when(request):
+            return rule
+    return None
+
+
+def allowed_events(request: Any, role: str) -> list[str]:
+    """The events ``role`` may trigger on ``request`` now, in table order (for the UI)."""
+    return [event for event in EVENTS if find_rule(request, event, role) is not None]
+
+
+def can_transfer(request: Any, role: str) -> bool:
+    if role not in TRANSFER_ROLES or request.state == ARCHIVED:
+        return False
+    return request.state != DRAFT or bool(request.is_reopening)
+
+
+def reason_required(request: Any, event: str, role: str) -> bool:
+    rule = find_rule(request, event, role)
+    return rule is not None and role in rule.reason_required_for
+
+
+def apply(
+    request: Any,
+    event: str,
+    *,
+    actor: Any,
+    role: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+    payload: dict | None = None,
+) -> str:
+    """Check, move the request to its new state, stamp dates, append the timeline event.
+
+    Returns the new state. Raises ``TransitionError`` (French message) when the event
+    is unknown, not allowed from this state for this role, or lacks a required reason.
+    Does not commit: services own the transaction.
+    """
+    if event not in TRANSITIONS:
+        raise TransitionError("Cette action n’existe pas.", code="unknown_event")
+    rule = find_rule(request, event, role)
+    if rule is None:
+        raise TransitionError(
+            "Cette action n’est pas possible sur cette demande dans son état actuel.",
+            code="not_allowed",
+        )
+    reason = (reason or "").strip() or None
+    if role in rule.reason_required_for and not reason:
+        raise TransitionError("Veuillez indiquer un motif.", code="reason_required")
+
+    now = now or datetime.now(UTC)
+    previous = request.state
+    request.state = rule.to
+    if event == "submit":
+        request.last_submitted_at = now
+    elif event == "approve":
+        request.last_validated_at = now
+    elif event == "reopen":
+        request.reopened_at = now
+    request.record_event(
+        event,
+        actor=actor,
+        reason=reason,
+        at=now,
+        payload={"from": previous, "to": rule.to, **(payload or {})},
+    )
+    return rule.to
