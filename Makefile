@@ -1,0 +1,77 @@
+# DataPass: two commands on a fresh machine.
+#   make run   set up everything, then serve the app on http://127.0.0.1:5000
+#   make test  set up everything, then lint and run the tests on SQLite and PostgreSQL
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DSFR_DIST := node_modules/@gouvfr/dsfr/dist
+DSFR_STATIC := datapass/static/dsfr
+export FLASK_APP := wsgi
+
+.PHONY: run test setup python-deps npm-deps assets db seed serve lint format system-test-deps check-catalog clean
+
+run: setup db seed serve
+
+test: setup system-test-deps lint
+	tests/support/run-suites.sh
+
+setup: python-deps assets
+
+python-deps: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+npm-deps: node_modules/.installed
+node_modules/.installed: package.json package-lock.json .dsfr.yml
+	@command -v npm >/dev/null || { echo "npm is required (apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# DSFR assets are copied at set-up, never committed (see .gitignore).
+assets: $(DSFR_STATIC)/.copied
+$(DSFR_STATIC)/.copied: node_modules/.installed
+	rm -rf $(DSFR_STATIC) && mkdir -p $(DSFR_STATIC)
+	cp $(DSFR_DIST)/dsfr.min.css $(DSFR_DIST)/dsfr.module.min.js $(DSFR_DIST)/dsfr.nomodule.min.js $(DSFR_STATIC)/
+	cp -r $(DSFR_DIST)/fonts $(DSFR_DIST)/icons $(DSFR_DIST)/favicon $(DSFR_DIST)/utility $(DSFR_STATIC)/
+	@touch $@
+
+db: python-deps
+	$(BIN)/flask db upgrade
+
+seed: python-deps
+	$(BIN)/flask dev seed
+
+serve:
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+check-catalog: python-deps
+	$(BIN)/flask catalog check
+
+lint: python-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: python-deps
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# What the tests need from Debian: a PostgreSQL server (the suite starts a throwaway one).
+system-test-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing PostgreSQL from Debian for the tests..."; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "The tests need a PostgreSQL server: run 'sudo apt-get install postgresql' (or run make test as root)."; \
+	    exit 1; \
+	  fi; \
+	fi
+
+clean:
+	rm -rf $(VENV) node_modules $(DSFR_STATIC) .pytest_cache .ruff_cache

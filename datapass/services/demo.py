@@ -1,0 +1,53 @@
+"""Idempotent demo data for development and demonstrations."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from datapass.demo import DEMO_ORGANIZATIONS, DEMO_USERS
+from datapass.extensions import db
+from datapass.models import Membership, Organization, User, UserRole
+from datapass.models.base import utcnow
+
+
+def seed_demo_data() -> dict[str, int]:
+    """Create or update the demo organisations and users; safe to run many times."""
+    created = {"organizations": 0, "users": 0}
+    organizations = {}
+    for values in DEMO_ORGANIZATIONS:
+        organization = db.session.scalar(
+            select(Organization).where(Organization.siret == values["siret"])
+        )
+        if organization is None:
+            organization = Organization(siret=values["siret"])
+            db.session.add(organization)
+            created["organizations"] += 1
+        for key, value in values.items():
+            setattr(organization, key, value)
+        organization.last_refreshed_at = organization.last_refreshed_at or utcnow()
+        organizations[values["siret"]] = organization
+
+    for values in DEMO_USERS:
+        user = db.session.scalar(select(User).where(User.email == values["email"]))
+        if user is None:
+            user = User(email=values["email"])
+            db.session.add(user)
+            created["users"] += 1
+        user.sub = values["sub"]
+        user.given_name = values["given_name"]
+        user.family_name = values["usual_name"]
+        user.phone_number = values["phone"]
+        user.job_title = values["job_title"]
+        organization = organizations[values["siret"]]
+        if not any(m.organization is organization for m in user.memberships):
+            user.memberships.append(
+                Membership(
+                    organization=organization, verified=True, verification_reason="demo"
+                )
+            )
+        user.current_organization = organization
+        for role in values["roles"]:
+            if role not in user.roles:
+                user.role_grants.append(UserRole(role=role))
+    db.session.commit()
+    return created

@@ -1,0 +1,100 @@
+"""Configuration from the environment, and the production guards."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import DEV_SECRET_KEY, ConfigurationError, load_config
+from datapass import create_app
+
+GOOD_PRODUCTION = {
+    "DATAPASS_ENV": "production",
+    "SECRET_KEY": "x" * 48,
+    "DATABASE_URL": "postgresql://datapass@db.internal/datapass",
+    "OIDC_DISCOVERY_URL": "https://auth.agentconnect.gouv.fr/api/v2/.well-known/openid-configuration",
+}
+
+
+def test_defaults_are_for_local_development(tmp_path):
+    config = load_config({"INSTANCE_DIR": str(tmp_path)})
+    assert config["DATAPASS_ENV"] == "development"
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'datapass.sqlite3'}"
+    assert config["SECRET_KEY"] == DEV_SECRET_KEY
+    assert config["SESSION_COOKIE_SECURE"] is False
+    assert config["SESSION_COOKIE_HTTPONLY"] is True
+    assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert config["STORAGE_DIR"] == str(tmp_path / "storage")
+    assert "siret" in config["OIDC_SCOPES"].split()
+
+
+def test_every_documented_variable_is_read():
+    config = load_config(
+        {
+            "SECRET_KEY": "s",
+            "DATABASE_URL": "postgres://u@h/d",
+            "SERVER_NAME": "datapass.example.gouv.fr",
+            "PREFERRED_URL_SCHEME": "https",
+            "OIDC_DISCOVERY_URL": "https://idp.example/.well-known/openid-configuration",
+            "OIDC_CLIENT_ID": "client",
+            "OIDC_CLIENT_SECRET": "secret",
+            "OIDC_SCOPES": "openid email",
+            "SIRENE_API_URL": "http://127.0.0.1:9999",
+            "MAIL_SERVER": "smtp.example",
+            "MAIL_PORT": "2525",
+            "STORAGE_DIR": "/srv/datapass/files",
+            "SESSION_LIFETIME_HOURS": "8",
+        }
+    )
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/d"
+    assert config["SERVER_NAME"] == "datapass.example.gouv.fr"
+    assert config["PREFERRED_URL_SCHEME"] == "https"
+    assert config["OIDC_CLIENT_ID"] == "client"
+    assert config["OIDC_SCOPES"] == "openid email"
+    assert config["SIRENE_API_URL"] == "http://127.0.0.1:9999"
+    assert (config["MAIL_SERVER"], config["MAIL_PORT"]) == ("smtp.example", 2525)
+    assert config["STORAGE_DIR"] == "/srv/datapass/files"
+    assert config["PERMANENT_SESSION_LIFETIME"].total_seconds() == 8 * 3600
+
+
+def test_production_accepts_a_safe_configuration():
+    config = load_config(GOOD_PRODUCTION)
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["PREFERRED_URL_SCHEME"] == "https"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY is missing"),
+        ({"SECRET_KEY": DEV_SECRET_KEY}, "development default"),
+        ({"SECRET_KEY": "short"}, "too short"),
+        ({"DATABASE_URL": ""}, "SQLite"),
+        ({"DATABASE_URL": "sqlite:////srv/db.sqlite3"}, "SQLite"),
+        ({"OIDC_DISCOVERY_URL": ""}, "OIDC_DISCOVERY_URL"),
+    ],
+)
+def test_production_refuses_unsafe_settings(change, message):
+    with pytest.raises(ConfigurationError) as error:
+        load_config({**GOOD_PRODUCTION, **change})
+    assert "Refusing to start in production" in str(error.value)
+    assert message in str(error.value)
+
+
+def test_create_app_refuses_an_unsafe_production(tmp_path):
+    with pytest.raises(ConfigurationError):
+        create_app(environ={"DATAPASS_ENV": "production", "INSTANCE_DIR": str(tmp_path)})
+
+
+@pytest.mark.parametrize(("name", "value"), [("DATAPASS_ENV", "staging"), ("MAIL_PORT", "abc")])
+def test_bad_values_are_reported(name, value):
+    with pytest.raises(ConfigurationError) as error:
+        load_config({name: value})
+    assert name in str(error.value)
+
+
+def test_each_app_reads_its_own_environment(tmp_path):
+    first = create_app(environ={"INSTANCE_DIR": str(tmp_path / "a"), "SECRET_KEY": "one"})
+    second = create_app(environ={"INSTANCE_DIR": str(tmp_path / "b"), "SECRET_KEY": "two"})
+    assert first.config["SECRET_KEY"] == "one"
+    assert second.config["SECRET_KEY"] == "two"
+    assert first.config["SQLALCHEMY_DATABASE_URI"] != second.config["SQLALCHEMY_DATABASE_URI"]
