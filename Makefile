@@ -8,6 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DSFR_DIST := node_modules/@gouvfr/dsfr/dist
 DSFR_STATIC := datapass/static/dsfr
+PORT ?= 5000
+IDP_PORT ?= 5001
 export FLASK_APP := wsgi
 
 .PHONY: run test setup python-deps npm-deps assets db seed serve lint format system-test-deps check-catalog clean
@@ -46,8 +48,13 @@ db: python-deps
 seed: python-deps
 	$(BIN)/flask dev seed
 
+# The local identity provider (demo users) on :5001 beside the app on :5000; Ctrl+C stops both.
 serve:
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@trap 'kill 0' EXIT INT TERM; \
+	AUTHLIB_INSECURE_TRANSPORT=1 $(BIN)/python -m datapass.local_idp --host 127.0.0.1 --port $(IDP_PORT) & \
+	OIDC_DISCOVERY_URL=$${OIDC_DISCOVERY_URL:-http://127.0.0.1:$(IDP_PORT)/.well-known/openid-configuration} \
+	AUTHLIB_INSECURE_TRANSPORT=1 \
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 check-catalog: python-deps
 	$(BIN)/flask catalog check

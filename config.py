@@ -72,7 +72,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "SECRET_KEY": env.get("SECRET_KEY") or DEV_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": _database_url(env, instance_dir),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "PREFERRED_URL_SCHEME": env.get("PREFERRED_URL_SCHEME") or ("https" if production else "http"),
+        "PREFERRED_URL_SCHEME": env.get("PREFERRED_URL_SCHEME")
+        or ("https" if production else "http"),
         "APP_ENVIRONMENT_NAME": env.get("APP_ENVIRONMENT_NAME") or datapass_env,
         # Sessions
         "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
@@ -98,7 +99,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), False),
         "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
-        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER") or "DataPass <ne-pas-repondre@datapass.local>",
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER")
+        or "DataPass <ne-pas-repondre@datapass.local>",
         # Documents
         "STORAGE_DIR": env.get("STORAGE_DIR") or str(instance_dir / "storage"),
         "MAX_CONTENT_LENGTH": 70 * 1024 * 1024,  # 6 files of 10 MB plus the form
@@ -118,7 +120,9 @@ def check_production(config: Mapping) -> None:
     """Refuse to run in production with a configuration that is unsafe."""
     problems = []
     if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
-        problems.append("SECRET_KEY is missing or is the development default: set a long random value.")
+        problems.append(
+            "SECRET_KEY is missing or is the development default: set a long random value."
+        )
     elif len(config["SECRET_KEY"]) < 32:
         problems.append("SECRET_KEY is too short: use at least 32 random characters.")
     if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
@@ -126,6 +130,4 @@ def check_production(config: Mapping) -> None:
     if not config.get("OIDC_DISCOVERY_URL"):
         problems.append("OIDC_DISCOVERY_URL is missing: production needs an identity provider.")
     if problems:
-        raise ConfigurationError(
-            "Refusing to start in production:\n- " + "\n- ".join(problems)
-        )
+        raise ConfigurationError("Refusing to start in production:\n- " + "\n- ".join(problems))

@@ -27,6 +27,7 @@ def create_app(overrides: Mapping | None = None, environ: Mapping[str, str] | No
 
     register_logging(app)
     register_extensions(app)
+    register_security(app)
     register_catalog(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -37,7 +38,9 @@ def create_app(overrides: Mapping | None = None, environ: Mapping[str, str] | No
 
 def register_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
 
 
 def register_extensions(app: Flask) -> None:
@@ -53,6 +56,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
 
 
+def register_security(app: Flask) -> None:
+    from datapass import security
+
+    security.register(app)
+
+
 def register_catalog(app: Flask) -> None:
     from datapass import catalog
 
@@ -60,9 +69,10 @@ def register_catalog(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from datapass.views import public
+    from datapass.views import auth, public
 
     app.register_blueprint(public.bp)
+    auth.register(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -72,9 +82,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from datapass.permissions import TEMPLATE_PREDICATES
     from datapass.views import template_helpers
 
     template_helpers.register(app)
+    app.jinja_env.globals.update(TEMPLATE_PREDICATES)
 
 
 def register_cli(app: Flask) -> None:

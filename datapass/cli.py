@@ -1,4 +1,4 @@
-"""Flask commands: ``flask catalog check``, ``flask dev seed``."""
+"""Flask commands: ``flask catalog check``, ``flask dev seed``, ``flask users grant-role``."""
 
 from __future__ import annotations
 
@@ -23,8 +23,49 @@ def seed_command() -> None:
     )
 
 
+users_cli = AppGroup("users", help="Rôles des utilisateurs.")
+
+
+def _definition_ids() -> set[str]:
+    from datapass.catalog import get_catalog
+
+    return set(get_catalog().definitions)
+
+
+@users_cli.command("grant-role")
+@click.argument("email")
+@click.argument("role")
+def grant_role_command(email: str, role: str) -> None:
+    """Grant ROLE (admin, or <definition>:reporter|instructor|manager|developer) to EMAIL.
+
+    An email that never signed in gets a pending account taken over at its first sign-in.
+    """
+    from datapass.services.users import RoleError, grant_role, parse_role
+
+    try:
+        role = parse_role(role, _definition_ids())
+    except RoleError as error:
+        raise click.BadParameter(str(error), param_hint="ROLE") from error
+    user, added = grant_role(email, role)
+    pending = " (pending: will apply at first sign-in)" if user.sub is None else ""
+    click.echo(f"{role} {'granted to' if added else 'already held by'} {user.email}{pending}.")
+
+
+@users_cli.command("revoke-role")
+@click.argument("email")
+@click.argument("role")
+def revoke_role_command(email: str, role: str) -> None:
+    """Revoke ROLE from EMAIL."""
+    from datapass.services.users import revoke_role
+
+    if not revoke_role(email, role):
+        raise click.ClickException(f"{email} does not hold {role}.")
+    click.echo(f"{role} revoked from {email.strip().lower()}.")
+
+
 def register(app) -> None:
     from datapass.catalog.cli import catalog_cli
 
     app.cli.add_command(catalog_cli)
     app.cli.add_command(dev_cli)
+    app.cli.add_command(users_cli)

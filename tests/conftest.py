@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 
 import pytest
+from werkzeug.serving import make_server
 
 from datapass import create_app
 from datapass.extensions import db as _db
+from datapass.local_idp import create_idp_app
+
+# The local identity provider speaks plain http on 127.0.0.1.
+os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
+OIDC_CLIENT_ID = "datapass-test"
 
 
 def pytest_report_header(config):
@@ -23,12 +30,50 @@ def database_url(tmp_path_factory) -> str:
     )
 
 
+class ServerThread:
+    """A WSGI app served on 127.0.0.1 in a thread, for the duration of the test session."""
+
+    def __init__(self, wsgi_app):
+        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
 @pytest.fixture(scope="session")
-def app(tmp_path_factory, database_url):
+def idp_url():
+    """The bundled local OpenID Connect provider (oidc-provider-mock), JWT userinfo on."""
+    with ServerThread(create_idp_app(audience=OIDC_CLIENT_ID)) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def sirene_url(make_httpserver):
+    """The registry API stand-in; tests add answers through pytest-httpserver's ``httpserver``."""
+    return make_httpserver.url_for("").rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory, database_url, idp_url, sirene_url):
     instance = tmp_path_factory.mktemp("instance")
     app = create_app(
         {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": "localhost"},
-        environ={"DATAPASS_ENV": "test", "INSTANCE_DIR": str(instance)},
+        environ={
+            "DATAPASS_ENV": "test",
+            "INSTANCE_DIR": str(instance),
+            "OIDC_DISCOVERY_URL": f"{idp_url}/.well-known/openid-configuration",
+            "OIDC_CLIENT_ID": OIDC_CLIENT_ID,
+            "OIDC_CLIENT_SECRET": "test-secret",
+            "SIRENE_API_URL": sirene_url,
+            "SIRENE_TIMEOUT_SECONDS": "1",
+        },
     )
     with app.app_context():
         _db.drop_all()
@@ -67,3 +112,23 @@ def db(app):
 @pytest.fixture
 def client(app, db):
     return app.test_client()
+
+
+@pytest.fixture
+def login_as(app, db, client):
+    """Sign a user in directly (fast path for tests that are not about sign-in itself)."""
+    from datapass.services.sessions import start_session
+    from datapass.views.auth import SESSION_KEY
+    from tests.factories import UserFactory
+
+    def _login(user=None, *, roles=(), **attributes):
+        user = user or UserFactory(roles=list(roles), **attributes)
+        key = start_session(user)
+        db.session.commit()
+        with client.session_transaction() as session:
+            session[SESSION_KEY] = key
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        return user
+
+    return _login

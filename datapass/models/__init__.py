@@ -6,6 +6,7 @@ from datapass.models.document import Document
 from datapass.models.message import Message
 from datapass.models.organization import Membership, Organization
 from datapass.models.user import User, UserRole
+from datapass.models.user_session import UserSession
 
 __all__ = [
     "Authorization",
@@ -17,5 +18,6 @@ __all__ = [
     "Organization",
     "User",
     "UserRole",
+    "UserSession",
     "authorization_documents",
 ]

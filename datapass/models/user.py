@@ -44,6 +44,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A banned user is refused at sign-in and loses every session.
+    banned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ban_reason: Mapped[str | None] = mapped_column(String(255))
 
     current_organization: Mapped[Organization | None] = relationship(
         foreign_keys=[current_organization_id]
@@ -59,6 +62,20 @@ class User(UserMixin, db.Model):
     def full_name(self) -> str:
         parts = [self.given_name or "", self.family_name or ""]
         return " ".join(p for p in parts if p).strip() or self.email
+
+    @property
+    def is_banned(self) -> bool:
+        return self.banned_at is not None
+
+    @property
+    def verified_organization_ids(self) -> set[int]:
+        return {m.organization_id for m in self.memberships if m.verified}
+
+    def membership_for(self, organization_id: int | None) -> Membership | None:
+        for membership in self.memberships:
+            if membership.organization_id == organization_id:
+                return membership
+        return None
 
     @property
     def roles(self) -> set[str]:

@@ -41,9 +41,7 @@ def seed_demo_data() -> dict[str, int]:
         organization = organizations[values["siret"]]
         if not any(m.organization is organization for m in user.memberships):
             user.memberships.append(
-                Membership(
-                    organization=organization, verified=True, verification_reason="demo"
-                )
+                Membership(organization=organization, verified=True, verification_reason="demo")
             )
         user.current_organization = organization
         for role in values["roles"]:

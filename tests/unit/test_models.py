@@ -21,12 +21,11 @@ def test_public_references(db):
 
 def test_state_check_constraint_rejects_unknown_states(db):
     request = AuthorizationRequestFactory()
-    with pytest.raises(IntegrityError):
-        with db.session.begin_nested():
-            db.session.execute(
-                text("UPDATE authorization_requests SET state = 'pending' WHERE id = :id"),
-                {"id": request.id},
-            )
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.execute(
+            text("UPDATE authorization_requests SET state = 'pending' WHERE id = :id"),
+            {"id": request.id},
+        )
 
 
 def test_optimistic_locking_refuses_a_stale_update(app, db):

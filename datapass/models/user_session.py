@@ -1,0 +1,40 @@
+"""Server-side sessions: a signed cookie carries a random id whose hash is stored here.
+
+This lets a user end every session at once ("Se déconnecter de tous les appareils"),
+enforces the absolute lifetime whatever the cookie says, and lets admins ban users.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from datapass.extensions import db
+from datapass.models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from datapass.models.user import User
+
+
+def hash_session_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class UserSession(db.Model):
+    __tablename__ = "user_sessions"
+
+    # SHA-256 of the random key kept in the session cookie; the key itself is never stored.
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+    def is_active(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at

@@ -1,0 +1,96 @@
+"""Who may see and do what: predicates used by views and templates alike."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import abort
+from flask_login import current_user
+
+from datapass import workflow
+
+
+def _signed_in(user: Any) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def is_admin(user: Any) -> bool:
+    return _signed_in(user) and user.is_admin
+
+
+def can_report(user: Any, definition_id: str) -> bool:
+    """Read the instruction space of the definition."""
+    return _signed_in(user) and user.has_role(definition_id, "reporter")
+
+
+def can_instruct(user: Any, definition_id: str) -> bool:
+    """Decide on the definition's requests."""
+    return _signed_in(user) and user.has_role(definition_id, "instructor")
+
+
+def can_manage(user: Any, definition_id: str) -> bool:
+    """Manage message templates and the rights of others on the definition."""
+    return _signed_in(user) and user.has_role(definition_id, "manager")
+
+
+def can_develop(user: Any, definition_id: str) -> bool:
+    """Use the developer space (webhooks, API clients) of the definition."""
+    return _signed_in(user) and user.has_role(definition_id, "developer")
+
+
+def is_applicant(user: Any, request: Any) -> bool:
+    """The request's applicant, acting for the request's organisation."""
+    return (
+        _signed_in(user)
+        and request.applicant_id == user.id
+        and user.current_organization_id == request.organization_id
+    )
+
+
+def is_verified_member(user: Any, organization_id: int) -> bool:
+    return _signed_in(user) and organization_id in user.verified_organization_ids
+
+
+def workflow_role(user: Any, request: Any) -> str:
+    """The workflow role the user holds on this request (see workflow.ROLES)."""
+    if not _signed_in(user):
+        return workflow.STRANGER
+    if is_applicant(user, request):
+        return workflow.APPLICANT
+    if can_instruct(user, request.definition_id):
+        return workflow.INSTRUCTOR
+    if can_report(user, request.definition_id):
+        return workflow.REPORTER
+    if is_verified_member(user, request.organization_id):
+        return workflow.MEMBER
+    return workflow.STRANGER
+
+
+def can_start_request(user: Any) -> bool:
+    """A request is started for the current organisation, which must not be closed."""
+    organization = getattr(user, "current_organization", None) if _signed_in(user) else None
+    return organization is not None and not organization.is_closed
+
+
+def admin_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not _signed_in(current_user):
+            abort(401)
+        if not is_admin(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+TEMPLATE_PREDICATES = {
+    "is_admin": is_admin,
+    "can_report": can_report,
+    "can_instruct": can_instruct,
+    "can_manage": can_manage,
+    "can_develop": can_develop,
+    "workflow_role": workflow_role,
+    "can_start_request": can_start_request,
+}

@@ -1,0 +1,71 @@
+"""Field validators shared by forms and services, with French messages."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+
+# Metropolitan numbers (0X…) and international forms for France and the overseas
+# departments and territories (+33, +590, +594, +596, +262, +269, +508, +681, +687, +689).
+_PHONE_PREFIXES = ("33", "590", "594", "596", "262", "269", "508", "681", "687", "689")
+_SEPARATORS = re.compile(r"[\s.\-()\u00a0\u202f]")
+
+
+class ValidationError(ValueError):
+    """``message`` is shown next to the field (French)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def normalize_phone(raw: str) -> str:
+    return _SEPARATORS.sub("", raw or "")
+
+
+def validate_french_phone(raw: str) -> str:
+    """A French phone number (metropolitan or overseas); returns it as typed, trimmed."""
+    value = normalize_phone(raw)
+    if re.fullmatch(r"0[1-9]\d{8}", value):
+        return raw.strip()
+    if value.startswith("00"):
+        value = "+" + value[2:]
+    if value.startswith("+"):
+        digits = value[1:]
+        for prefix in _PHONE_PREFIXES:
+            rest = digits[len(prefix) :]
+            if digits.startswith(prefix) and re.fullmatch(r"\d{6,9}", rest or ""):
+                if prefix == "33" and not re.fullmatch(r"[1-9]\d{8}", rest):
+                    break
+                return raw.strip()
+    raise ValidationError(
+        "Saisissez un numéro de téléphone français valide, par exemple 01 23 45 67 89 "
+        "ou +262 262 12 34 56."
+    )
+
+
+def normalize_email(raw: str) -> str:
+    """A syntactically valid email address, lowercased (no network check here)."""
+    try:
+        result = validate_email((raw or "").strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValidationError(
+            "Saisissez une adresse électronique valide, par exemple nom@commune.fr."
+        ) from error
+    return result.normalized.lower()
+
+
+def validate_url(raw: str) -> str:
+    """An http(s) URL with a host that has a dot (``https://www.legifrance.gouv.fr/…``)."""
+    value = (raw or "").strip()
+    if value and "://" not in value:
+        value = "https://" + value
+    parts = urlsplit(value)
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or "." not in host or " " in value:
+        raise ValidationError(
+            "Saisissez une adresse web valide, par exemple https://www.legifrance.gouv.fr/…"
+        )
+    return value
