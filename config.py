@@ -23,6 +23,12 @@ DEV_SECRET_KEY = "dev-secret-not-for-production"  # noqa: S105
 
 DEFAULT_OIDC_SCOPES = "openid email given_name usual_name siret phone uid"
 
+# Organisation registry adapters (datapass.services.sirene) and their public endpoints.
+SIRENE_DEFAULT_URLS = {
+    "recherche_entreprises": "https://recherche-entreprises.api.gouv.fr",
+    "insee": "https://api.insee.fr/api-sirene/3.11",
+}
+
 
 class ConfigurationError(RuntimeError):
     """Raised when the configuration is unsafe or incomplete; the message is for operators."""
@@ -65,6 +71,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         )
     production = datapass_env == "production"
     instance_dir = Path(env.get("INSTANCE_DIR") or DEFAULT_INSTANCE_DIR)
+    sirene_provider = env.get("SIRENE_PROVIDER", "").strip() or "recherche_entreprises"
+    if sirene_provider not in SIRENE_DEFAULT_URLS:
+        raise ConfigurationError(
+            f"SIRENE_PROVIDER must be one of {', '.join(SIRENE_DEFAULT_URLS)}, "
+            f"got {sirene_provider!r}."
+        )
 
     config: dict = {
         "DATAPASS_ENV": datapass_env,
@@ -89,8 +101,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET", "datapass-local-secret"),
         "OIDC_SCOPES": env.get("OIDC_SCOPES") or DEFAULT_OIDC_SCOPES,
         # Organisations
-        "SIRENE_PROVIDER": env.get("SIRENE_PROVIDER", "recherche_entreprises"),
-        "SIRENE_API_URL": env.get("SIRENE_API_URL") or "https://recherche-entreprises.api.gouv.fr",
+        "SIRENE_PROVIDER": sirene_provider,
+        "SIRENE_API_URL": env.get("SIRENE_API_URL") or SIRENE_DEFAULT_URLS[sirene_provider],
         "SIRENE_API_TOKEN": env.get("SIRENE_API_TOKEN", ""),
         "SIRENE_TIMEOUT_SECONDS": float(env.get("SIRENE_TIMEOUT_SECONDS") or 3),
         # Emails

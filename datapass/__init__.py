@@ -63,9 +63,10 @@ def register_security(app: Flask) -> None:
 
 
 def register_catalog(app: Flask) -> None:
-    from datapass import catalog
+    from datapass import catalog, storage
 
     catalog.init_app(app)
+    storage.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -20,12 +20,24 @@ import oidc_provider_mock
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from oidc_provider_mock import User
+from oidc_provider_mock import _app as mock_internals
+from oidc_provider_mock import _storage as mock_storage
 
 from datapass.demo import DEMO_USERS
 
 USERINFO_ENDPOINT = "oidc-provider-mock.userinfo"
 # The claims a ProConnect identity carries (the demo users' extra keys are not sent).
 CLAIM_KEYS = ("email", "given_name", "usual_name", "siret", "phone", "job_title", "uid", "idp_id")
+
+
+# ProConnect names its scopes after the claims they release (scope ``given_name`` releases
+# the ``given_name`` claim), where the mock only knows the OpenID ``profile`` scope.
+PROCONNECT_SCOPES = ("given_name", "usual_name", "siret", "phone", "uid", "idp_id", "job_title")
+for _claim in ("given_name",):
+    mock_internals._SCOPES_TO_CLAIMS.setdefault(_claim, [_claim])
+mock_storage.Client.SCOPES_SUPPORTED = tuple(
+    dict.fromkeys((*mock_storage.Client.SCOPES_SUPPORTED, *PROCONNECT_SCOPES))
+)
 
 
 def demo_claims(users: Iterable[Mapping] = DEMO_USERS) -> list[User]:

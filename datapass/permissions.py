@@ -67,6 +67,25 @@ def workflow_role(user: Any, request: Any) -> str:
     return workflow.STRANGER
 
 
+def can_edit_request(user: Any, request: Any) -> bool:
+    """The applicant, acting for the request's organisation, edits an editable request."""
+    return is_applicant(user, request) and request.is_editable
+
+
+def is_request_contact(user: Any, request: Any) -> bool:
+    return _signed_in(user) and any(c.email == user.email for c in request.contacts)
+
+
+def can_view_request(user: Any, request: Any) -> bool:
+    """Applicant, verified members of its organisation, its contacts, the definition's staff."""
+    return (
+        (_signed_in(user) and request.applicant_id == user.id)
+        or is_verified_member(user, request.organization_id)
+        or can_report(user, request.definition_id)
+        or is_request_contact(user, request)
+    )
+
+
 def can_start_request(user: Any) -> bool:
     """A request is started for the current organisation, which must not be closed."""
     organization = getattr(user, "current_organization", None) if _signed_in(user) else None
@@ -93,4 +112,6 @@ TEMPLATE_PREDICATES = {
     "can_develop": can_develop,
     "workflow_role": workflow_role,
     "can_start_request": can_start_request,
+    "can_edit_request": can_edit_request,
+    "can_view_request": can_view_request,
 }

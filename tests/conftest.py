@@ -7,6 +7,9 @@ import re
 import threading
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import Session as FlaskSession
 from werkzeug.serving import make_server
 
 from datapass import create_app
@@ -60,6 +63,21 @@ def sirene_url(make_httpserver):
     return make_httpserver.url_for("").rstrip("/")
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests start with an empty ``g``, as in production.
+
+    Tests run inside the app context of the ``db`` fixture, and Flask reuses a pushed app
+    context for the requests of the test client: without this, values cached in ``g`` by
+    one request (the CSRF token, the signed-in user) would leak into the next one.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for name in list(g):
+                g.pop(name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory, database_url, idp_url, sirene_url):
     instance = tmp_path_factory.mktemp("instance")
@@ -75,6 +93,7 @@ def app(tmp_path_factory, database_url, idp_url, sirene_url):
             "SIRENE_TIMEOUT_SECONDS": "1",
         },
     )
+    app.test_client_class = IsolatedClient
     with app.app_context():
         _db.drop_all()
         _db.create_all()
@@ -82,6 +101,17 @@ def app(tmp_path_factory, database_url, idp_url, sirene_url):
     with app.app_context():
         _db.drop_all()
         _db.engine.dispose()
+
+
+class ConnectionBoundSession(FlaskSession):
+    """Flask-SQLAlchemy's session, bound to the test's connection when given one.
+
+    Flask-SQLAlchemy's ``get_bind`` picks an engine and ignores the session's own ``bind``
+    (SQLAlchemy 2.1 no longer passes it along), which would let tests commit for real.
+    """
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        return bind or self.bind or super().get_bind(mapper, clause, bind, **kwargs)
 
 
 @pytest.fixture
@@ -95,7 +125,11 @@ def db(app):
         connection = _db.engine.connect()
         transaction = connection.begin()
         session = _db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+            {
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+                "class_": ConnectionBoundSession,
+            }
         )
         previous = _db.session
         _db.session = session

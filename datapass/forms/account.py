@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, ValidationError
 
 from datapass.siret import InvalidSiret, validate_siret
 
@@ -25,7 +25,7 @@ class JoinOrganizationForm(FlaskForm):
         try:
             field.data = validate_siret(field.data or "")
         except InvalidSiret as error:
-            raise ValueError(error.message) from error
+            raise ValidationError(error.message) from error
 
 
 class CurrentOrganizationForm(FlaskForm):

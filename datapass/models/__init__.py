@@ -1,7 +1,11 @@
 """The domain model; importing this package registers every table on ``db.metadata``."""
 
 from datapass.models.authorization import Authorization, authorization_documents
-from datapass.models.authorization_request import AuthorizationRequest, AuthorizationRequestEvent
+from datapass.models.authorization_request import (
+    AuthorizationRequest,
+    AuthorizationRequestEvent,
+    RequestContact,
+)
 from datapass.models.document import Document
 from datapass.models.message import Message
 from datapass.models.organization import Membership, Organization
@@ -16,6 +20,7 @@ __all__ = [
     "Membership",
     "Message",
     "Organization",
+    "RequestContact",
     "User",
     "UserRole",
     "UserSession",

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from datapass import workflow
@@ -81,6 +81,9 @@ class AuthorizationRequest(db.Model):
     )
     messages: Mapped[list[Message]] = relationship(
         back_populates="request", order_by="Message.id", cascade="all, delete-orphan"
+    )
+    contacts: Mapped[list[RequestContact]] = relationship(
+        back_populates="request", cascade="all, delete-orphan"
     )
 
     @property
@@ -159,3 +162,19 @@ class AuthorizationRequestEvent(db.Model):
     @property
     def label(self) -> str:
         return workflow.EVENT_LABELS.get(self.name, self.name)
+
+
+class RequestContact(db.Model):
+    """The contacts' emails of a request, indexed: a contact may read the request."""
+
+    __tablename__ = "authorization_request_contacts"
+    __table_args__ = (UniqueConstraint("authorization_request_id", "contact_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authorization_request_id: Mapped[int] = mapped_column(
+        ForeignKey("authorization_requests.id", ondelete="CASCADE"), index=True
+    )
+    contact_type: Mapped[str] = mapped_column(String(40))
+    email: Mapped[str] = mapped_column(String(255), index=True)
+
+    request: Mapped[AuthorizationRequest] = relationship(back_populates="contacts")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from datapass.siret import validate_siret
 from flask import current_app
 from sqlalchemy import select
 
@@ -13,6 +12,7 @@ from datapass.extensions import db
 from datapass.models import Membership, Organization, User
 from datapass.models.base import utcnow
 from datapass.services import sirene
+from datapass.siret import validate_siret
 
 logger = logging.getLogger(__name__)
 

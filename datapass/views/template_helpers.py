@@ -1,2 +1,163 @@
-def register(app):
-    pass
+"""Jinja globals and filters shared by every template.
+
+Globals: ``has_endpoint``, ``app_environment``, ``page_url``; for the DSFR form macros
+(templates/dsfr/forms.html): ``form_error_list``, ``field_focus_id``, ``field_attrs``.
+Filters: ``date_fr``, ``datetime_fr``, ``filesize_fr``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request
+
+PARIS = ZoneInfo("Europe/Paris")
+NBSP = "\u00a0"
+
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+# Fields rendered as a group of inputs (radios, checkboxes): their first input is
+# where an error link sends the focus, WTForms numbering them ``<id>-0``, ``<id>-1``…
+GROUP_FIELD_TYPES = {"RadioField", "SelectMultipleField", "MultiCheckboxField"}
+
+
+def has_endpoint(name: str) -> bool:
+    """Whether the application serves ``name`` (templates link to pages that may not exist yet)."""
+    return name in current_app.view_functions
+
+
+def _paris(value: datetime) -> datetime:
+    # Naive datetimes are UTC in this application (see datapass.models.base.UTCDateTime).
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(PARIS)
+
+
+def date_fr(value: date | datetime | None) -> str:
+    """« 22 novembre 2026 », « 1er mars 2027 »; datetimes are shown in Paris time."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = _paris(value).date()
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def datetime_fr(value: datetime | None) -> str:
+    """« 22 novembre 2026 à 14 h 05 » in Paris time (non-breaking spaces around « h »)."""
+    if value is None:
+        return ""
+    local = _paris(value)
+    return f"{date_fr(local.date())} à {local.hour}{NBSP}h{NBSP}{local.minute:02d}"
+
+
+def filesize_fr(size: int | None) -> str:
+    """« 512 octets », « 1,2 Mo », « 10 Mo » (binary multiples, French decimal comma)."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size}{NBSP}octet{'s' if size > 1 else ''}"
+    value = float(size)
+    for unit in ("Ko", "Mo", "Go", "To"):
+        value /= 1024
+        if value < 1024 or unit == "To":
+            break
+    text = f"{value:.1f}".replace(".", ",").removesuffix(",0")
+    return f"{text}{NBSP}{unit}"
+
+
+def field_focus_id(field) -> str:
+    """The id of the element an error link should reach for ``field``."""
+    if field.type in GROUP_FIELD_TYPES:
+        return f"{field.id}-0"
+    return field.id
+
+
+def field_attrs(field, css_class: str | None = None, extra: dict | None = None) -> dict:
+    """HTML attributes of a field's control: DSFR class, messages link, error state.
+
+    ``extra`` holds the caller's attributes (``autocomplete``, ``inputmode``…); a caller's
+    ``class``/``class_`` is added to the DSFR class, its ``aria-describedby`` kept first.
+    """
+    attrs = {}
+    for key, value in (extra or {}).items():
+        attrs[key.replace("_", "-") if key.startswith(("aria_", "data_")) else key] = value
+    classes = [css_class] if css_class else []
+    for key in ("class_", "class"):
+        if attrs.get(key):
+            classes.append(attrs.pop(key))
+        attrs.pop(key, None)
+    if classes:
+        attrs["class"] = " ".join(classes)
+    described = [attrs.pop("aria-describedby", None), f"{field.id}-messages"]
+    attrs["aria-describedby"] = " ".join(item for item in described if item)
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return attrs
+
+
+def page_url(page: int, param: str = "page") -> str:
+    """The current page's URL with ``param`` set to ``page``, other query arguments kept."""
+    args = request.args.to_dict(flat=False)
+    args[param] = [str(page)]
+    return f"{request.script_root}{request.path}?{urlencode(args, doseq=True)}"
+
+
+def _field_errors(field) -> Iterator[tuple[str, str, str]]:
+    errors = field.errors
+    if isinstance(errors, dict) or field.type in {"FormField", "FieldList"}:
+        # FormField and FieldList: their sub-fields carry the messages.
+        for subfield in field:
+            yield from _field_errors(subfield)
+        return
+    if field.type == "CSRFTokenField":
+        if errors:
+            yield None, "", "Le formulaire a expiré\u00a0: veuillez le soumettre à nouveau."
+        return
+    label = field.label.text if field.label else field.name
+    for message in errors or ():
+        if isinstance(message, str):
+            yield field_focus_id(field), label, message
+
+
+def form_error_list(form) -> list[tuple[str | None, str, str]]:
+    """Every error of ``form`` as ``(target id or None, field label, message)``, in field order."""
+    items: list[tuple[str | None, str, str]] = [
+        (None, "", message) for message in getattr(form, "form_errors", None) or ()
+    ]
+    for field in form:
+        items.extend(_field_errors(field))
+    return items
+
+
+def register(app: Flask) -> None:
+    environment = app.config.get("DATAPASS_ENV", "development")
+    app.jinja_env.globals.update(
+        has_endpoint=has_endpoint,
+        app_environment=environment,
+        page_url=page_url,
+        form_error_list=form_error_list,
+        field_focus_id=field_focus_id,
+        field_attrs=field_attrs,
+    )
+    app.jinja_env.filters.update(
+        date_fr=date_fr,
+        datetime_fr=datetime_fr,
+        filesize_fr=filesize_fr,
+    )

@@ -38,7 +38,9 @@ def test_other_numbers_are_refused_in_french(phone):
 
 
 def test_emails_are_lowercased_and_checked():
-    assert normalize_email(" Camille.Dupont@CCAS-Villedemo.fr ") == "camille.dupont@ccas-villedemo.fr"
+    assert (
+        normalize_email(" Camille.Dupont@CCAS-Villedemo.fr ") == "camille.dupont@ccas-villedemo.fr"
+    )
     with pytest.raises(ValidationError) as error:
         normalize_email("camille@")
     assert "adresse électronique valide" in error.value.message

@@ -1,0 +1,182 @@
+"""Public pages, the DSFR layout and the error pages."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from flask import abort, render_template
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException
+
+from datapass import catalog
+from datapass.views import errors
+
+PUBLIC_PAGES = {
+    "/": "Accueil",
+    "/accessibilite": "Déclaration d’accessibilité",
+    "/mentions-legales": "Mentions légales",
+    "/donnees-personnelles": "Données personnelles",
+}
+
+DEMARCHES = {
+    "api-particulier": None,
+    "api-particulier-aides-sociales-ccas": None,
+    "api-particulier-aides-sociales-ccas-dont-facultatives": None,
+    "api-particulier-ccas-arche-mc2": "Arche MC2",
+    "api-particulier-ccas-arpege": "Arpège",
+    "api-particulier-pass-famille": None,
+}
+
+
+def text_of(html: str) -> str:
+    """The page's text, tags removed and entities decoded (non-breaking spaces kept)."""
+    return re.sub(r"[ \t\r\n]+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def assert_dsfr_layout(html: str) -> None:
+    assert re.search(r'<html lang="fr"', html)
+    assert len(re.findall(r"<title>", html)) == 1
+    assert 'href="/static/dsfr/dsfr.min.css"' in html
+    assert 'src="/static/dsfr/dsfr.module.min.js"' in html
+    for target in ("contenu", "header-navigation", "footer"):
+        assert f'href="#{target}"' in html
+        assert len(re.findall(rf'id="{target}"', html)) == 1
+    assert '<main id="contenu"' in html
+    assert "Accessibilité\u00a0: non conforme" in text_of(html)
+    # No inline script or style: the CSP will forbid them.
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html)
+    assert not re.search(r"<style|\sstyle=|\sonclick=", html)
+
+
+@pytest.mark.parametrize(("path", "title"), PUBLIC_PAGES.items())
+def test_public_page_uses_the_dsfr_layout(client, path, title):
+    response = client.get(path)
+    assert response.status_code == 200
+    html = response.text
+    assert_dsfr_layout(html)
+    assert f"<title>{title} – DataPass</title>" in html
+    assert len(re.findall(r"<h1[ >]", html)) == 1
+
+
+def test_footer_links_to_the_mandatory_pages(client):
+    html = client.get("/").text
+    for path in ("/accessibilite", "/mentions-legales", "/donnees-personnelles"):
+        assert f'href="{path}"' in html
+    assert "licence etalab-2.0" in html
+
+
+def test_home_lists_every_public_demarche_with_its_editor(client):
+    forms = {form.uid: form for form in catalog.get_catalog().public_forms()}
+    assert set(DEMARCHES) <= set(forms)
+    html = client.get("/").text
+    for uid, editor in DEMARCHES.items():
+        form = forms[uid]
+        assert str(escape(form.name)) in html
+        assert f'href="/formulaires/{uid}/demande/nouveau"' in html
+        if editor:
+            assert form.editor.name == editor
+            assert f"Éditeur\u00a0: {editor}" in text_of(html)
+
+
+def test_demonstration_notice_outside_production(app, client):
+    assert "Environnement de démonstration" in client.get("/accessibilite").text
+    with app.test_request_context("/"):
+        html = render_template("public/legal_notice.html", app_environment="production")
+    assert "Environnement de démonstration" not in html
+
+
+def test_flash_messages_are_dsfr_alerts(client):
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Demande envoyée."), ("error", "Échec.")]
+    html = client.get("/mentions-legales").text
+    assert re.search(
+        r'class="fr-alert fr-alert--success fr-alert--sm[^"]*">\s*<p>Demande envoyée', html
+    )
+    assert re.search(r'class="fr-alert fr-alert--error fr-alert--sm[^"]*">\s*<p>Échec', html)
+
+
+def test_anonymous_header_offers_to_sign_in(app, client):
+    html = client.get("/").text
+    assert ("Se connecter" in html) == ("auth.login" in app.view_functions)
+    assert "Mon compte" not in html
+
+
+def test_signed_in_header_shows_the_user(app, client, login_as):
+    if "auth.profile" not in app.view_functions:
+        pytest.skip("the account pages are not there")
+    user = login_as()
+    html = client.get("/").text
+    assert "Mon compte" in html
+    assert str(escape(user.full_name)) in html
+    assert "Se connecter" not in html
+
+
+def test_unknown_page_is_the_dsfr_404(client):
+    response = client.get("/cette-page-n-existe-pas")
+    assert response.status_code == 404
+    html = response.text
+    assert_dsfr_layout(html)
+    assert "<title>Page non trouvée – DataPass</title>" in html
+    assert "Erreur 404" in html
+    assert "La page que vous cherchez est introuvable" in html
+
+
+def test_unknown_api_path_answers_json(client):
+    response = client.get("/api/unknown")
+    assert response.status_code == 404
+    assert response.is_json
+    error = response.get_json()["errors"][0]
+    assert error["status"] == "404"
+    assert error["title"] == "Not Found"
+    assert error["detail"]
+
+
+def test_wrong_method_keeps_the_allow_header(client):
+    response = client.post("/accessibilite")
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
+    assert "Action non autorisée" in response.text
+
+
+@pytest.mark.parametrize(
+    ("code", "title"),
+    [
+        (400, "Requête incorrecte"),
+        (403, "Accès refusé"),
+        (404, "Page non trouvée"),
+        (405, "Action non autorisée"),
+        (413, "Fichier trop volumineux"),
+        (429, "Trop de requêtes"),
+        (500, "Erreur inattendue"),
+    ],
+)
+def test_error_pages(app, db, code, title):
+    with app.test_request_context("/une-page"):
+        try:
+            abort(code)
+        except HTTPException as error:
+            response = app.make_response(errors.handle_http_error(error))
+    assert response.status_code == code
+    html = response.get_data(as_text=True)
+    assert f"<title>{title} – DataPass</title>" in html
+    assert f"Erreur {code}" in html
+    assert_dsfr_layout(html)
+
+
+def test_csrf_failure_explains_the_expired_form(app, client):
+    rule = next(
+        (
+            r
+            for r in app.url_map.iter_rules()
+            if "POST" in r.methods and not r.arguments and not r.rule.startswith("/api")
+        ),
+        None,
+    )
+    if rule is None:
+        pytest.skip("no form endpoint to post to")
+    response = client.post(rule.rule, data={})
+    assert response.status_code == 400
+    assert "Le formulaire a expiré" in response.text
+    assert "<title>Requête incorrecte – DataPass</title>" in response.text
