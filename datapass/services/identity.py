@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from datapass.siret import InvalidSiret
 from flask import current_app
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -22,6 +21,7 @@ from datapass.models import Organization, User
 from datapass.models.base import utcnow
 from datapass.services import organizations
 from datapass.services.sessions import start_session
+from datapass.siret import InvalidSiret
 
 logger = logging.getLogger(__name__)
 
