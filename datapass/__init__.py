@@ -70,10 +70,11 @@ def register_catalog(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from datapass.views import auth, public
+    from datapass.views import applicant, auth, public
 
     app.register_blueprint(public.bp)
     auth.register(app)
+    app.register_blueprint(applicant.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -114,4 +114,5 @@ TEMPLATE_PREDICATES = {
     "can_start_request": can_start_request,
     "can_edit_request": can_edit_request,
     "can_view_request": can_view_request,
+    "is_applicant": is_applicant,
 }

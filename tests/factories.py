@@ -7,6 +7,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from datapass import models
 from datapass.extensions import db
+from datapass.models.base import utcnow
 
 
 class BaseFactory(SQLAlchemyModelFactory):
@@ -41,6 +42,7 @@ class OrganizationFactory(BaseFactory):
     naf_label = "Action sociale sans hébergement n.c.a."
     legal_category = "7361"
     administrative_state = "A"
+    last_refreshed_at = factory.LazyFunction(utcnow)
 
 
 class UserFactory(BaseFactory):

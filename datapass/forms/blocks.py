@@ -103,7 +103,8 @@ class PersonalDataForm(Form):
         "Justification de la durée",
         description="Obligatoire pour une durée supérieure à 36 mois (par exemple, les "
         "contrôles de la CAF).",
-        validators=[Optional()],
+        # No Optional(): it would stop the chain before the check below.
+        validators=[Length(max=10000)],
     )
 
     def validate_duree_conservation_donnees_caractere_personnel(self, field):
@@ -142,10 +143,13 @@ CONTACT_FIELDS = (
 
 def contacts_form_class(contact_types: Iterable[str]) -> type[Form]:
     """A form with the five fields of every contact type of the definition."""
+    from datapass.catalog.blocks import CONTACT_TYPES
+
     attributes = {}
     for contact in contact_types:
+        who = CONTACT_TYPES.get(contact, contact)
         for suffix, label, autocomplete in CONTACT_FIELDS:
-            checks = [_required(f"Indiquez le champ « {label} » de ce contact.")]
+            checks = [_required(f"Indiquez le champ « {label} » du contact « {who} ».")]
             if suffix == "email":
                 checks.append(_wrap(v.normalize_email))
             elif suffix == "phone_number":

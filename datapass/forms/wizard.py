@@ -127,8 +127,10 @@ def field_is_locked(form, field: str) -> bool:
 
 
 def modality_values(form) -> list[str]:
-    # « formulaire_qf » is never chosen, only pre-filled by the forms that use it.
-    return [m for m in form.definition.modalities if m != "formulaire_qf"]
+    # « formulaire_qf » is never chosen, only pre-filled by the forms that use it; calling
+    # through FranceConnect needs a FranceConnect habilitation, which this service does not
+    # manage yet: it is not offered.
+    return [m for m in form.definition.modalities if m not in ("formulaire_qf", "france_connect")]
 
 
 # ---------------------------------------------------------------- scopes
@@ -218,12 +220,6 @@ class ModalitiesForm(Form):
     def validate_modalities(self, field):
         if not field.data:
             raise ValidationError("Cochez au moins une modalité d’appel.")
-        if "france_connect" in field.data:
-            raise ValidationError(
-                "L’appel via FranceConnect demande une habilitation FranceConnect validée de "
-                "votre organisation, qui n’est pas encore gérée par ce service : choisissez "
-                "l’appel avec un jeton et les paramètres de l’usager."
-            )
 
 
 class LegalStepMixin(Form):

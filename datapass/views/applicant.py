@@ -204,6 +204,29 @@ def _neighbours(form, current):
 
 def _render_step(authorization_request, form, current, step_form, status=200, **extra):
     previous, following = _neighbours(form, current)
+    if current.block == "scopes":
+        extra["scope_groups"] = wizard.scope_groups_for_display(
+            form, list(step_form.scopes.data or [])
+        )
+    elif current.block == "contacts":
+        extra["contact_cards"] = [
+            (
+                contact,
+                wizard.contact_label(contact),
+                [getattr(step_form, f"{contact}_{suffix}") for suffix in wizard.CONTACT_SUFFIXES],
+                contact in wizard.SELF_FILLABLE_CONTACTS,
+            )
+            for contact in wizard.contact_types(form)
+        ]
+    elif current.block == "legal":
+        extra["legal_documents"] = [
+            d for d in authorization_request.documents if d.field == wizard.DOCUMENT_FIELD
+        ]
+    elif current.block == wizard.ORGANIZATION:
+        organization = authorization_request.organization
+        membership = current_user.membership_for(organization.id)
+        extra["organization"] = organization
+        extra["membership_verified"] = bool(membership and membership.verified)
     return (
         render_template(
             "applicant/step.html",
@@ -214,11 +237,22 @@ def _render_step(authorization_request, form, current, step_form, status=200, **
             step_form=step_form,
             previous_step=previous,
             next_step=following,
-            prefilled=current.block in form.prefilled_blocks(),
+            prefilled=current.block in _prefilled_blocks(authorization_request, form),
             **extra,
         ),
         status,
     )
+
+
+def _prefilled_blocks(authorization_request, form) -> set[str]:
+    """Blocks holding values from the form's defaults or from the editor's link."""
+    blocks = set(form.prefilled_blocks())
+    created = next((e for e in authorization_request.events if e.name == "create"), None)
+    for key in (created.payload or {}).get("prefilled_keys", []) if created else []:
+        block = wizard.field_block(form, key)
+        if block:
+            blocks.add(block)
+    return blocks
 
 
 def _after_save(authorization_request, form, current, action: str):

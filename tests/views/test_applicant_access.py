@@ -1,0 +1,361 @@
+"""Choosing a démarche, deep links and pre-fill, uploads, permissions, dashboard."""
+
+from __future__ import annotations
+
+import gc
+import io
+
+import pytest
+from sqlalchemy import event
+
+from datapass.catalog import DEFAULT_DIR, load_catalog
+from datapass.extensions import db as _db
+from datapass.models import AuthorizationRequest, Document
+from datapass.storage import get_storage
+from tests.factories import UserFactory
+from tests.support.oidc import csrf_token
+from tests.support.wizard import fill_all, post_step, start, submit
+
+CATALOG = load_catalog(DEFAULT_DIR)
+FREE = CATALOG.form("api-particulier")
+FACULTATIVES = CATALOG.form("api-particulier-aides-sociales-ccas-dont-facultatives")
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+@pytest.fixture
+def agent(login_as):
+    return login_as()
+
+
+def load(db, request_id) -> AuthorizationRequest:
+    db.session.expire_all()
+    return db.session.get(AuthorizationRequest, request_id)
+
+
+# ---------------------------------------------------------------- choosing a démarche
+
+
+def test_choice_page_asks_who_integrates(client, db):
+    page = client.get("/demandes/api_particulier/nouveau")
+    assert page.status_code == 200
+    assert "Qui se charge techniquement de l’intégration de l’API" in page.text
+    for label in ("Vos développeurs", "Votre éditeur", "Ni équipe technique, ni éditeur"):
+        assert label in page.text
+
+
+def test_developers_see_forms_without_editor_filtered_by_use_case(client, db):
+    page = client.get("/demandes/api_particulier/nouveau?integration=developpeurs&use_case=ccas")
+    assert "/formulaires/api-particulier-aides-sociales-ccas/demande/nouveau" in page.text
+    assert "/formulaires/api-particulier-pass-famille/" not in page.text
+    assert "/formulaires/api-particulier-ccas-arpege/" not in page.text
+
+
+def test_editors_are_listed_alphabetically_then_their_forms(client, db):
+    page = client.get("/demandes/api_particulier/nouveau?integration=editeur")
+    assert page.text.index("Arche MC2") < page.text.index("Arpège")
+    assert "Aucun de ces éditeurs" in page.text
+    forms = client.get("/demandes/api_particulier/nouveau?integration=editeur&editeur=arpege")
+    assert "/formulaires/api-particulier-ccas-arpege/demande/nouveau" in forms.text
+    none = client.get("/demandes/api_particulier/nouveau?integration=editeur&editeur=aucun")
+    assert "support" in none.text.lower()
+
+
+def test_no_team_nor_editor_explains_prerequisites(client, db):
+    page = client.get("/demandes/api_particulier/nouveau?integration=aucun")
+    assert "quotient-familial.numerique.gouv.fr" in page.text
+
+
+@pytest.mark.parametrize(
+    ("legacy", "uid"),
+    [
+        ("ccas", "api-particulier-aides-sociales-ccas"),
+        ("ccas-arpege", "api-particulier-ccas-arpege"),
+    ],
+)
+def test_v1_links_redirect_to_the_form(client, db, legacy, uid):
+    response = client.get(f"/api-particulier?demarche={legacy}")
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith(f"/formulaires/{uid}/demande/nouveau")
+
+
+def test_deep_link_works_signed_out(client, db):
+    page = client.get("/formulaires/api-particulier-ccas-arche-mc2/demande/nouveau")
+    assert page.status_code == 200
+    assert "Millésime Action Sociale" in page.text and "Arche MC2" in page.text
+    assert "/connexion?next=" in page.text
+    assert client.get("/formulaires/inconnu/demande/nouveau").status_code == 404
+
+
+def test_deep_link_shows_organisation_and_steps(client, agent):
+    page = client.get("/formulaires/api-particulier-ccas-arche-mc2/demande/nouveau")
+    assert agent.current_organization.siret in page.text
+    assert "Débuter ma demande" in page.text
+    assert "Le cadre juridique" in page.text
+
+
+# ---------------------------------------------------------------- pre-fill
+
+
+def test_prefill_precedence_and_allowlist(client, db, agent):
+    query = (
+        "?intitule=Portail%20<script>x</script>famille&scopes[]=cnaf_enfants&scopes[]=inconnu"
+        "&contact_technique_email=pirate@example.com&state=validated"
+        "&duree_conservation_donnees_caractere_personnel=douze"
+    )
+    request_id = start(client, FACULTATIVES, query)
+    data = load(db, request_id).data
+    assert data["intitule"] == "Portail xfamille"  # query beats the form default, sanitised
+    assert data["scopes"] == ["cnaf_quotient_familial", "cnaf_enfants"]  # default + query
+    assert "contact_technique_email" not in data  # contacts are never pre-filled
+    assert "duree_conservation_donnees_caractere_personnel" not in data  # bad value skipped
+    assert load(db, request_id).state == "draft"
+    # What the applicant types wins.
+    post_step(client, request_id, "projet", {"intitule": "Mon portail"}, action="save")
+    assert load(db, request_id).data["intitule"] == "Mon portail"
+
+
+def test_prefilled_blocks_show_a_notice(client, agent):
+    request_id = start(client, FREE, "?volumetrie_approximative=100")
+    notice = "Nous avons pré-rempli des informations pour vous aider"
+    assert notice in client.get(f"/demandes/{request_id}/etapes/projet").text
+    assert notice not in client.get(f"/demandes/{request_id}/etapes/contacts").text
+
+
+def test_intro_without_parameters_clears_the_prefill(client, db, agent):
+    client.get(f"/formulaires/{FREE.uid}/demande/nouveau?intitule=Ancien")
+    request_id = start(client, FREE)
+    assert "intitule" not in load(db, request_id).data
+
+
+# ---------------------------------------------------------------- uploads
+
+
+def upload(client, request_id, files, extra=None):
+    data = {
+        "cadre_juridique_nature": "Délibération du 12 octobre 2023",
+        "cadre_juridique_url": "",
+        "cadre_juridique_document": files,
+        **(extra or {}),
+    }
+    return post_step(
+        client,
+        request_id,
+        "cadre-juridique",
+        data,
+        action="save",
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_pdf_is_stored_listed_and_downloadable(client, db, agent):
+    request_id = start(client, FACULTATIVES)
+    response = upload(client, request_id, [(io.BytesIO(PDF), "délibération CA.pdf")])
+    assert response.status_code == 302
+    request = load(db, request_id)
+    [document] = request.documents
+    assert document.filename == "délibération CA.pdf"
+    assert document.size == len(PDF) and len(document.sha256) == 64
+    assert "délibération" not in document.storage_key
+    assert get_storage().exists(document.storage_key)
+    page = client.get(f"/demandes/{request_id}/etapes/cadre-juridique")
+    assert "délibération CA.pdf" in page.text and "Retirer" in page.text
+    download = client.get(f"/demandes/{request_id}/documents/{document.id}")
+    assert download.status_code == 200 and download.data == PDF
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    download.close()
+    # With the document, the legal step is valid without an URL.
+    nature = {"cadre_juridique_nature": "Délibération", "cadre_juridique_url": ""}
+    assert (
+        post_step(client, request_id, "projet", {"intitule": "x", "description": "y"}).status_code
+        == 302
+    )
+    assert post_step(client, request_id, "cadre-juridique", nature).status_code == 302
+
+
+def test_a_document_can_be_removed(client, db, agent):
+    request_id = start(client, FACULTATIVES)
+    upload(client, request_id, [(io.BytesIO(PDF), "a.pdf")])
+    document = load(db, request_id).documents[0]
+    key = document.storage_key
+    response = upload(client, request_id, [], extra={"remove_document": str(document.id)})
+    assert response.status_code == 302
+    assert load(db, request_id).documents == []
+    assert not get_storage().exists(key)
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"\x89PNG\r\n\x1a\n" + b"0" * 100, "image.pdf", "n’est pas un PDF"),
+        (b"<html><script>alert(1)</script></html>", "page.pdf", "n’est pas un PDF"),
+        (b"PK\x03\x04" + b"0" * 100, "archive.pdf", "n’est pas un PDF"),
+        (b"", "vide.pdf", "vide"),
+        pytest.param(
+            PDF[:-6] + b" " * (10 * 1024 * 1024 + 1 - len(PDF) + 6),
+            "gros.pdf",
+            "10",
+            # werkzeug's test client spools this body to a temporary file it leaves open.
+            marks=pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+        ),
+    ],
+    ids=["png", "html", "zip", "empty", "too-big"],
+)
+def test_hostile_uploads_are_rejected_and_the_draft_kept(client, db, agent, content, name, message):
+    request_id = start(client, FACULTATIVES)
+    response = upload(
+        client,
+        request_id,
+        [(io.BytesIO(content), name)],
+        extra={
+            "cadre_juridique_nature": "Texte gardé",
+            "cadre_juridique_url": "https://exemple.fr/a",
+        },
+    )
+    assert response.status_code == 422
+    assert message in response.text
+    assert "Texte gardé" in response.text
+    request = load(db, request_id)
+    assert request.documents == []
+    assert request.data["cadre_juridique_nature"] == "Texte gardé"
+    gc.collect()  # so that a leaked temporary file is reported by this test, not the next
+
+
+def test_seventh_file_is_refused(client, db, agent):
+    request_id = start(client, FACULTATIVES)
+    files = [(io.BytesIO(PDF), f"d{i}.pdf") for i in range(7)]
+    response = upload(client, request_id, files)
+    assert response.status_code == 422
+    assert "6" in response.text
+    assert len(load(db, request_id).documents) == 6
+
+
+@pytest.mark.parametrize(
+    "name", ["../../etc/passwd.pdf", "..\\..\\boot.pdf", "ｄéli\u202ebé.pdf", "\x00.pdf"]
+)
+def test_hostile_names_are_cleaned(client, db, agent, name):
+    request_id = start(client, FACULTATIVES)
+    upload(client, request_id, [(io.BytesIO(PDF), name)])
+    [document] = load(db, request_id).documents
+    assert "/" not in document.filename and "\\" not in document.filename
+    assert ".." not in document.filename.replace("..pdf", "")
+    assert "\u202e" not in document.filename and "\x00" not in document.filename
+    assert document.filename.endswith(".pdf")
+
+
+# ---------------------------------------------------------------- permissions
+
+
+def test_another_organisation_gets_404(client, db, login_as):
+    owner = UserFactory()
+    db.session.commit()
+    request = AuthorizationRequest(
+        definition_id="api_particulier",
+        form_uid=FACULTATIVES.uid,
+        catalog_version="t",
+        data={},
+        organization=owner.current_organization,
+        applicant=owner,
+    )
+    request.documents.append(
+        Document(
+            field="cadre_juridique_document",
+            filename="a.pdf",
+            storage_key="0" * 32,
+            size=1,
+            sha256="0" * 64,
+        )
+    )
+    _db.session.add(request)
+    _db.session.commit()
+    login_as()
+    document_id = request.documents[0].id
+    for url in (
+        f"/demandes/{request.id}",
+        f"/demandes/{request.id}/etapes/projet",
+        f"/demandes/{request.id}/etapes/organisation",
+        f"/demandes/{request.id}/documents/{document_id}",
+    ):
+        assert client.get(url).status_code == 404, url
+    token = csrf_token(client.get("/tableau-de-bord").text)
+    for url in (
+        f"/demandes/{request.id}/etapes/projet",
+        f"/demandes/{request.id}/actions/archive",
+        f"/demandes/{request.id}/messages",
+    ):
+        assert client.post(url, data={"csrf_token": token, "body": "x"}).status_code == 404, url
+
+
+def test_signed_out_users_are_sent_to_sign_in(client, db):
+    response = client.get("/tableau-de-bord")
+    assert response.status_code == 302 and "/connexion" in response.headers["Location"]
+
+
+def test_post_without_csrf_is_refused(client, agent):
+    request_id = start(client, FREE)
+    response = client.post(f"/demandes/{request_id}/etapes/projet", data={"intitule": "x"})
+    assert response.status_code == 400
+
+
+# ---------------------------------------------------------------- request page and dashboard
+
+
+def test_dashboard_groups_and_request_page(client, db, agent):
+    draft = start(client, FREE)
+    submitted = start(client, CATALOG.form("api-particulier-ccas-arpege"))
+    fill_all(client, CATALOG.form("api-particulier-ccas-arpege"), submitted)
+    submit(client, submitted, CATALOG.form("api-particulier-ccas-arpege"))
+    page = client.get("/tableau-de-bord").text
+    assert page.index("En cours d’instruction") < page.index("Brouillons")
+    assert f"D{submitted}" in page and f"D{draft}" in page
+    show = client.get(f"/demandes/{submitted}").text
+    assert "En cours d’instruction" in show and "Historique" in show
+
+
+def test_applicant_can_message_and_delete_a_draft(client, db, agent):
+    request_id = start(client, FREE)
+    token = csrf_token(client.get(f"/demandes/{request_id}").text)
+    sent = client.post(
+        f"/demandes/{request_id}/messages", data={"csrf_token": token, "body": "Bonjour"}
+    )
+    assert sent.status_code == 302
+    assert load(db, request_id).messages[0].body == "Bonjour"
+    archived = client.post(f"/demandes/{request_id}/actions/archive", data={"csrf_token": token})
+    assert archived.status_code == 302
+    assert load(db, request_id).state == "archived"
+
+
+def test_dashboard_query_count_does_not_grow(client, db, agent):
+    def count_queries(path):
+        statements = []
+
+        def record(*args):
+            statements.append(args[2])
+
+        engine = _db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return len(statements)
+
+    def add_requests(count):
+        for _ in range(count):
+            _db.session.add(
+                AuthorizationRequest(
+                    definition_id="api_particulier",
+                    form_uid=FREE.uid,
+                    catalog_version="t",
+                    data={},
+                    intitule="x",
+                    organization=agent.current_organization,
+                    applicant=agent,
+                )
+            )
+        _db.session.commit()
+
+    add_requests(2)
+    few = count_queries("/tableau-de-bord?filtre=organisation")
+    add_requests(30)
+    many = count_queries("/tableau-de-bord?filtre=organisation")
+    assert many == few
