@@ -390,7 +390,10 @@ def summary(form, request) -> list[SummaryBlock]:
                 )
         else:
             for name, label in _field_labels(form, block).items():
-                items.append(SummaryItem(label, data.get(name) or None))
+                value = data.get(name) or None
+                if name == "date_prevue_mise_en_production" and value and len(value) == 10:
+                    value = "/".join(reversed(value.split("-")))  # 2027-01-15 → 15/01/2027
+                items.append(SummaryItem(label, value))
             if block == "legal":
                 docs = [d for d in request.documents if d.field == DOCUMENT_FIELD]
                 items.append(SummaryItem(DOCUMENT_LABEL, docs or None))

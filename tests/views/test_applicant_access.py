@@ -359,3 +359,88 @@ def test_dashboard_query_count_does_not_grow(client, db, agent):
     add_requests(30)
     many = count_queries("/tableau-de-bord?filtre=organisation")
     assert many == few
+
+
+# ---------------------------------------------------------------- organisation step
+
+
+def test_organisation_step_shows_the_registry_and_accepts_another_siret(client, db, agent):
+    request_id = start(client, FREE)
+    page = client.get(f"/demandes/{request_id}/etapes/organisation").text
+    assert agent.current_organization.display_name in page
+    assert "Établissement ouvert" in page and "Numéro SIRET" in page
+    bad = post_step(client, request_id, "organisation", {"siret": "123"})
+    assert bad.status_code == 422
+    assert "14 chiffres" in bad.text and 'value="123"' in bad.text
+    other = "26920023400012"  # another CCAS, valid checksum
+    moved = post_step(client, request_id, "organisation", {"siret": other})
+    assert moved.status_code == 302
+    request = load(db, request_id)
+    assert request.organization.siret == other
+    membership = agent.membership_for(request.organization_id)
+    assert membership is not None and not membership.verified
+
+
+def test_transfer_to_a_verified_member(client, db, agent):
+    colleague = UserFactory(current_organization=agent.current_organization)
+    outsider = UserFactory()
+    db.session.commit()
+    assert any(m.verified for m in colleague.memberships)
+    request_id = start(client, FREE)
+    token = csrf_token(client.get(f"/demandes/{request_id}").text)
+    draft = client.post(
+        f"/demandes/{request_id}/transfert", data={"csrf_token": token, "email": colleague.email}
+    )
+    assert draft.status_code == 302 and load(db, request_id).applicant_id == agent.id
+    fill_all(client, FREE, request_id)
+    submit(client, request_id, FREE)
+    refused = client.post(
+        f"/demandes/{request_id}/transfert", data={"csrf_token": token, "email": outsider.email}
+    )
+    assert refused.status_code == 302
+    assert load(db, request_id).applicant_id == agent.id
+    done = client.post(
+        f"/demandes/{request_id}/transfert", data={"csrf_token": token, "email": colleague.email}
+    )
+    assert done.status_code == 302
+    request = load(db, request_id)
+    assert request.applicant_id == colleague.id
+    assert any(event.name == "transfer" for event in request.events)
+
+
+def test_reopen_then_cancel_keeps_the_habilitation(client, db, agent):
+    from datapass.models import Authorization
+    from datapass.models.base import utcnow
+
+    request_id = start(client, FREE)
+    fill_all(client, FREE, request_id)
+    submit(client, request_id, FREE)
+    request = load(db, request_id)
+    request.state = "validated"
+    request.last_validated_at = utcnow()
+    request.authorizations.append(
+        Authorization(
+            definition_id=request.definition_id,
+            form_uid=request.form_uid,
+            organization=request.organization,
+            applicant=agent,
+            data=dict(request.data),
+        )
+    )
+    db.session.commit()
+    page = client.get(f"/demandes/{request_id}")
+    assert "Mettre à jour l’habilitation" in page.text
+    token = csrf_token(page.text)
+    reopened = client.post(f"/demandes/{request_id}/actions/reopen", data={"csrf_token": token})
+    assert reopened.status_code == 302 and "/etapes/organisation" in reopened.headers["Location"]
+    request = load(db, request_id)
+    assert request.state == "draft" and request.is_reopening
+    assert request.authorizations[0].state == "active"  # still valid meanwhile
+    post_step(client, request_id, "projet", {"intitule": "Nouveau nom"}, action="save")
+    cancel = client.post(
+        f"/demandes/{request_id}/actions/cancel_reopening", data={"csrf_token": token}
+    )
+    assert cancel.status_code == 302
+    request = load(db, request_id)
+    assert request.state == "validated"
+    assert request.data["intitule"] == "Aides sociales facultatives"
