@@ -7,6 +7,7 @@ from datapass.models.authorization_request import (
     RequestContact,
 )
 from datapass.models.document import Document
+from datapass.models.instruction import InstructorNotificationSetting, MessageTemplate
 from datapass.models.message import Message
 from datapass.models.organization import Membership, Organization
 from datapass.models.user import User, UserRole
@@ -17,8 +18,10 @@ __all__ = [
     "AuthorizationRequest",
     "AuthorizationRequestEvent",
     "Document",
+    "InstructorNotificationSetting",
     "Membership",
     "Message",
+    "MessageTemplate",
     "Organization",
     "RequestContact",
     "User",
