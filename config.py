@@ -8,6 +8,7 @@ README's configuration table.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from datetime import timedelta
@@ -28,6 +29,10 @@ SIRENE_DEFAULT_URLS = {
     "recherche_entreprises": "https://recherche-entreprises.api.gouv.fr",
     "insee": "https://api.insee.fr/api-sirene/3.11",
 }
+
+
+def _json_dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 class ConfigurationError(RuntimeError):
@@ -83,7 +88,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "INSTANCE_DIR": str(instance_dir),
         "SECRET_KEY": env.get("SECRET_KEY") or DEV_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": _database_url(env, instance_dir),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # JSON answers keep their accents (searchable as typed on SQLite too).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "json_serializer": _json_dumps},
         "PREFERRED_URL_SCHEME": env.get("PREFERRED_URL_SCHEME")
         or ("https" if production else "http"),
         "APP_ENVIRONMENT_NAME": env.get("APP_ENVIRONMENT_NAME") or datapass_env,

@@ -70,11 +70,12 @@ def register_catalog(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from datapass.views import applicant, auth, public
+    from datapass.views import applicant, auth, instruction, public
 
     app.register_blueprint(public.bp)
     auth.register(app)
     app.register_blueprint(applicant.bp)
+    app.register_blueprint(instruction.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,0 +1,301 @@
+"""The instruction back-office: queue, request page, decisions, messages, CSV export."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from datapass import permissions, workflow
+from datapass.catalog import get_catalog
+from datapass.extensions import db
+from datapass.forms import wizard
+from datapass.forms.instruction import (
+    DECISIONS,
+    DecisionForm,
+    InstructorMessageForm,
+    InstructorTransferForm,
+)
+from datapass.models import Authorization, AuthorizationRequest, Message
+from datapass.services import instruction, message_templates
+from datapass.services import requests as requests_service
+
+bp = Blueprint("instruction", __name__, url_prefix="/instruction")
+CRITERIA_KEY = "datapass_queue_criteria"
+TEMPLATE_KIND = {
+    "approve": "approve",
+    "request_changes": "request_changes",
+    "refuse": "refuse",
+    "revoke": "revoke",
+}
+
+
+def _definitions_or_403() -> list[str]:
+    definitions = instruction.visible_definitions(current_user)
+    if not definitions:
+        abort(403)
+    return definitions
+
+
+def _load(request_id: int, *, act: bool = False) -> AuthorizationRequest:
+    """The request if the user reports on (or, with ``act``, instructs) its definition."""
+    item = db.session.get(AuthorizationRequest, request_id)
+    if item is None or not permissions.can_report(current_user, item.definition_id):
+        abort(404)
+    if act and not permissions.can_instruct(current_user, item.definition_id):
+        abort(403)
+    return item
+
+
+# ---------------------------------------------------------------- queue
+
+
+@bp.get("/tableau-de-bord/demandes")
+@login_required
+def queue():
+    definitions = _definitions_or_403()
+    args = request.args
+    if not args and session.get(CRITERIA_KEY):
+        # Coming back to the queue: the criteria of the last visit.
+        return redirect(url_for("instruction.queue", **session[CRITERIA_KEY]))
+    criteria = instruction.QueueCriteria.from_args(args, definitions)
+    session[CRITERIA_KEY] = criteria.as_args()
+    page = instruction.queue_page(criteria, after=args.get("apres"), before=args.get("avant"))
+    catalog = get_catalog()
+    return render_template(
+        "instruction/queue.html",
+        criteria=criteria,
+        page=page,
+        catalog=catalog,
+        definitions=definitions,
+        states=instruction.QUEUE_STATES,
+        state_labels=workflow.STATE_LABELS,
+        sorts=instruction.SORTS,
+        forms=[f for f in catalog.forms.values() if f.definition.id in definitions],
+        editors=list(catalog.editors.values()),
+    )
+
+
+@bp.get("/tableau-de-bord/demandes/export.csv")
+@login_required
+def export():
+    definitions = _definitions_or_403()
+    criteria = instruction.QueueCriteria.from_args(request.args, definitions)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    return Response(
+        stream_with_context(instruction.export_csv(criteria)),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="demandes-{stamp}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/tableau-de-bord/habilitations")
+@login_required
+def authorizations():
+    definitions = _definitions_or_403()
+    after = request.args.get("apres", type=int)
+    query = (request.args.get("q") or "").strip()[:200]
+    rows, next_after = instruction.authorizations_page(definitions, after=after, query=query)
+    return render_template(
+        "instruction/authorizations.html",
+        rows=rows,
+        next_after=next_after,
+        query=query,
+        catalog=get_catalog(),
+    )
+
+
+# ---------------------------------------------------------------- request page
+
+
+@bp.get("/demandes/<int:request_id>")
+@login_required
+def show(request_id: int):
+    item = _load(request_id)
+    form = get_catalog().form(item.form_uid)
+    if permissions.can_instruct(current_user, item.definition_id):
+        instruction.mark_read(item, "applicant")
+    role = (
+        workflow.INSTRUCTOR
+        if permissions.can_instruct(current_user, item.definition_id)
+        else workflow.REPORTER
+    )
+    decisions = [e for e in workflow.allowed_events(item, role) if e in DECISIONS]
+    timeline = [
+        (event, instruction.describe_changes(event, form) if event.name == "submit" else [])
+        for event in sorted(item.events, key=lambda e: (e.created_at, e.id), reverse=True)
+    ]
+    return render_template(
+        "instruction/request.html",
+        item=item,
+        catalog_form=form,
+        view=wizard.summary(form, item) if form else [],
+        timeline=timeline,
+        decisions=decisions,
+        decision_labels=DECISIONS,
+        can_act=role == workflow.INSTRUCTOR,
+        message_form=InstructorMessageForm(),
+        action_form=FlaskForm(),
+        transfer_form=InstructorTransferForm(data={"version": item.version})
+        if role == workflow.INSTRUCTOR and workflow.can_transfer(item, role)
+        else None,
+    )
+
+
+# ---------------------------------------------------------------- decisions
+
+
+@bp.route("/demandes/<int:request_id>/decisions/<event>", methods=["GET", "POST"])
+@login_required
+def decide(request_id: int, event: str):
+    item = _load(request_id, act=True)
+    if event not in DECISIONS:
+        abort(404)
+    button, title, reason_label = DECISIONS[event]
+    form = DecisionForm()
+    form.reason.label.text = reason_label
+    kind = TEMPLATE_KIND.get(event)
+    templates = message_templates.templates_for(item.definition_id, kind) if kind else []
+    form.template.choices = [("", "Aucun modèle")] + [(str(t.id), t.title) for t in templates]
+    allowed = event in workflow.allowed_events(item, workflow.INSTRUCTOR)
+    error = None
+    status = 200
+    if request.method == "GET":
+        form.version.data = str(item.version)
+        chosen = next((t for t in templates if str(t.id) == request.args.get("modele")), None)
+        if chosen is not None:
+            form.template.data = str(chosen.id)
+            form.reason.data = message_templates.render(chosen.content, item)
+    elif form.validate_on_submit():
+        try:
+            instruction.decide(
+                item, event, current_user, version=form.version.data, reason=form.reason.data
+            )
+        except instruction.DecisionError as exc:
+            db.session.rollback()
+            error = exc
+            status = 409 if exc.stale else 422
+            if not exc.stale:
+                form.reason.errors = [exc.message]
+        else:
+            flash(_done_message(event, item), "success")
+            return redirect(url_for("instruction.show", request_id=item.id))
+    else:
+        status = 400
+    return (
+        render_template(
+            "instruction/decision.html",
+            item=item,
+            event=event,
+            button=button,
+            title=title,
+            form=form,
+            allowed=allowed,
+            templates=templates,
+            error=error,
+            reason_required=workflow.reason_required(item, event, workflow.INSTRUCTOR),
+        ),
+        status,
+    )
+
+
+def _done_message(event: str, item: AuthorizationRequest) -> str:
+    return {
+        "approve": f"La demande {item.public_reference} est validée : l’habilitation est active.",
+        "request_changes": "Les modifications ont été demandées au demandeur.",
+        "refuse": "La demande a été refusée.",
+        "revoke": "L’habilitation a été révoquée.",
+        "archive": "La demande a été supprimée.",
+        "cancel_reopening": "La réouverture a été annulée.",
+    }[event]
+
+
+@bp.post("/habilitations/<int:authorization_id>/revocation")
+@login_required
+def revoke_authorization(authorization_id: int):
+    authorization = db.session.get(Authorization, authorization_id)
+    if authorization is None or not permissions.can_report(
+        current_user, authorization.definition_id
+    ):
+        abort(404)
+    if not permissions.can_instruct(current_user, authorization.definition_id):
+        abort(403)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        instruction.revoke_authorization(
+            authorization, current_user, reason=request.form.get("reason", "")
+        )
+    except instruction.DecisionError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(f"L’habilitation {authorization.public_reference} a été révoquée.", "success")
+    return redirect(url_for("instruction.show", request_id=authorization.authorization_request_id))
+
+
+@bp.post("/demandes/<int:request_id>/transfert")
+@login_required
+def transfer(request_id: int):
+    item = _load(request_id, act=True)
+    form = InstructorTransferForm()
+    if not form.validate_on_submit():
+        flash("Indiquez l’adresse électronique d’un membre de l’organisation.", "error")
+        return redirect(url_for("instruction.show", request_id=item.id))
+    try:
+        instruction.check_version(item, form.version.data)
+        instruction.transfer(
+            item, current_user, requests_service.find_user_by_email(form.email.data)
+        )
+    except instruction.DecisionError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(f"La demande a été transférée à {item.applicant.email}.", "success")
+    return redirect(url_for("instruction.show", request_id=item.id))
+
+
+# ---------------------------------------------------------------- messages
+
+
+@bp.post("/demandes/<int:request_id>/messages")
+@login_required
+def post_message(request_id: int):
+    item = _load(request_id, act=True)
+    form = InstructorMessageForm()
+    if not form.validate_on_submit():
+        flash("Écrivez votre message avant de l’envoyer.", "error")
+    else:
+        instruction.post_instructor_message(item, current_user, form.body.data)
+        flash("Votre message a été envoyé au demandeur.", "success")
+    return redirect(url_for("instruction.show", request_id=item.id, _anchor="messages"))
+
+
+@bp.post("/demandes/<int:request_id>/messages/<int:message_id>/traite")
+@login_required
+def mark_processed(request_id: int, message_id: int):
+    item = _load(request_id, act=True)
+    message = db.session.get(Message, message_id)
+    if message is None or message.authorization_request_id != item.id:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    instruction.mark_processed(message)
+    flash("Le message est marqué comme traité.", "success")
+    return redirect(url_for("instruction.show", request_id=item.id, _anchor="messages"))
