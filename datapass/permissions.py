@@ -39,6 +39,11 @@ def can_develop(user: Any, definition_id: str) -> bool:
     return _signed_in(user) and user.has_role(definition_id, "developer")
 
 
+def can_access_instruction(user: Any) -> bool:
+    """Holds a reporter role (or more) on at least one definition, or is an admin."""
+    return _signed_in(user) and (user.is_admin or bool(user.definitions_with_role("reporter")))
+
+
 def is_applicant(user: Any, request: Any) -> bool:
     """The request's applicant, acting for the request's organisation."""
     return (
@@ -115,4 +120,5 @@ TEMPLATE_PREDICATES = {
     "can_edit_request": can_edit_request,
     "can_view_request": can_view_request,
     "is_applicant": is_applicant,
+    "can_access_instruction": can_access_instruction,
 }

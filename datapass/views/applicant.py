@@ -21,7 +21,7 @@ from datapass.extensions import db
 from datapass.forms import wizard
 from datapass.forms.applicant import MessageForm, SummaryForm, TransferForm
 from datapass.models import AuthorizationRequest, Document
-from datapass.services import dashboard, documents
+from datapass.services import dashboard, documents, instruction
 from datapass.services import requests as requests_service
 from datapass.services.requests import RequestError
 from datapass.siret import InvalidSiret
@@ -265,6 +265,20 @@ def _after_save(authorization_request, form, current, action: str):
     return redirect(_step_url(authorization_request, current.slug))
 
 
+def _stale_edit(authorization_request, form, current):
+    """A step posted from a page older than the request's current version is refused."""
+    posted = request.form.get("version", "")
+    if posted.isdigit() and int(posted) != authorization_request.version:
+        step_form = wizard.step_form(form, current.block, authorization_request.data or {})
+        step_form.form_errors.append(
+            "La demande a été modifiée entre-temps (dans un autre onglet ou par un instructeur) "
+            "et vos dernières saisies n’ont pas été enregistrées. Voici sa version actuelle : "
+            "vérifiez-la puis recommencez."
+        )
+        return _render_step(authorization_request, form, current, step_form, status=409)
+    return None
+
+
 def _organization_step(authorization_request, form, current):
     siret_form = wizard.SiretStepForm(
         data={"siret": authorization_request.organization.siret}
@@ -303,6 +317,9 @@ def _block_step(authorization_request, form, current):
             authorization_request, form, current, wizard.step_form(form, block, data)
         )
     # CSRF is checked for every POST by CSRFProtect before the view runs.
+    stale = _stale_edit(authorization_request, form, current)
+    if stale is not None:
+        return stale
     action = request.form.get("action", "next")
     answers = {
         field: (
@@ -411,6 +428,8 @@ def show(request_id: int):
     authorization_request = _load(request_id)
     form = get_catalog().form(authorization_request.form_uid)
     role = permissions.workflow_role(current_user, authorization_request)
+    if role == workflow.APPLICANT:
+        instruction.mark_read(authorization_request, "instructor")
     events = [
         e
         for e in workflow.allowed_events(authorization_request, role)

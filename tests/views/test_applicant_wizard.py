@@ -315,3 +315,21 @@ def test_submitted_request_is_read_only(client, db, agent):
     response = client.get(f"/demandes/{request_id}/etapes/projet")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/demandes/{request_id}")
+
+
+def test_a_step_posted_from_a_stale_page_is_refused(client, db, agent):
+    from tests.support.oidc import csrf_token
+
+    form = CATALOG.form("api-particulier")
+    request_id = start(client, form)
+    page = client.get(f"/demandes/{request_id}/etapes/projet").text
+    version = page.split('name="version" value="')[1].split('"')[0]
+    # Another tab saves meanwhile.
+    post_step(client, request_id, "projet", {"intitule": "Depuis l’autre onglet"}, action="save")
+    response = client.post(
+        f"/demandes/{request_id}/etapes/projet",
+        data={"csrf_token": csrf_token(page), "version": version, "intitule": "Ancien onglet"},
+    )
+    assert response.status_code == 409
+    assert "modifiée entre-temps" in response.text
+    assert load(db, request_id).data["intitule"] == "Depuis l’autre onglet"
