@@ -19,7 +19,8 @@ def seed_command() -> None:
     created = seed_demo_data()
     click.echo(
         f"Demo data ready ({created['organizations']} organisation(s) and "
-        f"{created['users']} user(s) created, the others updated)."
+        f"{created['users']} user(s) created, the others updated; "
+        f"{created['requests']} demo request(s) submitted)."
     )
 
 

@@ -85,3 +85,51 @@ DEMO_USERS = [
         "label": "Développeur de l’éditeur Arche MC2",
     },
 ]
+
+# A request the demo CCAS agent has already submitted, so that the instruction queue is not
+# empty on a fresh installation (form « Aides sociales des CCAS dont aides facultatives »).
+DEMO_REQUEST_FORM = "api-particulier-aides-sociales-ccas-dont-facultatives"
+DEMO_REQUEST_ANSWERS = {
+    "basic_infos": {
+        "intitule": "Aides sociales facultatives du CCAS de Villedemo",
+        "description": "Instruire les demandes d’aides facultatives (secours d’urgence, aide "
+        "aux vacances) sans demander l’attestation CAF aux familles. Le quotient familial est "
+        "consulté par les travailleurs sociaux dans le logiciel d’instruction.",
+        "date_prevue_mise_en_production": "2027-01-04",
+        "volumetrie_approximative": "50 consultations par semaine",
+    },
+    "legal": {
+        "cadre_juridique_nature": "Délibération DEL03_2024_0017 du conseil d’administration du "
+        "CCAS de Villedemo du 12 octobre 2024 ; articles L312-1 et R123-5 du CASF ; article "
+        "L114-8 du CRPA.",
+        "cadre_juridique_url": "https://www.villedemo.example.fr/deliberations/del03-2024-0017",
+    },
+    "modalities": {"modalities": ["params"]},
+    "scopes": {"scopes": ["cnaf_quotient_familial"]},
+    "personal_data": {
+        "destinataire_donnees_caractere_personnel": "Travailleurs sociaux du CCAS instruisant "
+        "les demandes d’aides facultatives",
+        "duree_conservation_donnees_caractere_personnel": "24",
+    },
+    "contacts": {
+        **{
+            f"{kind}_{suffix}": value
+            for kind, person in {
+                "responsable_traitement": ("Lefèvre", "Anne", "Directrice du CCAS"),
+                "delegue_protection_donnees": ("Moreau", "Karim", "Délégué à la protection"),
+                "contact_technique": ("Petit", "Julie", "Responsable informatique"),
+                "contact_metier": ("Dupont", "Camille", "Agente d’accueil social"),
+            }.items()
+            for suffix, value in (
+                ("family_name", person[0]),
+                ("given_name", person[1]),
+                (
+                    "email",
+                    f"{person[1].lower()}.{person[0].lower().replace('è', 'e')}@ccas-villedemo.fr",
+                ),
+                ("phone_number", "01 41 15 40 00"),
+                ("job_title", person[2]),
+            )
+        }
+    },
+}

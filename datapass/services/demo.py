@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from datapass.demo import DEMO_ORGANIZATIONS, DEMO_USERS
+from datapass.demo import (
+    DEMO_ORGANIZATIONS,
+    DEMO_REQUEST_ANSWERS,
+    DEMO_REQUEST_FORM,
+    DEMO_USERS,
+)
 from datapass.extensions import db
-from datapass.models import Membership, Organization, User, UserRole
+from datapass.models import AuthorizationRequest, Membership, Organization, User, UserRole
 from datapass.models.base import utcnow
 
 
@@ -48,4 +53,29 @@ def seed_demo_data() -> dict[str, int]:
             if role not in user.roles:
                 user.role_grants.append(UserRole(role=role))
     db.session.commit()
+    created["requests"] = _seed_demo_request()
     return created
+
+
+def _seed_demo_request() -> int:
+    """The demo CCAS agent's submitted request, once."""
+    from datapass.catalog import get_catalog
+    from datapass.services import requests as requests_service
+
+    applicant = db.session.scalar(select(User).where(User.sub == DEMO_USERS[0]["sub"]))
+    if applicant is None or db.session.scalar(
+        select(AuthorizationRequest.id).where(AuthorizationRequest.applicant_id == applicant.id)
+    ):
+        return 0
+    form = get_catalog().form(DEMO_REQUEST_FORM)
+    request = requests_service.start_request(applicant, form)
+    for block, answers in DEMO_REQUEST_ANSWERS.items():
+        requests_service.save_answers(request, form, block, answers)
+    requests_service.sync_contacts(request, form)
+    db.session.commit()
+    result = requests_service.submit_request(
+        request, form, applicant, terms_accepted=True, dpo_informed=True
+    )
+    if not result.ok:
+        raise RuntimeError(f"the demo request is invalid: {result.errors}")
+    return 1

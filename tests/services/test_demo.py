@@ -1,6 +1,6 @@
 from sqlalchemy import func, select
 
-from datapass.models import Membership, Organization, User
+from datapass.models import AuthorizationRequest, Membership, Organization, User
 from datapass.services.demo import seed_demo_data
 
 
@@ -12,12 +12,14 @@ def count(model):
 
 def test_seed_is_idempotent(db):
     first = seed_demo_data()
-    assert first == {"organizations": 3, "users": 4}
+    assert first == {"organizations": 3, "users": 4, "requests": 1}
     again = seed_demo_data()
-    assert again == {"organizations": 0, "users": 0}
+    assert again == {"organizations": 0, "users": 0, "requests": 0}
     assert (count(Organization), count(User), count(Membership)) == (3, 4, 4)
     instructor = db.session.scalar(select(User).where(User.sub == "demo-instructeur"))
     assert instructor.has_role("api_particulier", "instructor")
     agent = db.session.scalar(select(User).where(User.sub == "demo-agent-ccas"))
     assert agent.current_organization.name == "CCAS de Villedemo"
     assert agent.memberships[0].verified
+    [request] = db.session.scalars(select(AuthorizationRequest)).all()
+    assert request.state == "submitted" and request.applicant_id == agent.id
