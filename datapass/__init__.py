@@ -70,12 +70,13 @@ def register_catalog(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from datapass.views import applicant, auth, instruction, public
+    from datapass.views import applicant, auth, instruction, instruction_admin, public
 
     app.register_blueprint(public.bp)
     auth.register(app)
     app.register_blueprint(applicant.bp)
     app.register_blueprint(instruction.bp)
+    app.register_blueprint(instruction_admin.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

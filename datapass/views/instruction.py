@@ -114,6 +114,7 @@ def authorizations():
     rows, next_after = instruction.authorizations_page(definitions, after=after, query=query)
     return render_template(
         "instruction/authorizations.html",
+        definitions=definitions,
         rows=rows,
         next_after=next_after,
         query=query,
