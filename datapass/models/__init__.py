@@ -10,6 +10,7 @@ from datapass.models.document import Document
 from datapass.models.instruction import InstructorNotificationSetting, MessageTemplate
 from datapass.models.message import Message
 from datapass.models.organization import Membership, Organization
+from datapass.models.outbox import OutboxJob
 from datapass.models.user import User, UserRole
 from datapass.models.user_session import UserSession
 
@@ -23,6 +24,7 @@ __all__ = [
     "Message",
     "MessageTemplate",
     "Organization",
+    "OutboxJob",
     "RequestContact",
     "User",
     "UserRole",
