@@ -48,13 +48,16 @@ db: python-deps
 seed: python-deps
 	$(BIN)/flask dev seed
 
-# The local identity provider (demo users) on :5001 beside the app on :5000; Ctrl+C stops both.
+# The local identity provider (demo users) on :5001, the app on :5000 and the outbox worker;
+# Ctrl+C stops them all.
 serve:
 	@trap 'kill 0' EXIT INT TERM; \
 	AUTHLIB_INSECURE_TRANSPORT=1 $(BIN)/python -m datapass.local_idp --host 127.0.0.1 --port $(IDP_PORT) & \
 	OIDC_DISCOVERY_URL=$${OIDC_DISCOVERY_URL:-http://127.0.0.1:$(IDP_PORT)/.well-known/openid-configuration} \
 	AUTHLIB_INSECURE_TRANSPORT=1 \
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT) & \
+	$(BIN)/flask jobs work & \
+	wait
 
 check-catalog: python-deps
 	$(BIN)/flask catalog check
@@ -67,7 +70,8 @@ format: python-deps
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# What the tests need from Debian: a PostgreSQL server (the suite starts a throwaway one).
+# What the tests need from Debian: a PostgreSQL server (the suite starts a throwaway one)
+# and Chromium (the browser tests drive Debian's, Playwright never downloads one).
 system-test-deps:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -76,6 +80,16 @@ system-test-deps:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	  else \
 	    echo "The tests need a PostgreSQL server: run 'sudo apt-get install postgresql' (or run make test as root)."; \
+	    exit 1; \
+	  fi; \
+	fi
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Chromium from Debian for the browser tests..."; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium: run 'sudo apt-get install chromium' (or run make test as root)."; \
 	    exit 1; \
 	  fi; \
 	fi

@@ -119,6 +119,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER")
         or "DataPass <ne-pas-repondre@datapass.local>",
+        "MAIL_TIMEOUT_SECONDS": float(env.get("MAIL_TIMEOUT_SECONDS") or 10),
+        # Where emails' links point (the public address of this DataPass).
+        "PUBLIC_URL": (env.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "SUPPORT_EMAIL": env.get("SUPPORT_EMAIL") or "datapass@api.gouv.fr",
         # Documents
         "STORAGE_DIR": env.get("STORAGE_DIR") or str(instance_dir / "storage"),
         "MAX_CONTENT_LENGTH": 70 * 1024 * 1024,  # 6 files of 10 MB plus the form
@@ -147,5 +151,7 @@ def check_production(config: Mapping) -> None:
         problems.append("DATABASE_URL points to SQLite: production needs PostgreSQL.")
     if not config.get("OIDC_DISCOVERY_URL"):
         problems.append("OIDC_DISCOVERY_URL is missing: production needs an identity provider.")
+    if not config.get("MAIL_SERVER"):
+        problems.append("MAIL_SERVER is missing: production sends emails over SMTP.")
     if problems:
         raise ConfigurationError("Refusing to start in production:\n- " + "\n- ".join(problems))

@@ -64,9 +64,32 @@ def revoke_role_command(email: str, role: str) -> None:
     click.echo(f"{role} revoked from {email.strip().lower()}.")
 
 
+jobs_cli = AppGroup("jobs", help="Tâches en attente (courriels, webhooks).")
+
+
+@jobs_cli.command("work")
+@click.option("--once", is_flag=True, help="Run the due jobs once, then stop.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between polls.")
+def work_command(once: bool, interval: float) -> None:
+    """Deliver the outbox's due jobs (emails, webhooks), with retries; Ctrl+C stops."""
+    import time
+
+    from datapass import outbox
+
+    worker = outbox.worker_id()
+    click.echo(f"Outbox worker {worker} started.")
+    while True:
+        ran = outbox.work_once(worker)
+        if once and not ran:
+            return
+        if not ran:
+            time.sleep(interval)
+
+
 def register(app) -> None:
     from datapass.catalog.cli import catalog_cli
 
     app.cli.add_command(catalog_cli)
     app.cli.add_command(dev_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(jobs_cli)

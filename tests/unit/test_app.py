@@ -32,6 +32,7 @@ def test_production_adds_hsts(tmp_path):
             "SECRET_KEY": "s" * 40,
             "DATABASE_URL": "postgresql://u@127.0.0.1:1/none",
             "OIDC_DISCOVERY_URL": "https://idp.example.gouv.fr/.well-known/openid-configuration",
+            "MAIL_SERVER": "smtp.example.gouv.fr",
             "INSTANCE_DIR": str(tmp_path),
         }
     )

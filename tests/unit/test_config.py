@@ -12,6 +12,7 @@ GOOD_PRODUCTION = {
     "SECRET_KEY": "x" * 48,
     "DATABASE_URL": "postgresql://datapass@db.internal/datapass",
     "OIDC_DISCOVERY_URL": "https://auth.agentconnect.gouv.fr/api/v2/.well-known/openid-configuration",
+    "MAIL_SERVER": "smtp.internal",
 }
 
 
@@ -71,6 +72,7 @@ def test_production_accepts_a_safe_configuration():
         ({"DATABASE_URL": ""}, "SQLite"),
         ({"DATABASE_URL": "sqlite:////srv/db.sqlite3"}, "SQLite"),
         ({"OIDC_DISCOVERY_URL": ""}, "OIDC_DISCOVERY_URL"),
+        ({"MAIL_SERVER": ""}, "MAIL_SERVER"),
     ],
 )
 def test_production_refuses_unsafe_settings(change, message):

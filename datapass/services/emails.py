@@ -1,0 +1,319 @@
+"""The emails DataPass sends, composed in the transaction of the event that causes them.
+
+Every workflow event is appended with ``AuthorizationRequest.record_event``; a session
+listener sees the new events once they are flushed and queues the matching emails in the
+outbox, in the same transaction: a change that fails or is rolled back sends nothing.
+``EMAILS`` is the catalogue; ``docs/emails.md`` lists it and a test keeps both in step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app, render_template
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from markupsafe import Markup, escape
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from datapass import mail, outbox
+from datapass.catalog import get_catalog
+from datapass.models import AuthorizationRequest, AuthorizationRequestEvent
+from datapass.models.base import utcnow
+from datapass.models.outbox import OutboxJob
+
+NBSP = "\u00a0"
+
+
+@dataclass(frozen=True)
+class Email:
+    event: str
+    recipients: str
+    subject: str  # str.format with ref (D123) and intitule
+
+
+EMAILS: dict[str, Email] = {
+    "submission_ack": Email(
+        "submit (first submission)",
+        "applicant",
+        f"Accusé de réception de votre demande d’habilitation {{ref}}{NBSP}: {{intitule}}",
+    ),
+    "resubmission_ack": Email(
+        "submit (after changes requested, or a reopening)",
+        "applicant",
+        f"Votre demande d’habilitation {{ref}} modifiée a bien été reçue{NBSP}: {{intitule}}",
+    ),
+    "instructor_submission": Email(
+        "submit",
+        "instructors and reporters of the definition who subscribed",
+        f"Nouvelle demande à instruire{NBSP}: {{ref}} – {{intitule}}",
+    ),
+    "changes_requested": Email(
+        "request_changes",
+        "applicant",
+        "Votre demande d’habilitation {ref} requiert des modifications",
+    ),
+    "refused": Email("refuse", "applicant", "Votre demande d’habilitation {ref} a été refusée"),
+    "approved": Email("approve", "applicant", "Votre demande d’habilitation {ref} a été validée"),
+    "designated": Email(
+        "approve",
+        "the DPO and the responsable de traitement named in the request",
+        f"Vous avez été désigné pour la démarche {{ref}}{NBSP}: {{intitule}}",
+    ),
+    "revoked": Email("revoke", "applicant", "Votre habilitation {ref} a été révoquée"),
+    "instructor_message": Email(
+        "instructor_message",
+        "applicant",
+        "Nouveau message des instructeurs sur votre demande {ref}",
+    ),
+    "applicant_message": Email(
+        "applicant_message",
+        "instructors and reporters of the definition who subscribed",
+        "Nouveau message du demandeur sur la demande {ref}",
+    ),
+    "transferred": Email(
+        "transfer",
+        "the former and the new applicant",
+        "La demande d’habilitation {ref} a été transférée",
+    ),
+}
+
+_URL = re.compile(r"(https?://[^\s<>«»]+[^\s<>«».,;:!?)])")
+
+
+# ---------------------------------------------------------------- composing
+
+
+def public_url(path: str) -> str:
+    return current_app.config["PUBLIC_URL"] + path
+
+
+def _unsubscribe_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe")
+
+
+def unsubscribe_token(user_id: int, definition_id: str, kind: str) -> str:
+    return _unsubscribe_serializer().dumps([user_id, definition_id, kind])
+
+
+def read_unsubscribe_token(token: str, max_age_days: int = 30) -> tuple[int, str, str] | None:
+    try:
+        user_id, definition_id, kind = _unsubscribe_serializer().loads(
+            token, max_age=max_age_days * 86400
+        )
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return int(user_id), str(definition_id), str(kind)
+
+
+def _html_paragraphs(text: str) -> Markup:
+    """The text version's paragraphs as HTML, links made clickable."""
+    parts = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        escaped = str(escape(paragraph)).replace("\n", "<br>")
+        linked = _URL.sub(r'<a href="\1">\1</a>', escaped)
+        parts.append(f'<p style="margin:0 0 16px 0">{linked}</p>')
+    return Markup("\n".join(parts))  # noqa: S704 (built from escaped text)
+
+
+def compose(key: str, context: dict) -> dict[str, str]:
+    """Subject, text and HTML of one email of the catalogue."""
+    email = EMAILS[key]
+    request = context["request"]
+    subject = email.subject.format(ref=request.public_reference, intitule=request.intitule or "")
+    context = {"support_email": current_app.config["SUPPORT_EMAIL"], **context}
+    text = render_template(f"emails/{key}.txt", **context).strip() + "\n"
+    html = render_template(
+        "emails/layout.html",
+        subject=subject,
+        body=_html_paragraphs(text),
+        action_url=context.get("action_url"),
+        action_label=context.get("action_label"),
+    )
+    return {"subject": subject, "text": text, "html": html}
+
+
+def queue(key: str, to: list[str], context: dict, *, event_id: int, headers=None) -> None:
+    """Compose and add the email to the outbox (one job per recipient list)."""
+    to = sorted({address.strip().lower() for address in to if address and "@" in address})
+    if not to:
+        return
+    composed = compose(key, context)
+    digest = hashlib.sha256(",".join(to).encode()).hexdigest()[:12]
+    outbox.enqueue(
+        "email",
+        {"key": key, "to": to, **composed, "headers": headers or {}},
+        key=f"email-{key}-{event_id}-{digest}",
+    )
+
+
+# ---------------------------------------------------------------- estimated processing time
+
+
+def estimated_processing_days(definition_id: str) -> int | None:
+    """80th percentile of the days from last submission to decision over the last 6 months."""
+    from datapass.extensions import db
+
+    since = utcnow() - timedelta(days=183)
+    rows = db.session.execute(
+        select(AuthorizationRequest.last_submitted_at, AuthorizationRequest.last_validated_at)
+        .where(
+            AuthorizationRequest.definition_id == definition_id,
+            AuthorizationRequest.last_validated_at >= since,
+            AuthorizationRequest.last_submitted_at.is_not(None),
+        )
+        .order_by(AuthorizationRequest.last_validated_at.desc())
+        .limit(500)
+    ).all()
+    delays = sorted(
+        max((validated - submitted).total_seconds(), 0) / 86400
+        for submitted, validated in rows
+        if validated >= submitted
+    )
+    if len(delays) < 5:
+        return None
+    return max(1, round(delays[int(0.8 * (len(delays) - 1))]))
+
+
+# ---------------------------------------------------------------- from events to emails
+
+
+def _contact_emails(request: AuthorizationRequest, *kinds: str) -> list[str]:
+    data = request.data or {}
+    return [data.get(f"{kind}_email", "") for kind in kinds]
+
+
+def emails_for_event(event: AuthorizationRequestEvent) -> None:
+    """Queue the emails an event calls for (none for most drafts' events)."""
+    request = event.request
+    if request is None:
+        return
+    form = get_catalog().form(request.form_uid)
+    definition = form.definition if form else None
+    applicant_url = public_url(f"/demandes/{request.id}")
+    instructor_url = public_url(f"/instruction/demandes/{request.id}")
+    base = {
+        "request": request,
+        "event": event,
+        "form": form,
+        "definition": definition,
+        "applicant": request.applicant,
+        "organization": request.organization,
+        "reason": event.reason,
+        "request_url": applicant_url,
+        "action_url": applicant_url,
+        "action_label": "Voir la demande",
+    }
+    name = event.name
+    payload = event.payload or {}
+    if name == "submit":
+        first = payload.get("first_submission") and not request.is_reopening
+        queue(
+            "submission_ack" if first else "resubmission_ack",
+            [request.applicant.email],
+            {
+                **base,
+                "submitted_at": event.created_at,
+                "reopening": request.is_reopening,
+                "estimated_days": estimated_processing_days(request.definition_id),
+            },
+            event_id=event.id,
+        )
+        _notify_staff("instructor_submission", "submission", base, instructor_url, event)
+    elif name == "applicant_message":
+        _notify_staff("applicant_message", "message", base, instructor_url, event)
+    elif name == "instructor_message":
+        queue("instructor_message", [request.applicant.email], base, event_id=event.id)
+    elif name in ("request_changes", "refuse", "revoke"):
+        key = {"request_changes": "changes_requested", "refuse": "refused", "revoke": "revoked"}
+        queue(key[name], [request.applicant.email], base, event_id=event.id)
+    elif name == "approve":
+        queue("approved", [request.applicant.email], base, event_id=event.id)
+        for kind in ("delegue_protection_donnees", "responsable_traitement"):
+            for address in _contact_emails(request, kind):
+                queue(
+                    "designated",
+                    [address],
+                    {**base, "role": kind, "action_url": None},
+                    event_id=event.id,
+                )
+    elif name == "transfer":
+        queue(
+            "transferred",
+            [payload.get("from", ""), payload.get("to", "")],
+            {**base, "former": payload.get("from"), "new": payload.get("to")},
+            event_id=event.id,
+        )
+
+
+def _notify_staff(key, kind, base, instructor_url, event) -> None:
+    from datapass.services.instructor_settings import notification_recipients
+
+    request = base["request"]
+    for user in notification_recipients(request.definition_id, kind):
+        token = unsubscribe_token(user.id, request.definition_id, kind)
+        unsubscribe = public_url(f"/notifications/desabonnement/{token}")
+        queue(
+            key,
+            [user.email],
+            {
+                **base,
+                "action_url": instructor_url,
+                "action_label": "Instruire la demande" if kind == "submission" else "Lire",
+                "unsubscribe_url": unsubscribe,
+            },
+            event_id=event.id,
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+
+
+_NEW_EVENTS = "datapass.emails.new_events"
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _remember_new_events(session: Session, flush_context) -> None:
+    new = [obj for obj in session.new if isinstance(obj, AuthorizationRequestEvent)]
+    if new:
+        session.info.setdefault(_NEW_EVENTS, []).extend(new)
+
+
+@sa_event.listens_for(Session, "after_flush_postexec")
+def _queue_emails(session: Session, flush_context) -> None:
+    events = session.info.pop(_NEW_EVENTS, None)
+    if not events:
+        return
+    try:
+        current_app._get_current_object()
+    except RuntimeError:  # no application: nothing to compose (scripts outside the app)
+        return
+    for event in events:
+        emails_for_event(event)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_new_events(session: Session, previous_transaction) -> None:
+    session.info.pop(_NEW_EVENTS, None)
+
+
+# ---------------------------------------------------------------- delivery
+
+
+@outbox.handler("email")
+def deliver(job: OutboxJob) -> None:
+    payload = job.payload
+    message = mail.build_message(
+        to=payload["to"],
+        subject=payload["subject"],
+        text=payload["text"],
+        html=payload.get("html"),
+        key=job.idempotency_key,
+        headers=payload.get("headers"),
+    )
+    mail.send(message)
