@@ -77,10 +77,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(applicant.bp)
     app.register_blueprint(instruction.bp)
     from datapass.services import emails  # noqa: F401  (registers the email listener and handler)
-    from datapass.views import admin, notifications
+    from datapass.views import admin, notifications, tokens
 
     app.register_blueprint(notifications.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(tokens.bp)
     app.register_blueprint(instruction_admin.bp)
 
 

@@ -86,6 +86,32 @@ def work_command(once: bool, interval: float) -> None:
             time.sleep(interval)
 
 
+tokens_cli = AppGroup("tokens", help="Jetons des habilitations.")
+
+
+@tokens_cli.command("remind")
+def remind_command() -> None:
+    """Queue the expiry reminders due (90, 60, 30, 14, 7, 0 days); idempotent, run it daily."""
+    from datapass.services.tokens import send_reminders
+
+    click.echo(f"{send_reminders()} reminder(s) queued.")
+
+
+clients_cli = AppGroup("clients", help="Clients de l’API (fournisseurs de données).")
+
+
+@clients_cli.command("create-introspection")
+@click.argument("name")
+def create_introspection_command(name: str) -> None:
+    """Create an introspection client for an API provider; prints its secret once."""
+    from datapass.services.tokens import create_client
+
+    client, secret = create_client(name)
+    click.echo(f"client_id: {client.client_id}")
+    click.echo(f"client_secret: {secret}")
+    click.echo("The secret is shown only now: store it in the provider's secret manager.")
+
+
 def register(app) -> None:
     from datapass.catalog.cli import catalog_cli
 
@@ -93,3 +119,5 @@ def register(app) -> None:
     app.cli.add_command(dev_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(tokens_cli)
+    app.cli.add_command(clients_cli)

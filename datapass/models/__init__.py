@@ -11,10 +11,13 @@ from datapass.models.instruction import InstructorNotificationSetting, MessageTe
 from datapass.models.message import Message
 from datapass.models.organization import Membership, Organization
 from datapass.models.outbox import OutboxJob
+from datapass.models.token import ApiClient, ApiToken, TokenReminder
 from datapass.models.user import User, UserRole
 from datapass.models.user_session import UserSession
 
 __all__ = [
+    "ApiClient",
+    "ApiToken",
     "Authorization",
     "AuthorizationRequest",
     "AuthorizationRequestEvent",
@@ -26,6 +29,7 @@ __all__ = [
     "Organization",
     "OutboxJob",
     "RequestContact",
+    "TokenReminder",
     "User",
     "UserRole",
     "UserSession",

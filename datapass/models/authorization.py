@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from datapass.models.authorization_request import AuthorizationRequest
     from datapass.models.document import Document
     from datapass.models.organization import Organization
+    from datapass.models.token import ApiToken
     from datapass.models.user import User
 
 AUTHORIZATION_STATES = ("active", "obsolete", "revoked")
@@ -65,6 +66,9 @@ class Authorization(db.Model):
     applicant: Mapped[User] = relationship(foreign_keys=[applicant_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     documents: Mapped[list[Document]] = relationship(secondary=authorization_documents)
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="authorization", order_by="ApiToken.id", cascade="all, delete-orphan"
+    )
 
     @property
     def public_reference(self) -> str:

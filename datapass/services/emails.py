@@ -75,6 +75,16 @@ EMAILS: dict[str, Email] = {
         "instructors and reporters of the definition who subscribed",
         "Nouveau message du demandeur sur la demande {ref}",
     ),
+    "token_ready": Email(
+        "approve",
+        "the technical contact named in the request",
+        "Le jeton de l’habilitation {ref} est prêt",
+    ),
+    "token_expiry": Email(
+        "flask tokens remind (90, 60, 30, 14, 7 and 0 days before expiry)",
+        "applicant and technical contact",
+        "Le jeton de votre habilitation {ref} arrive à expiration",
+    ),
     "transferred": Email(
         "transfer",
         "the former and the new applicant",
@@ -137,7 +147,7 @@ def compose(key: str, context: dict) -> dict[str, str]:
     return {"subject": subject, "text": text, "html": html}
 
 
-def queue(key: str, to: list[str], context: dict, *, event_id: int, headers=None) -> None:
+def queue(key: str, to: list[str], context: dict, *, event_id: int | str, headers=None) -> None:
     """Compose and add the email to the outbox (one job per recipient list)."""
     to = sorted({address.strip().lower() for address in to if address and "@" in address})
     if not to:
@@ -233,6 +243,19 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
         queue(key[name], [request.applicant.email], base, event_id=event.id)
     elif name == "approve":
         queue("approved", [request.applicant.email], base, event_id=event.id)
+        habilitation = request.authorizations[-1] if request.authorizations else None
+        if habilitation is not None:
+            queue(
+                "token_ready",
+                _contact_emails(request, "contact_technique"),
+                {
+                    **base,
+                    "authorization": habilitation,
+                    "action_url": public_url(f"/habilitations/{habilitation.id}"),
+                    "action_label": "Voir l’habilitation",
+                },
+                event_id=event.id,
+            )
         for kind in ("delegue_protection_donnees", "responsable_traitement"):
             for address in _contact_emails(request, kind):
                 queue(

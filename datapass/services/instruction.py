@@ -34,6 +34,7 @@ from datapass.models import (
 )
 from datapass.models.base import utcnow
 from datapass.permissions import can_report, is_admin
+from datapass.services import tokens
 
 PAGE_SIZE = 25
 # The states an instructor filters on (plain drafts are the applicant's own business).
@@ -458,6 +459,7 @@ def _approve(request: AuthorizationRequest, user: User, message: str | None) -> 
     for previous in request.authorizations:
         if previous.state == "active":
             previous.state = "obsolete"
+            tokens.retire_tokens(previous, now=now)
     authorization = Authorization(
         definition_id=request.definition_id,
         form_uid=request.form_uid,
@@ -470,6 +472,8 @@ def _approve(request: AuthorizationRequest, user: User, message: str | None) -> 
     )
     authorization.documents.extend(request.documents)
     request.authorizations.append(authorization)
+    # No habilitation without its token, in the same transaction.
+    tokens.issue(authorization, now=now)
     db.session.flush()
     _transition(
         request, "approve", user, reason=message, payload={"authorization": authorization.id}
@@ -485,6 +489,7 @@ def _revoke_all(request: AuthorizationRequest, reason: str) -> None:
             authorization.state = "revoked"
             authorization.revoked_at = now
             authorization.revocation_reason = reason
+            tokens.revoke_tokens(authorization, now=now)
 
 
 def decide(
@@ -538,6 +543,7 @@ def revoke_authorization(authorization: Authorization, user: User, *, reason: st
     authorization.state = "revoked"
     authorization.revoked_at = utcnow()
     authorization.revocation_reason = reason
+    tokens.revoke_tokens(authorization)
     _commit()
 
 

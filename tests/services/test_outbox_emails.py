@@ -306,6 +306,9 @@ def test_every_catalogued_email_is_sent_somewhere(app, db, smtp):
         colleague = UserFactory(current_organization=request.organization)
         _db.session.commit()
         instruction.transfer(request, instructor, colleague)
+        from datapass.services import tokens
+
+        assert tokens.send_reminders(now=utcnow() + tokens.lifetime() - timedelta(days=80)) == 1
         instruction.decide(request, "revoke", instructor, version=request.version, reason="Fin")
         refused = submitted_request()
         instruction.decide(refused, "refuse", instructor, version=refused.version, reason="Non")

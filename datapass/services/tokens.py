@@ -1,0 +1,279 @@
+"""API tokens: issued with each habilitation, revealed once, rotated, prolonged, introspected.
+
+A token is ``dpt_`` followed by 43 URL-safe random characters (256 bits). Only its SHA-256
+is stored, plus its last four characters for display; the value is sealed (encrypted with a
+key derived from ``SECRET_KEY``) until a member of the organisation reveals it once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from cryptography.fernet import Fernet, InvalidToken
+from flask import current_app
+from sqlalchemy import select
+
+from datapass.extensions import db
+from datapass.models import ApiClient, ApiToken, Authorization, TokenReminder
+from datapass.models.base import utcnow
+
+PREFIX = "dpt_"
+CLIENT_PREFIX = "dpc_"
+REMINDER_DAYS = (90, 60, 30, 14, 7, 0)
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+class TokenError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _fernet() -> Fernet:
+    key = hashlib.sha256(b"datapass-token-seal:" + current_app.config["SECRET_KEY"].encode())
+    return Fernet(base64.urlsafe_b64encode(key.digest()))
+
+
+def lifetime() -> timedelta:
+    return timedelta(days=int(current_app.config.get("TOKEN_LIFETIME_DAYS", 548)))
+
+
+def rotation_overlap() -> timedelta:
+    return timedelta(days=int(current_app.config.get("TOKEN_ROTATION_OVERLAP_DAYS", 7)))
+
+
+def _new(authorization: Authorization, *, now: datetime, expires_at: datetime) -> ApiToken:
+    value = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        jti=str(uuid.uuid4()),
+        token_hash=digest(value),
+        last_chars=value[-4:],
+        scopes=list((authorization.data or {}).get("scopes") or []),
+        issued_at=now,
+        expires_at=expires_at,
+        sealed_value=_fernet().encrypt(value.encode()).decode(),
+    )
+    authorization.tokens.append(token)
+    return token
+
+
+def issue(authorization: Authorization, *, now: datetime | None = None) -> ApiToken:
+    """The habilitation's token, in the caller's transaction (approval)."""
+    now = now or utcnow()
+    return _new(authorization, now=now, expires_at=now + lifetime())
+
+
+def current_token(authorization: Authorization) -> ApiToken | None:
+    live = [t for t in authorization.tokens if t.replaced_by_id is None and t.revoked_at is None]
+    return live[-1] if live else None
+
+
+def reveal(token: ApiToken, user) -> str:
+    """The token's value, once: it is then forgotten (only its hash stays). Commits."""
+    if token.sealed_value is None:
+        raise TokenError("Ce jeton a déjà été affiché : il ne peut plus l’être. Renouvelez-le.")
+    if token.revoked_at is not None:
+        raise TokenError("Ce jeton est révoqué.")
+    try:
+        value = _fernet().decrypt(token.sealed_value.encode()).decode()
+    except InvalidToken as error:
+        raise TokenError("Ce jeton ne peut plus être affiché : renouvelez-le.") from error
+    token.sealed_value = None
+    token.revealed_at = utcnow()
+    token.revealed_by = user
+    db.session.commit()
+    return value
+
+
+def rotate(authorization: Authorization, user, *, now: datetime | None = None) -> ApiToken:
+    """A new token; the previous one stays valid for the overlap, then expires. Commits."""
+    now = now or utcnow()
+    if authorization.state != "active":
+        raise TokenError("Seule une habilitation active a un jeton.")
+    previous = current_token(authorization)
+    expires_at = previous.expires_at if previous else now + lifetime()
+    token = _new(authorization, now=now, expires_at=max(expires_at, now + timedelta(days=1)))
+    db.session.flush()
+    if previous is not None:
+        previous.replaced_by_id = token.id
+        previous.expires_at = min(previous.expires_at, now + rotation_overlap())
+    db.session.commit()
+    return token
+
+
+def can_prolong(token: ApiToken, now: datetime) -> bool:
+    return token.revoked_at is None and token.expires_at - now <= timedelta(days=90)
+
+
+def prolong(authorization: Authorization, *, now: datetime | None = None) -> ApiToken:
+    """+ the token lifetime (18 months), from its current expiry (or now if expired)."""
+    now = now or utcnow()
+    token = current_token(authorization)
+    if token is None or authorization.state != "active":
+        raise TokenError("Cette habilitation n’a pas de jeton actif à prolonger.")
+    if not can_prolong(token, now):
+        raise TokenError(
+            "Le jeton peut être prolongé dans les 90 jours qui précèdent son expiration."
+        )
+    token.expires_at = max(token.expires_at, now) + lifetime()
+    db.session.commit()
+    return token
+
+
+def revoke_tokens(authorization: Authorization, *, now: datetime | None = None) -> None:
+    """Revoke every token of the habilitation (no commit: the revocation's transaction)."""
+    now = now or utcnow()
+    for token in authorization.tokens:
+        if token.revoked_at is None:
+            token.revoked_at = now
+            token.sealed_value = None
+
+
+def retire_tokens(authorization: Authorization, *, now: datetime | None = None) -> None:
+    """An obsolete habilitation: its tokens stay valid for the overlap, so software can switch."""
+    now = now or utcnow()
+    for token in authorization.tokens:
+        if token.revoked_at is None:
+            token.expires_at = min(token.expires_at, now + rotation_overlap())
+
+
+# ---------------------------------------------------------------- introspection
+
+
+def find_active(value: str, *, now: datetime | None = None) -> ApiToken | None:
+    """The active token of this value: one lookup on the unique hash index."""
+    if not isinstance(value, str) or not value.startswith(PREFIX) or len(value) > 100:
+        return None
+    hashed = digest(value)
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hashed))
+    now = now or utcnow()
+    if token is None or not hmac.compare_digest(token.token_hash, hashed):
+        return None
+    if not token.is_active(now) or token.authorization.state == "revoked":
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+        token.last_used_at = now
+        db.session.commit()
+    return token
+
+
+def introspection(token: ApiToken | None) -> dict:
+    if token is None:
+        return {"active": False}
+    authorization = token.authorization
+    return {
+        "active": True,
+        "scope": " ".join(token.scopes),
+        "exp": int(token.expires_at.timestamp()),
+        "iat": int(token.issued_at.timestamp()),
+        "jti": token.jti,
+        "sub": authorization.organization.siret,
+        "client_id": authorization.public_reference,
+        "habilitation": authorization.public_reference,
+        "organization_name": authorization.organization.display_name,
+    }
+
+
+# ---------------------------------------------------------------- API clients
+
+
+def create_client(name: str, *, kind: str = "introspection", owner=None) -> tuple[ApiClient, str]:
+    """A new client; returns it with its secret, shown once (only its hash is kept). Commits."""
+    secret = secrets.token_urlsafe(32)
+    client = ApiClient(
+        client_id=CLIENT_PREFIX + secrets.token_hex(12),
+        secret_hash=digest(secret),
+        name=name.strip(),
+        kind=kind,
+        owner_id=owner.id if owner is not None else None,
+    )
+    db.session.add(client)
+    db.session.commit()
+    return client, secret
+
+
+def authenticate_client(
+    client_id: str, secret: str, *, kind: str = "introspection"
+) -> ApiClient | None:
+    client = db.session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+    expected = client.secret_hash if client is not None else digest("not-a-client")
+    valid = hmac.compare_digest(expected, digest(secret or ""))
+    if client is None or not valid or client.revoked_at is not None or client.kind != kind:
+        return None
+    return client
+
+
+# ---------------------------------------------------------------- expiry reminders
+
+
+def due_reminders(now: datetime) -> list[tuple[ApiToken, int]]:
+    """(token, threshold) for every current token whose next threshold is reached."""
+    horizon = now + timedelta(days=max(REMINDER_DAYS))
+    tokens = db.session.scalars(
+        select(ApiToken).where(
+            ApiToken.revoked_at.is_(None),
+            ApiToken.replaced_by_id.is_(None),
+            ApiToken.expires_at <= horizon,
+            ApiToken.expires_at > now - timedelta(days=1),
+        )
+    ).all()
+    sent = {
+        (reminder.token_id, reminder.days_before)
+        for reminder in db.session.scalars(
+            select(TokenReminder).where(TokenReminder.token_id.in_([t.id for t in tokens]))
+        )
+    }
+    due = []
+    for token in tokens:
+        if token.authorization.state != "active":
+            continue
+        days_left = (token.expires_at - now).total_seconds() / 86400
+        reached = [d for d in REMINDER_DAYS if days_left <= d]
+        if reached:
+            threshold = min(reached)
+            if (token.id, threshold) not in sent:
+                due.append((token, threshold))
+    return due
+
+
+def send_reminders(now: datetime | None = None) -> int:
+    """Queue one reminder per token and threshold reached; safe to run any number of times."""
+    from datapass.services import emails
+
+    now = now or utcnow()
+    count = 0
+    for token, threshold in due_reminders(now):
+        authorization = token.authorization
+        request = authorization.request
+        recipients = [
+            request.applicant.email,
+            (authorization.data or {}).get("contact_technique_email", ""),
+        ]
+        db.session.add(TokenReminder(token_id=token.id, days_before=threshold))
+        emails.queue(
+            "token_expiry",
+            recipients,
+            {
+                "request": request,
+                "authorization": authorization,
+                "token": token,
+                "days": threshold,
+                "applicant": request.applicant,
+                "organization": authorization.organization,
+                "action_url": emails.public_url(f"/habilitations/{authorization.id}"),
+                "action_label": "Prolonger ou mettre à jour",
+            },
+            event_id=f"{token.id}-{threshold}",
+        )
+        count += 1
+    db.session.commit()
+    return count

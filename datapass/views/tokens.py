@@ -1,0 +1,204 @@
+"""The habilitation page (token reveal, rotation, prolongation) and token introspection."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+
+from datapass import permissions
+from datapass.catalog import get_catalog
+from datapass.extensions import csrf, db
+from datapass.models import Authorization
+from datapass.models.base import utcnow
+from datapass.services import tokens
+
+bp = Blueprint("tokens", __name__)
+
+
+class ProlongForm(FlaskForm):
+    same_purpose = BooleanField("L’objet du traitement n’a pas changé")
+    same_data = BooleanField("Les données demandées n’ont pas changé")
+    same_contacts = BooleanField("Le contact métier et le contact technique n’ont pas changé")
+
+
+def _may_hold(authorization: Authorization) -> bool:
+    """The applicant or a verified member of the habilitation's organisation."""
+    return permissions.is_verified_member(current_user, authorization.organization_id) or (
+        current_user.id == authorization.applicant_id
+        and current_user.current_organization_id == authorization.organization_id
+    )
+
+
+def _load(authorization_id: int) -> Authorization:
+    authorization = db.session.get(Authorization, authorization_id)
+    if authorization is None:
+        abort(404)
+    if not (
+        _may_hold(authorization)
+        or permissions.can_report(current_user, authorization.definition_id)
+    ):
+        abort(404)
+    return authorization
+
+
+def _page(authorization: Authorization, *, revealed: str | None = None, form=None, status=200):
+    token = tokens.current_token(authorization)
+    response = make_response(
+        render_template(
+            "tokens/authorization.html",
+            authorization=authorization,
+            catalog_form=get_catalog().form(authorization.form_uid),
+            token=token,
+            revealed=revealed,
+            may_hold=_may_hold(authorization),
+            action_form=FlaskForm(),
+            prolong_form=form or ProlongForm(),
+            can_prolong=token is not None and tokens.can_prolong(token, utcnow()),
+            now=utcnow(),
+        ),
+        status,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/habilitations/<int:authorization_id>")
+@login_required
+def show(authorization_id: int):
+    return _page(_load(authorization_id))
+
+
+def _holder_action(authorization_id: int) -> Authorization:
+    authorization = _load(authorization_id)
+    if not _may_hold(authorization):
+        abort(403)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    return authorization
+
+
+@bp.post("/habilitations/<int:authorization_id>/jeton/afficher")
+@login_required
+def reveal(authorization_id: int):
+    authorization = _holder_action(authorization_id)
+    token = tokens.current_token(authorization)
+    if token is None:
+        abort(404)
+    try:
+        value = tokens.reveal(token, current_user)
+    except tokens.TokenError as error:
+        flash(error.message, "error")
+        return redirect(url_for("tokens.show", authorization_id=authorization.id))
+    return _page(authorization, revealed=value)
+
+
+@bp.post("/habilitations/<int:authorization_id>/jeton/renouveler")
+@login_required
+def rotate(authorization_id: int):
+    authorization = _holder_action(authorization_id)
+    try:
+        tokens.rotate(authorization, current_user)
+    except tokens.TokenError as error:
+        flash(error.message, "error")
+    else:
+        days = tokens.rotation_overlap().days
+        flash(
+            f"Un nouveau jeton est prêt : affichez-le. L’ancien reste valable {days} jours, le "
+            "temps de le remplacer dans votre logiciel.",
+            "success",
+        )
+    return redirect(url_for("tokens.show", authorization_id=authorization.id))
+
+
+@bp.post("/habilitations/<int:authorization_id>/prolongation")
+@login_required
+def prolong(authorization_id: int):
+    authorization = _load(authorization_id)
+    if not _may_hold(authorization):
+        abort(403)
+    form = ProlongForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if not (form.same_purpose.data and form.same_data.data and form.same_contacts.data):
+        form.form_errors.append(
+            "Si l’objet, les données ou les contacts ont changé, la prolongation n’est pas "
+            "possible : mettez à jour votre demande (elle sera de nouveau instruite)."
+        )
+        return _page(authorization, form=form, status=422)
+    try:
+        token = tokens.prolong(authorization)
+    except tokens.TokenError as error:
+        form.form_errors.append(error.message)
+        return _page(authorization, form=form, status=422)
+    flash(f"Le jeton est prolongé jusqu’au {token.expires_at:%d/%m/%Y}.", "success")
+    return redirect(url_for("tokens.show", authorization_id=authorization.id))
+
+
+# ---------------------------------------------------------------- introspection
+
+
+def _basic_credentials() -> tuple[str, str] | None:
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, separator, secret = decoded.partition(":")
+    return (client_id, secret) if separator else None
+
+
+def _unauthorized():
+    response = jsonify(
+        error="invalid_client",
+        error_description="Identifiants du client absents ou incorrects.",
+    )
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = 'Basic realm="datapass"'
+    return response
+
+
+@bp.post("/api/oauth/introspect")
+@csrf.exempt  # a machine API authenticated by HTTP Basic, not a browser form
+def introspect():
+    """RFC 7662: ``{"active": false}`` for anything but an active token."""
+    credentials = _basic_credentials()
+    if credentials is None or tokens.authenticate_client(*credentials) is None:
+        return _unauthorized()
+    token = tokens.find_active(request.form.get("token", ""))
+    response = jsonify(tokens.introspection(token))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/api/introspect")
+def introspect_api_particulier():
+    """API Particulier's legacy introspection: the token itself in ``X-Api-Key``."""
+    token = tokens.find_active(request.headers.get("X-Api-Key", ""))
+    if token is None:
+        response = jsonify(error="acces_denied", reason="Jeton inconnu ou inactif.")
+        response.status_code = 401
+        return response
+    response = jsonify(
+        _id=token.jti,
+        name=token.authorization.request.intitule or "",
+        scopes=token.scopes,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
