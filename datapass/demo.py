@@ -133,3 +133,10 @@ DEMO_REQUEST_ANSWERS = {
         }
     },
 }
+
+# The API provider's introspection client created by ``make run`` (development only).
+DEMO_INTROSPECTION_CLIENT = {
+    "client_id": "dpc_demo_api_particulier",
+    "secret": "demo-introspection-secret-not-for-production",
+    "name": "API Particulier (démonstration)",
+}

@@ -5,13 +5,21 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from datapass.demo import (
+    DEMO_INTROSPECTION_CLIENT,
     DEMO_ORGANIZATIONS,
     DEMO_REQUEST_ANSWERS,
     DEMO_REQUEST_FORM,
     DEMO_USERS,
 )
 from datapass.extensions import db
-from datapass.models import AuthorizationRequest, Membership, Organization, User, UserRole
+from datapass.models import (
+    ApiClient,
+    AuthorizationRequest,
+    Membership,
+    Organization,
+    User,
+    UserRole,
+)
 from datapass.models.base import utcnow
 
 
@@ -54,7 +62,25 @@ def seed_demo_data() -> dict[str, int]:
                 user.role_grants.append(UserRole(role=role))
     db.session.commit()
     created["requests"] = _seed_demo_request()
+    _seed_introspection_client()
     return created
+
+
+def _seed_introspection_client() -> None:
+    from datapass.services.tokens import digest
+
+    values = DEMO_INTROSPECTION_CLIENT
+    client = db.session.scalar(select(ApiClient).where(ApiClient.client_id == values["client_id"]))
+    if client is None:
+        db.session.add(
+            ApiClient(
+                client_id=values["client_id"],
+                secret_hash=digest(values["secret"]),
+                name=values["name"],
+                kind="introspection",
+            )
+        )
+        db.session.commit()
 
 
 def _seed_demo_request() -> int:

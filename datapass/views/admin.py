@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from wtforms import StringField
+from wtforms.validators import InputRequired, Length
 
 from datapass import outbox
 from datapass.extensions import db
-from datapass.models import OutboxJob
+from datapass.models import ApiClient, OutboxJob
+from datapass.models.base import utcnow
 from datapass.permissions import admin_required
+from datapass.services import tokens
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -43,3 +56,56 @@ def replay(job_id: int):
     outbox.replay(job)
     flash(f"La tâche {job.id} sera exécutée de nouveau.", "success")
     return redirect(url_for("admin.jobs"))
+
+
+class ClientForm(FlaskForm):
+    name = StringField(
+        "Nom du fournisseur de données",
+        description="Par exemple « API Particulier (production) ».",
+        validators=[InputRequired(message="Indiquez un nom."), Length(max=255)],
+    )
+
+
+@bp.route("/clients", methods=["GET", "POST"])
+@login_required
+@admin_required
+def clients():
+    """API providers' introspection clients: created here (secret shown once) or revoked."""
+    form = ClientForm()
+    created = secret = None
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            created, secret = tokens.create_client(form.name.data)
+            form = ClientForm(formdata=None)
+        else:
+            status = 422
+    rows = db.session.scalars(select(ApiClient).order_by(ApiClient.id.desc()).limit(200)).all()
+    response = make_response(
+        render_template(
+            "admin/clients.html",
+            form=form,
+            rows=rows,
+            created=created,
+            secret=secret,
+            action_form=FlaskForm(),
+        ),
+        status,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/clients/<int:client_id>/revoquer")
+@login_required
+@admin_required
+def revoke_client(client_id: int):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    client = db.session.get(ApiClient, client_id)
+    if client is None:
+        abort(404)
+    client.revoked_at = client.revoked_at or utcnow()
+    db.session.commit()
+    flash(f"Le client {client.name} est révoqué.", "success")
+    return redirect(url_for("admin.clients"))

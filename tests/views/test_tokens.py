@@ -1,0 +1,295 @@
+"""Tokens: issued at approval, revealed once, introspected, rotated, prolonged, revoked."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from datapass import outbox
+from datapass.extensions import db as _db
+from datapass.models import ApiToken, AuthorizationRequest, OutboxJob
+from datapass.models.base import utcnow
+from datapass.services import instruction, tokens
+from tests.factories import UserFactory
+from tests.support.oidc import csrf_token
+from tests.support.requests import submitted_request
+
+
+@pytest.fixture
+def provider(app, db):
+    client, secret = tokens.create_client("API Particulier (tests)")
+    basic = base64.b64encode(f"{client.client_id}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {basic}"}
+
+
+@pytest.fixture
+def approved(app, db):
+    """An approved request of a fresh CCAS agent (and that agent)."""
+    applicant = UserFactory()
+    with app.test_request_context():
+        request = submitted_request(applicant)
+        instructor = UserFactory(roles=["api_particulier:instructor"])
+        instruction.decide(request, "approve", instructor, version=request.version)
+    return request, applicant
+
+
+def reveal(client, authorization_id):
+    page = client.get(f"/habilitations/{authorization_id}")
+    assert "Afficher le jeton" in page.text
+    response = client.post(
+        f"/habilitations/{authorization_id}/jeton/afficher",
+        data={"csrf_token": csrf_token(page.text)},
+    )
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    return response.text.split('id="token-value" readonly value="')[1].split('"')[0]
+
+
+def introspect(client, headers, value):
+    return client.post("/api/oauth/introspect", data={"token": value}, headers=headers)
+
+
+def test_approval_issues_a_token_with_the_granted_scopes(client, db, approved, provider, login_as):
+    request, applicant = approved
+    [authorization] = request.authorizations
+    [token] = authorization.tokens
+    assert token.scopes == request.data["scopes"]
+    assert (token.expires_at - token.issued_at).days == 548
+    login_as(applicant)
+    value = reveal(client, authorization.id)
+    assert value.startswith("dpt_") and len(value) >= 40
+    answer = introspect(client, provider, value).get_json()
+    assert answer == {
+        "active": True,
+        "scope": " ".join(request.data["scopes"]),
+        "exp": int(token.expires_at.timestamp()),
+        "iat": int(token.issued_at.timestamp()),
+        "jti": token.jti,
+        "sub": request.organization.siret,
+        "client_id": f"H{authorization.id}",
+        "habilitation": f"H{authorization.id}",
+        "organization_name": request.organization.display_name,
+    }
+    legacy = client.get("/api/introspect", headers={"X-Api-Key": value}).get_json()
+    assert legacy == {"_id": token.jti, "name": request.intitule, "scopes": token.scopes}
+
+
+def test_the_token_is_shown_once_then_masked(client, db, approved, login_as):
+    request, applicant = approved
+    authorization = request.authorizations[0]
+    login_as(applicant)
+    value = reveal(client, authorization.id)
+    page = client.get(f"/habilitations/{authorization.id}").text
+    assert value not in page and f"dpt_…{value[-4:]}" in page
+    assert "Afficher le jeton" not in page
+    token = authorization.tokens[0]
+    assert token.sealed_value is None and token.token_hash == tokens.digest(value)
+
+
+def test_only_members_of_the_organisation_see_the_habilitation(client, db, approved, login_as):
+    request, _ = approved
+    login_as()
+    assert client.get(f"/habilitations/{request.authorizations[0].id}").status_code == 404
+
+
+def test_technical_contact_is_told_without_the_token(app, client, db, approved, login_as):
+    request, applicant = approved
+    job = next(
+        j for j in db.session.scalars(select(OutboxJob)) if j.payload.get("key") == "token_ready"
+    )
+    assert job.payload["to"] == [request.data["contact_technique_email"]]
+    login_as(applicant)
+    value = reveal(client, request.authorizations[0].id)
+    assert value not in job.payload["text"] and value not in job.payload["html"]
+
+
+@pytest.mark.parametrize("credentials", [None, "dpc_nobody:secret", "bad-base64!"])
+def test_introspection_needs_client_credentials(client, db, credentials):
+    headers = {}
+    if credentials == "bad-base64!":
+        headers["Authorization"] = "Basic !!!"
+    elif credentials:
+        headers["Authorization"] = "Basic " + base64.b64encode(credentials.encode()).decode()
+    response = client.post("/api/oauth/introspect", data={"token": "dpt_x"}, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "dpt_unknown", "not-a-token", "x" * 500, "dpc_" + "a" * 40],
+)
+def test_unknown_or_malformed_tokens_are_inactive(client, db, provider, value):
+    assert introspect(client, provider, value).get_json() == {"active": False}
+    assert client.get("/api/introspect", headers={"X-Api-Key": value}).status_code == 401
+
+
+def test_revocation_is_seen_at_the_next_call(app, client, db, approved, provider, login_as):
+    request, applicant = approved
+    login_as(applicant)
+    value = reveal(client, request.authorizations[0].id)
+    assert introspect(client, provider, value).get_json()["active"] is True
+    with app.test_request_context():
+        instructor = UserFactory(roles=["api_particulier:instructor"])
+        instruction.decide(request, "revoke", instructor, version=request.version, reason="Fin")
+    assert introspect(client, provider, value).get_json() == {"active": False}
+
+
+def test_expired_tokens_are_inactive(client, db, approved, provider, login_as):
+    request, applicant = approved
+    login_as(applicant)
+    value = reveal(client, request.authorizations[0].id)
+    token = request.authorizations[0].tokens[0]
+    token.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert introspect(client, provider, value).get_json() == {"active": False}
+
+
+def test_rotation_keeps_the_old_token_for_the_overlap(client, db, approved, provider, login_as):
+    request, applicant = approved
+    authorization = request.authorizations[0]
+    login_as(applicant)
+    old = reveal(client, authorization.id)
+    page = client.get(f"/habilitations/{authorization.id}")
+    client.post(
+        f"/habilitations/{authorization.id}/jeton/renouveler",
+        data={"csrf_token": csrf_token(page.text)},
+    )
+    new = reveal(client, authorization.id)
+    assert new != old
+    assert introspect(client, provider, old).get_json()["active"] is True
+    assert introspect(client, provider, new).get_json()["active"] is True
+    previous = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == tokens.digest(old)))
+    assert previous.expires_at <= utcnow() + timedelta(days=7, minutes=1)
+    previous.expires_at = utcnow() - timedelta(seconds=1)  # the overlap is over
+    db.session.commit()
+    assert introspect(client, provider, old).get_json() == {"active": False}
+    assert introspect(client, provider, new).get_json()["active"] is True
+
+
+def test_prolongation_needs_unchanged_purpose_data_and_contacts(client, db, approved, login_as):
+    request, applicant = approved
+    authorization = request.authorizations[0]
+    token = authorization.tokens[0]
+    login_as(applicant)
+    assert "Prolonger de 18 mois" not in client.get(f"/habilitations/{authorization.id}").text
+    token.expires_at = utcnow() + timedelta(days=20)
+    db.session.commit()
+    page = client.get(f"/habilitations/{authorization.id}")
+    assert "Prolonger de 18 mois" in page.text
+    url = f"/habilitations/{authorization.id}/prolongation"
+    refused = client.post(url, data={"csrf_token": csrf_token(page.text), "same_purpose": "y"})
+    assert refused.status_code == 422 and "mettez à jour votre demande" in refused.text
+    done = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(page.text),
+            "same_purpose": "y",
+            "same_data": "y",
+            "same_contacts": "y",
+        },
+    )
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert (token.expires_at - utcnow()).days >= 548 + 19
+
+
+def test_reminders_are_sent_once_per_threshold(app, db, approved):
+    request, _ = approved
+    token = request.authorizations[0].tokens[0]
+    with app.test_request_context():
+        at = token.expires_at - timedelta(days=89)
+        assert tokens.send_reminders(now=at) == 1
+        assert tokens.send_reminders(now=at) == 0  # idempotent
+        assert tokens.send_reminders(now=token.expires_at - timedelta(days=59)) == 1
+        assert tokens.send_reminders(now=token.expires_at - timedelta(days=58)) == 0
+    reminders = [
+        j for j in db.session.scalars(select(OutboxJob)) if j.payload.get("key") == "token_expiry"
+    ]
+    assert len(reminders) == 2
+    assert sorted(reminders[0].payload["to"]) == sorted(
+        {request.applicant.email, request.data["contact_technique_email"]}
+    )
+
+
+def test_last_used_is_written_at_most_once_a_minute(client, db, approved, provider, login_as):
+    request, applicant = approved
+    login_as(applicant)
+    value = reveal(client, request.authorizations[0].id)
+    introspect(client, provider, value)
+    token = request.authorizations[0].tokens[0]
+    first = token.last_used_at
+    introspect(client, provider, value)
+    db.session.expire_all()
+    assert token.last_used_at == first
+
+
+def test_introspection_is_one_indexed_lookup(client, db, approved, provider, login_as):
+    from sqlalchemy import event
+
+    request, applicant = approved
+    login_as(applicant)
+    value = reveal(client, request.authorizations[0].id)
+    introspect(client, provider, value)  # last_used_at written now
+    statements = []
+
+    def record(*args):
+        statements.append(args[2])
+
+    event.listen(_db.engine, "before_cursor_execute", record)
+    try:
+        introspect(client, provider, value)
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", record)
+    lookups = [s for s in statements if "FROM api_tokens" in s]
+    assert len(lookups) == 1 and "token_hash" in lookups[0]
+
+
+def test_the_token_value_is_nowhere_in_the_database_nor_the_logs(
+    app, client, db, approved, login_as, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    request, applicant = approved
+    login_as(applicant)
+    value = reveal(client, request.authorizations[0].id)
+    with app.test_request_context():
+        outbox.drain()
+    dump = []
+    for table in _db.metadata.sorted_tables:
+        for row in db.session.execute(text(f"SELECT * FROM {table.name}")):  # noqa: S608
+            dump.append(repr(tuple(row)))
+    assert value not in "\n".join(dump)
+    assert value not in caplog.text
+
+
+def test_admins_create_introspection_clients(client, db, login_as):
+    login_as(roles=["admin"])
+    page = client.get("/admin/clients")
+    response = client.post(
+        "/admin/clients", data={"csrf_token": csrf_token(page.text), "name": "Fournisseur"}
+    )
+    assert response.status_code == 200 and "Secret" in response.text
+    assert client.get("/admin/clients").text.count("dpc_") >= 1
+
+
+def test_clients_cli_prints_the_secret_once(app, db):
+    from datapass.cli import clients_cli
+
+    result = app.test_cli_runner().invoke(clients_cli, ["create-introspection", "API Test"])
+    assert result.exit_code == 0 and "client_secret: " in result.output
+    secret = result.output.split("client_secret: ")[1].split()[0]
+    client_id = result.output.split("client_id: ")[1].split()[0]
+    assert tokens.authenticate_client(client_id, secret) is not None
+    assert tokens.authenticate_client(client_id, secret + "x") is None
+
+
+def test_request_page_links_the_habilitation(client, db, approved, login_as):
+    request, applicant = approved
+    login_as(applicant)
+    page = client.get(f"/demandes/{request.id}").text
+    assert f"/habilitations/{request.authorizations[0].id}" in page
+    assert isinstance(db.session.get(AuthorizationRequest, request.id), AuthorizationRequest)
