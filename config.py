@@ -123,6 +123,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         # Where emails' links point (the public address of this DataPass).
         "PUBLIC_URL": (env.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "SUPPORT_EMAIL": env.get("SUPPORT_EMAIL") or "datapass@api.gouv.fr",
+        # API tokens
+        "TOKEN_LIFETIME_DAYS": _int(env, "TOKEN_LIFETIME_DAYS", 548),
+        "TOKEN_ROTATION_OVERLAP_DAYS": _int(env, "TOKEN_ROTATION_OVERLAP_DAYS", 7),
         # Documents
         "STORAGE_DIR": env.get("STORAGE_DIR") or str(instance_dir / "storage"),
         "MAX_CONTENT_LENGTH": 70 * 1024 * 1024,  # 6 files of 10 MB plus the form
