@@ -82,6 +82,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(tokens.bp)
+    from datapass.api import applications as api_applications
+    from datapass.api import oauth as api_oauth
+    from datapass.api import v1 as api_v1
+
+    api_oauth.init_app(app)
+    app.register_blueprint(api_v1.bp)
+    app.register_blueprint(api_applications.bp)
     app.register_blueprint(instruction_admin.bp)
 
 

@@ -152,6 +152,8 @@ EVENT_LABELS = {
     TRANSFER: "Transfert de la demande",
     "applicant_message": "Message du demandeur",
     "instructor_message": "Message de l’instructeur",
+    "create_by_api": "Création de la demande par API",
+    "update_by_api": "Mise à jour de la demande par API",
 }
 
 # Who may transfer (not a transition): the applicant or an instructor, except a plain draft.

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import Form, MultipleFileField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -251,11 +252,13 @@ def _configure(form, block: str, instance: Form, current: Mapping[str, Any]) -> 
     if block == "scopes":
         values = selectable_scopes(form, list(current.get("scopes") or []))
         instance.scopes.choices = [
-            (v, form.definition.scope(v).label) for v in values if form.definition.scope(v)
+            SelectChoice(v, form.definition.scope(v).label)
+            for v in values
+            if form.definition.scope(v)
         ]
     elif block == "modalities":
         instance.modalities.choices = [
-            (m, MODALITY_LABELS.get(m, m)) for m in modality_values(form)
+            SelectChoice(m, MODALITY_LABELS.get(m, m)) for m in modality_values(form)
         ]
     elif block == "legal":
         hint = form.hints.get("cadre_juridique_nature") if form.hints else None

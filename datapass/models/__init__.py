@@ -11,7 +11,7 @@ from datapass.models.instruction import InstructorNotificationSetting, MessageTe
 from datapass.models.message import Message
 from datapass.models.organization import Membership, Organization
 from datapass.models.outbox import OutboxJob
-from datapass.models.token import ApiClient, ApiToken, TokenReminder
+from datapass.models.token import ApiClient, ApiToken, OAuthAccessToken, TokenReminder
 from datapass.models.user import User, UserRole
 from datapass.models.user_session import UserSession
 
@@ -26,6 +26,7 @@ __all__ = [
     "Membership",
     "Message",
     "MessageTemplate",
+    "OAuthAccessToken",
     "Organization",
     "OutboxJob",
     "RequestContact",

@@ -63,6 +63,8 @@ class ApiClient(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    owner: Mapped[User | None] = relationship()
+
 
 class TokenReminder(db.Model):
     """An expiry reminder sent for a token at a threshold (makes ``tokens remind`` idempotent)."""
@@ -75,3 +77,21 @@ class TokenReminder(db.Model):
     days_before: Mapped[int]
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     extra: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class OAuthAccessToken(db.Model):
+    """A developer application's bearer token for ``/api/v1`` (client credentials grant)."""
+
+    __tablename__ = "oauth_access_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    api_client_id: Mapped[int] = mapped_column(
+        ForeignKey("api_clients.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(255), default="")
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    client: Mapped[ApiClient] = relationship()

@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 
 from datapass import permissions, workflow
 from datapass.catalog import get_catalog
@@ -173,7 +174,9 @@ def decide(request_id: int, event: str):
     form.reason.label.text = reason_label
     kind = TEMPLATE_KIND.get(event)
     templates = message_templates.templates_for(item.definition_id, kind) if kind else []
-    form.template.choices = [("", "Aucun modèle")] + [(str(t.id), t.title) for t in templates]
+    form.template.choices = [SelectChoice("", "Aucun modèle")] + [
+        SelectChoice(str(t.id), t.title) for t in templates
+    ]
     allowed = event in workflow.allowed_events(item, workflow.INSTRUCTOR)
     error = None
     status = 200

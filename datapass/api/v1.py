@@ -1,0 +1,469 @@
+"""``/api/v1``: the developer API (OAuth 2 client credentials; OpenAPI in ``openapi.yaml``).
+
+A client sees only the definitions its owner develops for (developer role, or admin).
+Errors are ``{"errors": [{"status", "title", "detail", "source"}]}``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import wraps
+from pathlib import Path
+
+from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.oauth2.rfc6750.errors import InsufficientScopeError
+from flask import Blueprint, Response, g, jsonify, request, url_for
+from sqlalchemy import select
+
+from datapass import workflow
+from datapass.api.oauth import require_oauth, server
+from datapass.catalog import get_catalog
+from datapass.catalog.blocks import DOCUMENT_FIELDS, known_fields
+from datapass.extensions import csrf, db
+from datapass.forms import wizard
+from datapass.models import (
+    Authorization,
+    AuthorizationRequest,
+    AuthorizationRequestEvent,
+    Organization,
+    User,
+)
+from datapass.services import organizations
+from datapass.services import requests as requests_service
+from datapass.siret import InvalidSiret, validate_siret
+from datapass.validators import ValidationError, normalize_email
+
+bp = Blueprint("api_v1", __name__)
+csrf.exempt(bp)
+OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
+MAX_LIMIT = 1000
+
+
+# ---------------------------------------------------------------- plumbing
+
+
+def error(status: int, title: str, detail: str, pointer: str | None = None):
+    item = {"status": str(status), "title": title, "detail": detail}
+    if pointer:
+        item["source"] = {"pointer": pointer}
+    response = jsonify(errors=[item])
+    response.status_code = status
+    return response
+
+
+def api(scope: str):
+    """Require a bearer token with ``scope``; ``g.api_client`` is its ``ApiClient``."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            try:
+                token = require_oauth.acquire_token([scope])
+            except InsufficientScopeError:
+                return error(403, "Portée insuffisante", f"Ce jeton n’a pas la portée {scope}.")
+            except OAuth2Error:
+                response = error(
+                    401, "Non authentifié", "Jeton d’accès absent, expiré ou invalide."
+                )
+                response.headers["WWW-Authenticate"] = 'Bearer realm="datapass"'
+                return response
+            g.api_client = token.client
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def perimeter() -> list[str]:
+    """The definitions the client's owner develops for."""
+    owner = g.api_client.owner
+    definitions = get_catalog().definitions
+    if owner is None or owner.banned_at is not None:
+        return []
+    if owner.is_admin:
+        return list(definitions)
+    return sorted(d for d in owner.definitions_with_role("developer") if d in definitions)
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def _int_arg(name: str, default: int, maximum: int | None = None):
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise ValueError(name)
+    value = int(raw)
+    if maximum is not None and value > maximum:
+        raise ValueError(name)
+    return value
+
+
+def _number(raw: str, prefix: str) -> int | None:
+    match = re.fullmatch(rf"{prefix}?(\d{{1,9}})", raw.strip(), re.I)
+    return int(match.group(1)) if match else None
+
+
+# ---------------------------------------------------------------- serializers
+
+
+def organization_json(organization: Organization) -> dict:
+    return {
+        "id": organization.id,
+        "siret": organization.siret,
+        "name": organization.name,
+        "insee_payload": organization.insee_payload,
+    }
+
+
+def applicant_json(user: User) -> dict:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "given_name": user.given_name,
+        "family_name": user.family_name,
+        "job_title": user.job_title,
+        "phone_number": user.phone_number,
+    }
+
+
+def authorization_json(authorization: Authorization, *, with_data: bool = True) -> dict:
+    result = {
+        "id": authorization.id,
+        "slug": authorization.public_reference,
+        "state": authorization.state,
+        "revoked": authorization.state == "revoked",
+        "definition_id": authorization.definition_id,
+        "form_uid": authorization.form_uid,
+        "authorization_request_id": authorization.authorization_request_id,
+        "created_at": _iso(authorization.created_at),
+    }
+    if with_data:
+        result["data"] = authorization.data or {}
+    return result
+
+
+def demande_json(item: AuthorizationRequest) -> dict:
+    return {
+        "id": item.id,
+        "public_id": item.public_reference,
+        "type": f"authorization_request/{item.definition_id}",
+        "definition_id": item.definition_id,
+        "form_uid": item.form_uid,
+        "state": item.state,
+        "intitule": item.intitule,
+        "data": item.data or {},
+        "created_at": _iso(item.created_at),
+        "last_submitted_at": _iso(item.last_submitted_at),
+        "last_validated_at": _iso(item.last_validated_at),
+        "organization": organization_json(item.organization),
+        "applicant": applicant_json(item.applicant),
+        "habilitations": [authorization_json(a, with_data=False) for a in item.authorizations],
+    }
+
+
+# ---------------------------------------------------------------- token endpoint and spec
+
+
+@bp.post("/api/oauth/token")
+def issue_token():
+    return server.create_token_response()
+
+
+@bp.get("/api/openapi.yaml")
+def openapi():
+    return Response(OPENAPI_PATH.read_text(), mimetype="application/yaml")
+
+
+# ---------------------------------------------------------------- endpoints
+
+
+@bp.get("/api/v1/me")
+@api("read_authorizations")
+def me():
+    client = g.api_client
+    return jsonify(
+        client_id=client.client_id,
+        name=client.name,
+        owner_email=client.owner.email if client.owner else None,
+        scopes=client.scopes or [],
+        definitions=perimeter(),
+    )
+
+
+def _own_request(raw_id: str) -> AuthorizationRequest | None:
+    number = _number(raw_id, "D")
+    if number is None:
+        return None
+    item = db.session.get(AuthorizationRequest, number)
+    if item is None or item.definition_id not in perimeter():
+        return None
+    return item
+
+
+def _not_found(what: str = "Demande"):
+    return error(404, "Introuvable", f"{what} inconnue ou hors de votre périmètre.")
+
+
+@bp.get("/api/v1/demandes")
+@api("read_authorizations")
+def list_demandes():
+    try:
+        limit = _int_arg("limit", 10, MAX_LIMIT)
+        offset = _int_arg("offset", 0)
+    except ValueError as exc:
+        return error(
+            400, "Paramètre invalide", f"{exc} doit être un entier ≤ {MAX_LIMIT}.", f"/{exc}"
+        )
+    query = (
+        select(AuthorizationRequest)
+        .join(AuthorizationRequest.organization)
+        .where(AuthorizationRequest.definition_id.in_(perimeter()))
+    )
+    states = [s for s in request.args.getlist("state") if s in workflow.STATES]
+    if states:
+        query = query.where(AuthorizationRequest.state.in_(states))
+    if siret := (request.args.get("siret") or "").replace(" ", ""):
+        query = query.where(Organization.siret == siret)
+    rows = db.session.scalars(
+        query.order_by(AuthorizationRequest.created_at.desc(), AuthorizationRequest.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return jsonify([demande_json(row) for row in rows])
+
+
+@bp.get("/api/v1/demandes/<raw_id>")
+@api("read_authorizations")
+def get_demande(raw_id: str):
+    item = _own_request(raw_id)
+    return jsonify(demande_json(item)) if item else _not_found()
+
+
+@bp.get("/api/v1/demandes/<raw_id>/events")
+@api("read_authorizations")
+def demande_events(raw_id: str):
+    item = _own_request(raw_id)
+    if item is None:
+        return _not_found()
+    events = db.session.scalars(
+        select(AuthorizationRequestEvent)
+        .where(AuthorizationRequestEvent.authorization_request_id == item.id)
+        .order_by(AuthorizationRequestEvent.created_at, AuthorizationRequestEvent.id)
+    )
+    return jsonify([{"id": e.id, "name": e.name, "created_at": _iso(e.created_at)} for e in events])
+
+
+def _check_data(form, data) -> tuple[dict, object]:
+    """Answers an API client may write: the form's fields (no document, no locked block)."""
+    if not isinstance(data, dict):
+        return {}, error(422, "Données invalides", "data doit être un objet.", "/demande/data")
+    allowed = known_fields(form.definition.contact_types) - DOCUMENT_FIELDS
+    cleaned = {}
+    for key, value in data.items():
+        pointer = f"/demande/data/{key}"
+        if key not in allowed:
+            return {}, error(
+                422, "Champ inconnu", f"{key} n’est pas un champ de ce formulaire.", pointer
+            )
+        if wizard.field_is_locked(form, key):
+            return {}, error(422, "Champ verrouillé", f"{key} est fixé par la démarche.", pointer)
+        if key in requests_service.LIST_FIELDS:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                return {}, error(
+                    422, "Valeur invalide", f"{key} doit être une liste de textes.", pointer
+                )
+            cleaned[key] = [requests_service.sanitize(v) for v in value]
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            cleaned[key] = requests_service.sanitize(value)
+        else:
+            return {}, error(422, "Valeur invalide", f"{key} doit être un texte.", pointer)
+    return cleaned, None
+
+
+@bp.post("/api/v1/demandes")
+@api("write_authorizations")
+def create_demande():
+    body = request.get_json(silent=True)
+    demande = body.get("demande") if isinstance(body, dict) else None
+    if not isinstance(demande, dict):
+        return error(400, "Corps invalide", 'Envoyez {"demande": {…}} en JSON.', "/demande")
+    form = get_catalog().form(str(demande.get("form_uid") or ""))
+    if form is None or form.definition.id not in perimeter():
+        return error(
+            422,
+            "Formulaire inconnu",
+            "form_uid inconnu ou hors de votre périmètre.",
+            "/demande/form_uid",
+        )
+    applicant_data = demande.get("applicant") if isinstance(demande.get("applicant"), dict) else {}
+    try:
+        email = normalize_email(str(applicant_data.get("email") or ""))
+    except ValidationError as exc:
+        return error(422, "Courriel invalide", exc.message, "/demande/applicant/email")
+    organization_data = demande.get("organization")
+    if not isinstance(organization_data, dict):
+        organization_data = {}
+    try:
+        siret = validate_siret(str(organization_data.get("siret") or ""))
+    except InvalidSiret as exc:
+        return error(422, "SIRET invalide", exc.message, "/demande/organization/siret")
+    data, problem = _check_data(form, demande.get("data") or {})
+    if problem is not None:
+        return problem
+    organization = organizations.find_or_create_organization(siret)
+    if organization.is_closed:
+        return error(
+            422,
+            "Établissement fermé",
+            "Cet établissement est fermé d’après Sirene.",
+            "/demande/organization/siret",
+        )
+    applicant = db.session.scalar(select(User).where(User.email == email))
+    if applicant is None:
+        applicant = User(email=email)
+        db.session.add(applicant)
+    for key in ("given_name", "family_name", "job_title", "phone_number"):
+        value = applicant_data.get(key)
+        if isinstance(value, str) and value.strip() and not getattr(applicant, key):
+            setattr(applicant, key, requests_service.sanitize(value)[:255])
+    if organization.id is None or applicant.membership_for(organization.id) is None:
+        organizations.add_membership(applicant, organization, verified=False, reason="api")
+    values = requests_service.initial_data(form)
+    values.update(data)
+    values = wizard.enforce_locked(form, values)
+    item = AuthorizationRequest(
+        definition_id=form.definition.id,
+        form_uid=form.uid,
+        catalog_version=get_catalog().version,
+        state=workflow.DRAFT,
+        data=values,
+        intitule=values.get("intitule") or None,
+        organization=organization,
+        applicant=applicant,
+    )
+    db.session.add(item)
+    requests_service.sync_contacts(item, form)
+    item.record_event("create_by_api", actor=None, payload={"client_id": g.api_client.client_id})
+    db.session.commit()
+    response = jsonify(demande_json(item))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api_v1.get_demande", raw_id=item.id)
+    return response
+
+
+@bp.patch("/api/v1/demandes/<raw_id>")
+@api("write_authorizations")
+def update_demande(raw_id: str):
+    item = _own_request(raw_id)
+    if item is None:
+        return _not_found()
+    if not item.is_editable:
+        return error(422, "Demande non modifiable", "La demande n’est plus modifiable.", "/")
+    body = request.get_json(silent=True)
+    demande = body.get("demande") if isinstance(body, dict) else None
+    if not isinstance(demande, dict):
+        return error(400, "Corps invalide", 'Envoyez {"demande": {"data": {…}}}.', "/demande")
+    form = get_catalog().form(item.form_uid)
+    data, problem = _check_data(form, demande.get("data") or {})
+    if problem is not None:
+        return problem
+    values = dict(item.data or {})
+    values.update(data)
+    item.data = wizard.enforce_locked(form, values)
+    item.intitule = item.data.get("intitule") or None
+    requests_service.sync_contacts(item, form)
+    item.record_event(
+        "update_by_api",
+        actor=None,
+        payload={"client_id": g.api_client.client_id, "keys": sorted(data)},
+    )
+    db.session.commit()
+    return jsonify(demande_json(item))
+
+
+@bp.get("/api/v1/habilitations")
+@api("read_authorizations")
+def list_habilitations():
+    try:
+        limit = _int_arg("limit", 10, MAX_LIMIT)
+        offset = _int_arg("offset", 0)
+    except ValueError as exc:
+        return error(
+            400, "Paramètre invalide", f"{exc} doit être un entier ≤ {MAX_LIMIT}.", f"/{exc}"
+        )
+    query = (
+        select(Authorization)
+        .join(Authorization.organization)
+        .where(Authorization.definition_id.in_(perimeter()))
+    )
+    if (state := request.args.get("state")) in ("active", "obsolete", "revoked"):
+        query = query.where(Authorization.state == state)
+    if siret := (request.args.get("siret") or "").replace(" ", ""):
+        query = query.where(Organization.siret == siret)
+    rows = db.session.scalars(
+        query.order_by(Authorization.created_at.desc(), Authorization.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return jsonify([authorization_json(row) for row in rows])
+
+
+@bp.get("/api/v1/habilitations/<raw_id>")
+@api("read_authorizations")
+def get_habilitation(raw_id: str):
+    number = _number(raw_id, "H")
+    item = db.session.get(Authorization, number) if number is not None else None
+    if item is None or item.definition_id not in perimeter():
+        return _not_found("Habilitation")
+    return jsonify(authorization_json(item))
+
+
+def definition_json(definition) -> dict:
+    return {
+        "id": definition.id,
+        "name": definition.name,
+        "description": definition.description,
+        "scopes": [
+            {"value": s.value, "label": s.label, "group": s.group, "retired": s.retired}
+            for s in definition.scopes
+        ],
+    }
+
+
+@bp.get("/api/v1/definitions")
+@api("read_authorizations")
+def list_definitions():
+    definitions = get_catalog().definitions
+    return jsonify([definition_json(definitions[d]) for d in perimeter()])
+
+
+@bp.get("/api/v1/definitions/<definition_id>/formulaires")
+@api("read_authorizations")
+def definition_forms(definition_id: str):
+    if definition_id not in perimeter():
+        return _not_found("Définition")
+    forms = [f for f in get_catalog().forms.values() if f.definition.id == definition_id]
+    return jsonify(
+        [
+            {
+                "uid": f.uid,
+                "name": f.name,
+                "description": f.description,
+                "editor": f.editor.name if f.editor else None,
+                "use_case": f.use_case,
+                "public": f.public,
+                "steps": list(f.steps),
+                "url": url_for("applicant.introduction", uid=f.uid, _external=True),
+            }
+            for f in forms
+        ]
+    )
+
+
+@bp.errorhandler(404)
+def not_found(_error):
+    return error(404, "Introuvable", "Cette adresse n’existe pas dans l’API.")
