@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import false, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import joinedload
 
 from datapass import workflow
 from datapass.extensions import db
-from datapass.models import Authorization, AuthorizationRequest, RequestContact, User
+from datapass.models import Authorization, AuthorizationRequest, Message, RequestContact, User
 
 SCOPES = {
     "mes-demandes": "Mes demandes",
@@ -71,3 +71,20 @@ def load(user: User, scope: str):
         authorizations[row.state][1].append(row)
     truncated = len(rows) > LIMIT or len(authorizations_rows) > LIMIT
     return groups, authorizations, truncated
+
+
+def unread_instructor_messages(requests: list[AuthorizationRequest]) -> dict[int, int]:
+    """{request id: number of instructors' messages not read yet}, in one query."""
+    ids = [request.id for request in requests]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Message.authorization_request_id, func.count())
+        .where(
+            Message.authorization_request_id.in_(ids),
+            Message.sender_side == "instructor",
+            Message.read_at.is_(None),
+        )
+        .group_by(Message.authorization_request_id)
+    )
+    return dict(rows.all())

@@ -539,8 +539,12 @@ def dashboard_view():
     if scope not in dashboard.SCOPES:
         scope = "mes-demandes"
     groups, authorizations, truncated = dashboard.load(current_user, scope)
+    unread = dashboard.unread_instructor_messages(
+        [row for _, rows in groups.values() for row in rows]
+    )
     return render_template(
         "applicant/dashboard.html",
+        unread=unread,
         scope=scope,
         scopes=dashboard.SCOPES,
         groups=groups,

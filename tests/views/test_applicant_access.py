@@ -447,3 +447,17 @@ def test_reopen_then_cancel_keeps_the_habilitation(client, db, agent):
     request = load(db, request_id)
     assert request.state == "validated"
     assert request.data["intitule"] == "Aides sociales facultatives"
+
+
+def test_dashboard_shows_unread_instructor_messages(app, client, db, login_as):
+    from datapass.services import instruction
+    from tests.support.requests import submitted_request
+
+    applicant = login_as()
+    with app.test_request_context():
+        request = submitted_request(applicant)
+        instructor = UserFactory(roles=["api_particulier:instructor"])
+        instruction.post_instructor_message(request, instructor, "Une précision ?")
+    assert "1 nouveau message" in client.get("/tableau-de-bord").text
+    client.get(f"/demandes/{request.id}")  # reading marks it read
+    assert "nouveau message" not in client.get("/tableau-de-bord").text
