@@ -63,6 +63,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.browser)
+            # werkzeug's development server, in a thread here, leaves a static file open when
+            # the browser drops a request it no longer needs (a favicon); not the app's doing.
+            item.add_marker(
+                pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+            )
             if skip:
                 item.add_marker(skip)
 
