@@ -123,6 +123,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         # Where emails' links point (the public address of this DataPass).
         "PUBLIC_URL": (env.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "SUPPORT_EMAIL": env.get("SUPPORT_EMAIL") or "datapass@api.gouv.fr",
+        # Webhooks
+        "WEBHOOK_TIMEOUT_SECONDS": float(env.get("WEBHOOK_TIMEOUT_SECONDS") or 10),
+        "WEBHOOK_MAX_CONSECUTIVE_FAILURES": _int(env, "WEBHOOK_MAX_CONSECUTIVE_FAILURES", 20),
         # API tokens
         "TOKEN_LIFETIME_DAYS": _int(env, "TOKEN_LIFETIME_DAYS", 548),
         "TOKEN_ROTATION_OVERLAP_DAYS": _int(env, "TOKEN_ROTATION_OVERLAP_DAYS", 7),

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from config import load_config
 
@@ -69,19 +70,32 @@ def register_catalog(app: Flask) -> None:
     storage.init_app(app)
 
 
+class DatabaseInteger(IntegerConverter):
+    """``<int:…>`` within the range of an SQL integer: a larger number is a 404, not a 500."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseInteger
     from datapass.views import applicant, auth, instruction, instruction_admin, public
 
     app.register_blueprint(public.bp)
     auth.register(app)
     app.register_blueprint(applicant.bp)
     app.register_blueprint(instruction.bp)
-    from datapass.services import emails  # noqa: F401  (registers the email listener and handler)
-    from datapass.views import admin, notifications, tokens
+    from datapass.services import (
+        emails,  # noqa: F401  (registers the email listener and handler)
+        webhook_delivery,  # noqa: F401  (listener and handler)
+    )
+    from datapass.views import admin, notifications, tokens, webhooks
 
     app.register_blueprint(notifications.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(tokens.bp)
+    app.register_blueprint(webhooks.bp)
     from datapass.api import applications as api_applications
     from datapass.api import oauth as api_oauth
     from datapass.api import v1 as api_v1

@@ -467,3 +467,36 @@ def definition_forms(definition_id: str):
 @bp.errorhandler(404)
 def not_found(_error):
     return error(404, "Introuvable", "Cette adresse n’existe pas dans l’API.")
+
+
+@bp.get("/api/v1/webhooks/<int:webhook_id>/attempts")
+@api("read_webhooks")
+def webhook_attempts(webhook_id: int):
+    from datapass.models.webhook_endpoint import Webhook, WebhookAttempt
+
+    webhook = db.session.get(Webhook, webhook_id) if webhook_id < 2**31 else None
+    if webhook is None or webhook.definition_id not in perimeter():
+        return _not_found("Webhook")
+    try:
+        limit = _int_arg("limit", 100, 100)
+    except ValueError as exc:
+        return error(400, "Paramètre invalide", f"{exc} doit être un entier ≤ 100.", f"/{exc}")
+    rows = db.session.scalars(
+        select(WebhookAttempt)
+        .where(WebhookAttempt.webhook_id == webhook.id)
+        .order_by(WebhookAttempt.id.desc())
+        .limit(limit)
+    )
+    return jsonify(
+        [
+            {
+                "id": a.id,
+                "event": a.event,
+                "status_code": a.status_code,
+                "response_body": a.response_excerpt,
+                "created_at": _iso(a.created_at),
+                "authorization_request_id": a.authorization_request_id,
+            }
+            for a in rows
+        ]
+    )

@@ -14,6 +14,7 @@ from datapass.models.outbox import OutboxJob
 from datapass.models.token import ApiClient, ApiToken, OAuthAccessToken, TokenReminder
 from datapass.models.user import User, UserRole
 from datapass.models.user_session import UserSession
+from datapass.models.webhook_endpoint import Webhook, WebhookAttempt
 
 __all__ = [
     "ApiClient",
@@ -34,5 +35,7 @@ __all__ = [
     "User",
     "UserRole",
     "UserSession",
+    "Webhook",
+    "WebhookAttempt",
     "authorization_documents",
 ]

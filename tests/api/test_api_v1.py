@@ -223,3 +223,31 @@ def test_openapi_document_and_documentation_page(client, db):
     page = client.get("/developpeurs/documentation")
     assert page.status_code == 200 and "GET /api/v1/demandes" in page.text
     _ = _db
+
+
+def test_webhook_attempts_through_the_api(client, db, auth):
+    from datapass.models.webhook_endpoint import Webhook, WebhookAttempt
+    from datapass.services import webhook_delivery
+
+    webhook = Webhook(
+        definition_id="api_particulier",
+        url="https://api.exemple.fr/hook",
+        events=["submit"],
+        sealed_secret=webhook_delivery.seal("s" * 64),
+    )
+    db.session.add(webhook)
+    db.session.flush()
+    db.session.add(
+        WebhookAttempt(
+            webhook_id=webhook.id,
+            event="submit",
+            delivery_id="d",
+            body="{}",
+            status_code=500,
+            response_excerpt="oops",
+        )
+    )
+    db.session.commit()
+    listing = validate(client.get(f"/api/v1/webhooks/{webhook.id}/attempts", headers=auth))
+    assert listing.get_json()[0]["status_code"] == 500
+    assert validate(client.get("/api/v1/webhooks/999999/attempts", headers=auth)).status_code == 404

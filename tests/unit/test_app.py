@@ -39,3 +39,8 @@ def test_production_adds_hsts(tmp_path):
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/accessibilite", base_url="https://datapass.example.gouv.fr")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_huge_ids_are_not_found(client, db, login_as):
+    login_as()
+    assert client.get("/demandes/99999999999999999999").status_code == 404

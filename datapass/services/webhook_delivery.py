@@ -1,0 +1,383 @@
+"""Webhooks: the events of a definition's requests, posted signed to API providers.
+
+Every new timeline event whose name is a webhook event queues, in the same transaction, one
+outbox job per enabled webhook of the definition that listens to it, with the body built
+at that moment. The worker posts the exact body with ``X-Hub-Signature-256`` (HMAC-SHA256
+of the raw body with the webhook's secret), ``X-App-Environment`` and
+``X-DataPass-Delivery`` (the job's idempotency key), logs each attempt, and retries through
+the outbox on anything but 200, 201 or 204. See docs/webhooks.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import secrets
+import socket
+import time
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import requests
+from flask import current_app
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from datapass import outbox
+from datapass.catalog import get_catalog
+from datapass.extensions import db
+from datapass.models import AuthorizationRequest, AuthorizationRequestEvent, User, UserRole
+from datapass.models.base import utcnow
+from datapass.models.outbox import OutboxJob
+from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
+from datapass.services.tokens import _fernet
+
+SUCCESS_CODES = (200, 201, 204)
+EXCERPT_LIMIT = 10_000
+FAILURE_EMAIL_AT = 5
+
+
+class WebhookUrlError(ValueError):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# ---------------------------------------------------------------- secrets and URLs
+
+
+def new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+def seal(secret: str) -> str:
+    return _fernet().encrypt(secret.encode()).decode()
+
+
+def unseal(webhook: Webhook) -> str:
+    return _fernet().decrypt(webhook.sealed_secret.encode()).decode()
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def check_url(url: str) -> str:
+    """The URL, or ``WebhookUrlError``: in production https only, and no internal address."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise WebhookUrlError(
+            "Saisissez une adresse complète, par exemple https://api.exemple.fr/webhook."
+        )
+    if current_app.config["DATAPASS_ENV"] != "production":
+        return url
+    if parts.scheme != "https":
+        raise WebhookUrlError("En production, l’adresse doit commencer par https://.")
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as error:
+        raise WebhookUrlError("Ce nom de domaine n’existe pas.") from error
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise WebhookUrlError(
+                "Cette adresse mène à un réseau interne (boucle locale, réseau privé ou "
+                "réservé) : elle est refusée."
+            )
+    return url
+
+
+# ---------------------------------------------------------------- payload
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def payload(request: AuthorizationRequest, event_name: str, fired_at: datetime) -> dict:
+    form = get_catalog().form(request.form_uid)
+    editor = form.editor if form else None
+    organization = request.organization
+    applicant = request.applicant
+    return {
+        "event": event_name,
+        "fired_at": int(fired_at.timestamp()),
+        "model_type": f"authorization_request/{request.definition_id}",
+        "model_id": request.id,
+        "data": {
+            "id": request.id,
+            "public_id": request.public_id,
+            "type": f"authorization_request/{request.definition_id}",
+            "state": request.state,
+            "form_uid": request.form_uid,
+            "data": request.data or {},
+            "created_at": _iso(request.created_at),
+            "last_submitted_at": _iso(request.last_submitted_at),
+            "last_validated_at": _iso(request.last_validated_at),
+            "organization": {
+                "id": organization.id,
+                "name": organization.name,
+                "siret": organization.siret,
+                "insee_payload": organization.insee_payload,
+            },
+            "applicant": {
+                "id": applicant.id,
+                "uid": applicant.sub,
+                "email": applicant.email,
+                "given_name": applicant.given_name,
+                "family_name": applicant.family_name,
+                "phone_number": applicant.phone_number,
+                "job_title": applicant.job_title,
+            },
+            "service_provider": (
+                {"id": editor.id, "siret": editor.siret, "type": "editor"} if editor else None
+            ),
+            "authorizations": [
+                {
+                    "id": authorization.id,
+                    "slug": authorization.public_reference,
+                    "revoked": authorization.state == "revoked",
+                    "state": authorization.state,
+                    "created_at": _iso(authorization.created_at),
+                    "data": authorization.data or {},
+                    "authorization_request_class": f"AuthorizationRequest::{request.definition_id}",
+                    "definition_id": authorization.definition_id,
+                }
+                for authorization in request.authorizations
+            ],
+        },
+    }
+
+
+# ---------------------------------------------------------------- queueing from events
+
+_NEW = "datapass.webhooks.new_events"
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _remember(session: Session, flush_context) -> None:
+    new = [
+        obj
+        for obj in session.new
+        if isinstance(obj, AuthorizationRequestEvent) and obj.name in WEBHOOK_EVENTS
+    ]
+    if new:
+        session.info.setdefault(_NEW, []).extend(new)
+
+
+@sa_event.listens_for(Session, "after_flush_postexec")
+def _queue(session: Session, flush_context) -> None:
+    events = session.info.pop(_NEW, None)
+    if not events:
+        return
+    try:
+        current_app._get_current_object()
+    except RuntimeError:
+        return
+    for event in events:
+        request = event.request
+        if request is None:
+            continue
+        hooks = session.scalars(
+            select(Webhook).where(
+                Webhook.definition_id == request.definition_id, Webhook.enabled.is_(True)
+            )
+        ).all()
+        hooks = [hook for hook in hooks if event.name in (hook.events or [])]
+        if not hooks:
+            continue
+        body = json.dumps(
+            payload(request, event.name, event.created_at or utcnow()), ensure_ascii=False
+        )
+        for hook in hooks:
+            outbox.enqueue(
+                "webhook",
+                {
+                    "webhook_id": hook.id,
+                    "event": event.name,
+                    "authorization_request_id": request.id,
+                    "body": body,
+                },
+                key=f"webhook-{hook.id}-{event.id}",
+            )
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous_transaction) -> None:
+    session.info.pop(_NEW, None)
+
+
+# ---------------------------------------------------------------- delivery
+
+
+def post(webhook: Webhook, body: str, delivery_id: str) -> tuple[int | None, int, str, str | None]:
+    """(status, duration in ms, response excerpt, error) of one signed POST."""
+    raw = body.encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Hub-Signature-256": signature(unseal(webhook), raw),
+        "X-App-Environment": current_app.config.get("APP_ENVIRONMENT_NAME")
+        or current_app.config["DATAPASS_ENV"],
+        "X-DataPass-Delivery": delivery_id,
+        "User-Agent": "DataPass-Webhook/1.0",
+    }
+    started = time.monotonic()
+    try:
+        response = requests.post(
+            webhook.url,
+            data=raw,
+            headers=headers,
+            timeout=float(current_app.config.get("WEBHOOK_TIMEOUT_SECONDS", 10)),
+            allow_redirects=False,
+        )
+    except requests.RequestException as error:
+        return None, int((time.monotonic() - started) * 1000), "", type(error).__name__
+    duration = int((time.monotonic() - started) * 1000)
+    return response.status_code, duration, response.text[:EXCERPT_LIMIT], None
+
+
+def _developers(definition_id: str) -> list[str]:
+    roles = [f"{definition_id}:developer"]
+    return list(
+        db.session.scalars(
+            select(User.email)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role.in_(roles))
+        )
+    )
+
+
+def _email_developers(webhook: Webhook, subject: str, text: str) -> None:
+    to = _developers(webhook.definition_id)
+    if to:
+        outbox.enqueue(
+            "email",
+            {"key": "webhook_alert", "to": sorted(set(to)), "subject": subject, "text": text},
+            key=f"webhook-alert-{webhook.id}-{webhook.consecutive_failures}-{utcnow():%Y%m%d%H%M}",
+        )
+
+
+def record(webhook: Webhook, *, event, request_id, body, delivery_id, result) -> WebhookAttempt:
+    status, duration, excerpt, error = result
+    success = status in SUCCESS_CODES
+    attempt = WebhookAttempt(
+        webhook_id=webhook.id,
+        authorization_request_id=request_id,
+        event=event,
+        delivery_id=delivery_id,
+        body=body,
+        status_code=status,
+        duration_ms=duration,
+        response_excerpt=excerpt,
+        error=error,
+        success=success,
+    )
+    db.session.add(attempt)
+    now = utcnow()
+    if success:
+        webhook.consecutive_failures = 0
+        webhook.first_failure_at = None
+        return attempt
+    webhook.consecutive_failures += 1
+    webhook.first_failure_at = webhook.first_failure_at or now
+    if webhook.consecutive_failures == FAILURE_EMAIL_AT:
+        _email_developers(
+            webhook,
+            f"Le webhook {webhook.url} échoue",
+            f"Les {FAILURE_EMAIL_AT} derniers appels du webhook {webhook.url} "
+            f"({webhook.definition_id}) ont échoué. Consultez l’historique des appels sur "
+            "DataPass (Développeurs, Webhooks) : les appels sont réessayés automatiquement.",
+        )
+    limit = int(current_app.config.get("WEBHOOK_MAX_CONSECUTIVE_FAILURES", 20))
+    if (
+        webhook.enabled
+        and webhook.consecutive_failures >= limit
+        and now - webhook.first_failure_at >= timedelta(hours=24)
+    ):
+        webhook.enabled = False
+        webhook.disabled_reason = f"{webhook.consecutive_failures} échecs consécutifs"
+        _email_developers(
+            webhook,
+            f"Le webhook {webhook.url} a été désactivé",
+            f"Après {webhook.consecutive_failures} échecs consécutifs en plus de 24 heures, le "
+            f"webhook {webhook.url} ({webhook.definition_id}) a été désactivé. Corrigez-le, "
+            "testez-le puis réactivez-le sur DataPass (Développeurs, Webhooks).",
+        )
+    return attempt
+
+
+def _store_token_id(request_id: int, excerpt: str) -> None:
+    try:
+        answer = json.loads(excerpt)
+    except ValueError:
+        return
+    if isinstance(answer, dict) and answer.get("token_id") is not None:
+        request = db.session.get(AuthorizationRequest, request_id)
+        if request is not None:
+            request.external_provider_id = str(answer["token_id"])[:255]
+
+
+@outbox.handler("webhook")
+def deliver(job: OutboxJob) -> None:
+    data = job.payload
+    webhook = db.session.get(Webhook, data["webhook_id"])
+    if webhook is None:
+        return  # deleted since: nothing to deliver
+    result = post(webhook, data["body"], job.idempotency_key)
+    record(
+        webhook,
+        event=data["event"],
+        request_id=data.get("authorization_request_id"),
+        body=data["body"],
+        delivery_id=job.idempotency_key,
+        result=result,
+    )
+    if result[0] in SUCCESS_CODES and data["event"] == "approve":
+        _store_token_id(data["authorization_request_id"], result[2])
+    # The attempt and counters are kept even when the outbox rolls the failure back.
+    db.session.commit()
+    if result[0] not in SUCCESS_CODES:
+        raise RuntimeError(f"webhook answered {result[0] or result[3]}")
+
+
+def ping(webhook: Webhook) -> WebhookAttempt:
+    """The signed test ping; the webhook is validated when it succeeds. Commits."""
+    body = json.dumps({"test": True, "timestamp": datetime.now(UTC).isoformat()})
+    delivery_id = f"ping-{webhook.id}-{secrets.token_hex(6)}"
+    result = post(webhook, body, delivery_id)
+    attempt = WebhookAttempt(
+        webhook_id=webhook.id,
+        event="test",
+        delivery_id=delivery_id,
+        body=body,
+        status_code=result[0],
+        duration_ms=result[1],
+        response_excerpt=result[2],
+        error=result[3],
+        success=result[0] in SUCCESS_CODES,
+    )
+    db.session.add(attempt)
+    webhook.validated = attempt.success
+    if not attempt.success:
+        webhook.enabled = False
+    db.session.commit()
+    return attempt
+
+
+def replay(attempt: WebhookAttempt) -> OutboxJob:
+    """Send an attempt's body again, now, as a new delivery."""
+    job = outbox.enqueue(
+        "webhook",
+        {
+            "webhook_id": attempt.webhook_id,
+            "event": attempt.event,
+            "authorization_request_id": attempt.authorization_request_id,
+            "body": attempt.body,
+        },
+    )
+    db.session.commit()
+    return job
