@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -93,3 +94,28 @@ def mailbox_message(name: str):
         text=text.get_content() if text else "",
         html=html.get_content() if html else None,
     )
+
+
+# ---------------------------------------------------------------- development webhook receiver
+
+
+@bp.post("/dev/webhooks/recepteur")
+@csrf.exempt  # a machine endpoint (DataPass's own worker posts here in development)
+def webhook_receiver():
+    """Stands in for an API provider in development: keeps the call, answers a token_id."""
+    _dev_only_receiver()
+    folder = Path(current_app.config["INSTANCE_DIR"]) / "webhooks"
+    folder.mkdir(parents=True, exist_ok=True)
+    delivery = (request.headers.get("X-DataPass-Delivery") or "sans-id").replace("/", "_")[:80]
+    record = {
+        "delivery": delivery,
+        "signature": request.headers.get("X-Hub-Signature-256"),
+        "body": request.get_data(as_text=True)[:100_000],
+    }
+    (folder / f"{delivery}.json").write_text(json.dumps(record, ensure_ascii=False))
+    return {"token_id": f"dev-{delivery}"}
+
+
+def _dev_only_receiver() -> None:
+    if current_app.config["DATAPASS_ENV"] == "production":
+        abort(404)
