@@ -34,7 +34,7 @@ bp = Blueprint("api_applications", __name__, url_prefix="/developpeurs")
 class ApplicationForm(FlaskForm):
     name = StringField(
         "Nom de l’application",
-        description="Par exemple « Connecteur Millésime – production ».",
+        description="Par exemple « Connecteur Millésime – production ».",
         validators=[InputRequired(message="Indiquez un nom."), Length(max=255)],
     )
     scopes = SelectMultipleField(
@@ -100,7 +100,7 @@ def revoke(client_id: int):
         abort(404)
     client.revoked_at = client.revoked_at or utcnow()
     db.session.commit()
-    flash(f"L’application « {client.name} » est révoquée.", "success")
+    flash(f"L’application « {client.name} » est révoquée.", "success")
     return redirect(url_for("api_applications.applications"))
 
 

@@ -19,7 +19,7 @@ EMPTY_MAPPING: Mapping = MappingProxyType({})
 
 
 def collation_key(text: str) -> str:
-    """A French-friendly sort key: case and accents ignored (« Arpège » sorts as « arpege »)."""
+    """A French-friendly sort key: case and accents ignored (« Arpège » sorts as « arpege »)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 

@@ -1,6 +1,6 @@
 """One WTForms class per block of a démarche; a wizard step form is composed from them.
 
-Answers are stored as the strings (and lists) that were typed, so that « Enregistrer »
+Answers are stored as the strings (and lists) that were typed, so that « Enregistrer »
 keeps a half-filled step; validation runs by feeding stored answers back to these forms.
 """
 
@@ -39,7 +39,7 @@ def _wrap(check):
 class BasicInfosForm(Form):
     intitule = StringField(
         "Nom du projet",
-        description="Ce nom sera public : il figure dans la liste des habilitations délivrées.",
+        description="Ce nom sera public : il figure dans la liste des habilitations délivrées.",
         validators=[_required("Indiquez le nom du projet."), Length(max=255)],
     )
     description = TextAreaField(
@@ -61,7 +61,7 @@ class BasicInfosForm(Form):
     )
     volumetrie_approximative = StringField(
         "Volumétrie approximative",
-        description="Nombre d’appels à l’API attendus, par exemple « 200 par jour ».",
+        description="Nombre d’appels à l’API attendus, par exemple « 200 par jour ».",
         validators=[Optional(), Length(max=255)],
     )
 
@@ -69,7 +69,7 @@ class BasicInfosForm(Form):
 class LegalForm(Form):
     cadre_juridique_nature = TextAreaField(
         "Précisez la nature et les références du texte vous autorisant à traiter les données",
-        description="Par exemple : délibération du conseil d’administration du CCAS du "
+        description="Par exemple : délibération du conseil d’administration du CCAS du "
         "12 octobre 2023 ; article L. 114-8 du code des relations entre le public et "
         "l’administration.",
         validators=[_required("Indiquez le texte qui vous autorise à traiter ces données.")],
@@ -86,8 +86,8 @@ class LegalForm(Form):
 class PersonalDataForm(Form):
     destinataire_donnees_caractere_personnel = TextAreaField(
         "Destinataires des données",
-        description="Qui aura accès aux données, par exemple « les agents instructeurs des "
-        "demandes d’aides sociales du CCAS ».",
+        description="Qui aura accès aux données, par exemple « les agents instructeurs des "
+        "demandes d’aides sociales du CCAS ».",
         validators=[_required("Indiquez les destinataires des données.")],
     )
     duree_conservation_donnees_caractere_personnel = StringField(
@@ -149,7 +149,7 @@ def contacts_form_class(contact_types: Iterable[str]) -> type[Form]:
     for contact in contact_types:
         who = CONTACT_TYPES.get(contact, contact)
         for suffix, label, autocomplete in CONTACT_FIELDS:
-            checks = [_required(f"Indiquez le champ « {label} » du contact « {who} ».")]
+            checks = [_required(f"Indiquez le champ « {label} » du contact « {who} ».")]
             if suffix == "email":
                 checks.append(_wrap(v.normalize_email))
             elif suffix == "phone_number":

@@ -123,7 +123,7 @@ class GrantRoleForm(FlaskForm):
 
 
 class RevokeRoleForm(FlaskForm):
-    """The hidden form behind each « Retirer » button of the rights table."""
+    """The hidden form behind each « Retirer » button of the rights table."""
 
     email = HiddenField(validators=[DataRequired()])
     role = HiddenField(validators=[DataRequired()])

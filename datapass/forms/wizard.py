@@ -73,7 +73,7 @@ def block_title(block: str) -> str:
 
 
 def steps(form) -> list[Step]:
-    """« Votre organisation », the form's steps, then the summary."""
+    """« Votre organisation », the form's steps, then the summary."""
     blocks = [ORGANIZATION, *[b for b in form.steps if not block_is_locked(form, b)], SUMMARY]
     return [
         Step(block, SLUGS[block], block_title(block), number, len(blocks))
@@ -318,7 +318,7 @@ def apply_errors(step_form, errors: Mapping[str, list[str]]) -> None:
 
 
 def self_contact(form, contact_type: str, user) -> dict[str, str]:
-    """« C’est moi »: the applicant's profile as the answers of one contact card."""
+    """« C’est moi »: the applicant's profile as the answers of one contact card."""
     if contact_type not in SELF_FILLABLE_CONTACTS or contact_type not in contact_types(form):
         return {}
     values = {

@@ -100,10 +100,10 @@ def safe_filename(name: str | None) -> str:
     """A display name for an uploaded file.
 
     Folders (``/`` and ``\\``), control characters and NUL are dropped, unicode is
-    NFC-normalised and accents are kept (« délibération 2023.pdf » stays readable), the
+    NFC-normalised and accents are kept (« délibération 2023.pdf » stays readable), the
     length is capped at 180 characters keeping the extension. Since only PDF content is
-    accepted, the name always ends in ``.pdf`` (a PDF renamed « page.html » must not open
-    as a web page once downloaded). An empty name becomes « document.pdf ».
+    accepted, the name always ends in ``.pdf`` (a PDF renamed « page.html » must not open
+    as a web page once downloaded). An empty name becomes « document.pdf ».
     """
     text = _clean_name(name)
     if not text:
@@ -143,7 +143,7 @@ def check_pdf(stream: BinaryIO, filename: str = DEFAULT_FILENAME) -> None:
     """Raise ``UploadRejected`` unless ``stream`` holds a PDF, judged by its content.
 
     ``%PDF-`` must appear in the first 1024 bytes and ``%%EOF`` in the last 2048: an
-    empty file, or a PNG, HTML page or ZIP archive renamed « .pdf », is refused. Reading
+    empty file, or a PNG, HTML page or ZIP archive renamed « .pdf », is refused. Reading
     starts at the stream's current position, which is restored afterwards.
     """
     start = stream.tell()

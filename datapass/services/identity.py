@@ -109,7 +109,7 @@ def find_or_create_user(claims: dict) -> User:
     if not sub or not email:
         raise SignInError(
             "Votre fournisseur d’identité n’a pas transmis votre identifiant ou votre adresse "
-            "électronique : la connexion est impossible."
+            "électronique : la connexion est impossible."
         )
     user = db.session.scalar(select(User).where(User.sub == sub))
     if user is None:

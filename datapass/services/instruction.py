@@ -66,7 +66,7 @@ class DecisionError(Exception):
 
 
 STALE_MESSAGE = (
-    "La demande a été modifiée entre-temps (par le demandeur ou un autre instructeur) : "
+    "La demande a été modifiée entre-temps (par le demandeur ou un autre instructeur) : "
     "rechargez la page pour voir sa dernière version avant de décider."
 )
 
@@ -343,7 +343,7 @@ CSV_HEADER = (
 
 
 def export_csv(criteria: QueueCriteria, *, batch: int = 500) -> Iterator[str]:
-    """The filtered list as CSV lines (UTF-8 with BOM, « ; »), fetched by keyset batches."""
+    """The filtered list as CSV lines (UTF-8 with BOM, « ; »), fetched by keyset batches."""
     catalog = get_catalog()
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
@@ -566,7 +566,7 @@ def _commit() -> None:
 def transfer(request: AuthorizationRequest, user: User, new_applicant: User | None) -> None:
     if new_applicant is None:
         raise DecisionError(
-            "Aucun compte DataPass n’utilise cette adresse : la personne doit s’être connectée "
+            "Aucun compte DataPass n’utilise cette adresse : la personne doit s’être connectée "
             "au moins une fois."
         )
     if not workflow.can_transfer(request, workflow.INSTRUCTOR):
@@ -630,7 +630,7 @@ def describe_changes(event: AuthorizationRequestEvent, form) -> list[str]:
 
     def scope_label(value: str) -> str:
         scope = definition.scope(value) if definition else None
-        return f"« {scope.label} »" if scope else f"« {value} »"
+        return f"« {scope.label} »" if scope else f"« {value} »"
 
     sentences = []
     fields = changes.get("fields") or {}
@@ -641,34 +641,34 @@ def describe_changes(event: AuthorizationRequestEvent, form) -> list[str]:
             sentences.append("Premier dépôt sans modification des données pré-remplies.")
         for name, (old, new) in changed.items():
             label = labels.get(name, name)
-            sentences.append(f"Valeur pré-remplie modifiée : {label} (« {old} » → « {new} »).")
+            sentences.append(f"Valeur pré-remplie modifiée : {label} (« {old} » → « {new} »).")
         if removed := changes.get("scopes_removed"):
             sentences.append(
-                "Données pré-cochées retirées : " + ", ".join(scope_label(s) for s in removed) + "."
+                "Données pré-cochées retirées : " + ", ".join(scope_label(s) for s in removed) + "."
             )
         if added := changes.get("scopes_added"):
             sentences.append(
-                "Données demandées : " + ", ".join(scope_label(s) for s in added) + "."
+                "Données demandées : " + ", ".join(scope_label(s) for s in added) + "."
             )
         if added := changes.get("documents_added"):
-            sentences.append("Documents joints : " + ", ".join(f"« {d} »" for d in added) + ".")
+            sentences.append("Documents joints : " + ", ".join(f"« {d} »" for d in added) + ".")
         return sentences
     for name, (old, new) in fields.items():
         label = labels.get(name, name)
         if not old:
-            sentences.append(f"{label} renseigné : « {new} ».")
+            sentences.append(f"{label} renseigné : « {new} ».")
         elif not new:
-            sentences.append(f"{label} vidé (c’était « {old} »).")
+            sentences.append(f"{label} vidé (c’était « {old} »).")
         else:
-            sentences.append(f"{label} modifié : « {old} » → « {new} ».")
+            sentences.append(f"{label} modifié : « {old} » → « {new} ».")
     if added := changes.get("scopes_added"):
-        sentences.append("Données ajoutées : " + ", ".join(scope_label(s) for s in added) + ".")
+        sentences.append("Données ajoutées : " + ", ".join(scope_label(s) for s in added) + ".")
     if removed := changes.get("scopes_removed"):
-        sentences.append("Données retirées : " + ", ".join(scope_label(s) for s in removed) + ".")
+        sentences.append("Données retirées : " + ", ".join(scope_label(s) for s in removed) + ".")
     if added := changes.get("documents_added"):
-        sentences.append("Documents ajoutés : " + ", ".join(f"« {d} »" for d in added) + ".")
+        sentences.append("Documents ajoutés : " + ", ".join(f"« {d} »" for d in added) + ".")
     if removed := changes.get("documents_removed"):
-        sentences.append("Documents retirés : " + ", ".join(f"« {d} »" for d in removed) + ".")
+        sentences.append("Documents retirés : " + ", ".join(f"« {d} »" for d in removed) + ".")
     if changes.get("modalities_added") or changes.get("modalities_removed"):
         sentences.append("Modalités d’appel modifiées.")
     if not sentences:

@@ -19,7 +19,7 @@ def _labels() -> dict[str, str]:
 
 
 def naf_label(code: str | None) -> str | None:
-    """« Action sociale sans hébergement n.c.a. » for ``88.99B`` (also accepts ``8899B``)."""
+    """« Action sociale sans hébergement n.c.a. » for ``88.99B`` (also accepts ``8899B``)."""
     if not code:
         return None
     code = code.strip().upper()

@@ -28,7 +28,7 @@ def refresh_organization(organization: Organization, *, force: bool = False) -> 
     """Update the organisation from the registry when stale. Never raises on registry faults.
 
     Returns True when fresh data were stored. An unknown SIRET or an unreachable
-    registry leaves the organisation « non vérifiée » (``last_refreshed_at`` unchanged).
+    registry leaves the organisation « non vérifiée » (``last_refreshed_at`` unchanged).
     """
     if not force and not needs_refresh(organization):
         return False

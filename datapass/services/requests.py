@@ -1,7 +1,7 @@
 """Applicant side of a demande: start, pre-fill, save steps, validate, submit, and the rest.
 
 The answers live in ``AuthorizationRequest.data`` as typed (strings and lists of strings),
-so that « Enregistrer » keeps a half-filled step. Locked (static) blocks always hold the
+so that « Enregistrer » keeps a half-filled step. Locked (static) blocks always hold the
 form's values: whatever a browser posts for them is ignored, here, on the server.
 """
 
@@ -107,7 +107,7 @@ def start_request(
         )
     if organization.is_closed:
         raise RequestError(
-            "Cet établissement est fermé d’après le répertoire Sirene : il ne peut pas "
+            "Cet établissement est fermé d’après le répertoire Sirene : il ne peut pas "
             "demander d’habilitation."
         )
     data = initial_data(form, prefill)
@@ -149,13 +149,13 @@ def save_answers(request: AuthorizationRequest, form, block: str, answers: Mappi
 
 
 def change_organization(request: AuthorizationRequest, user: User, raw_siret: str) -> Organization:
-    """The « Votre organisation » step with another SIRET: validated, looked up, linked."""
+    """The « Votre organisation » step with another SIRET: validated, looked up, linked."""
     if not request.is_editable:
         raise RequestError("Cette demande ne peut plus être modifiée.")
     organization = organizations.find_or_create_organization(raw_siret)
     if organization.is_closed:
         raise RequestError(
-            "Cet établissement est fermé d’après le répertoire Sirene : il ne peut pas "
+            "Cet établissement est fermé d’après le répertoire Sirene : il ne peut pas "
             "demander d’habilitation."
         )
     if user.membership_for(organization.id) is None if organization.id else True:
@@ -219,7 +219,7 @@ def validate_all(request: AuthorizationRequest, form) -> dict[str, dict[str, lis
             errors[block] = block_errors
     if request.organization.is_closed:
         errors["organization"] = {
-            "siret": ["Cet établissement est fermé : la demande ne peut pas être déposée."]
+            "siret": ["Cet établissement est fermé : la demande ne peut pas être déposée."]
         }
     return errors
 

@@ -50,7 +50,7 @@ def end_session(key: str | None) -> None:
 
 
 def end_all_sessions(user: User) -> int:
-    """« Se déconnecter de tous les appareils »: revoke every session of the user."""
+    """« Se déconnecter de tous les appareils »: revoke every session of the user."""
     result = db.session.execute(
         update(UserSession)
         .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))

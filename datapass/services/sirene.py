@@ -4,7 +4,7 @@
 - ``insee``: INSEE’s Sirene API 3.11, with an integration key.
 
 Both answer an ``EstablishmentInfo``; faults become ``SireneError`` subclasses so that the
-caller can keep an organisation « non vérifiée » and refresh it later. Non-diffusible
+caller can keep an organisation « non vérifiée » and refresh it later. Non-diffusible
 establishments (people who opted out of publication) are found but their name and address
 are withheld: we keep what the registry gives and never guess.
 """

@@ -80,13 +80,13 @@ def current_token(authorization: Authorization) -> ApiToken | None:
 def reveal(token: ApiToken, user) -> str:
     """The token's value, once: it is then forgotten (only its hash stays). Commits."""
     if token.sealed_value is None:
-        raise TokenError("Ce jeton a déjà été affiché : il ne peut plus l’être. Renouvelez-le.")
+        raise TokenError("Ce jeton a déjà été affiché : il ne peut plus l’être. Renouvelez-le.")
     if token.revoked_at is not None:
         raise TokenError("Ce jeton est révoqué.")
     try:
         value = _fernet().decrypt(token.sealed_value.encode()).decode()
     except InvalidToken as error:
-        raise TokenError("Ce jeton ne peut plus être affiché : renouvelez-le.") from error
+        raise TokenError("Ce jeton ne peut plus être affiché : renouvelez-le.") from error
     token.sealed_value = None
     token.revealed_at = utcnow()
     token.revealed_by = user

@@ -86,7 +86,7 @@ def check_url(url: str) -> str:
         if not address.is_global:
             raise WebhookUrlError(
                 "Cette adresse mène à un réseau interne (boucle locale, réseau privé ou "
-                "réservé) : elle est refusée."
+                "réservé) : elle est refusée."
             )
     return url
 
@@ -290,7 +290,7 @@ def record(webhook: Webhook, *, event, request_id, body, delivery_id, result) ->
             f"Le webhook {webhook.url} échoue",
             f"Les {FAILURE_EMAIL_AT} derniers appels du webhook {webhook.url} "
             f"({webhook.definition_id}) ont échoué. Consultez l’historique des appels sur "
-            "DataPass (Développeurs, Webhooks) : les appels sont réessayés automatiquement.",
+            "DataPass (Développeurs, Webhooks) : les appels sont réessayés automatiquement.",
         )
     limit = int(current_app.config.get("WEBHOOK_MAX_CONSECUTIVE_FAILURES", 20))
     if (

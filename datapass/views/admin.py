@@ -61,7 +61,7 @@ def replay(job_id: int):
 class ClientForm(FlaskForm):
     name = StringField(
         "Nom du fournisseur de données",
-        description="Par exemple « API Particulier (production) ».",
+        description="Par exemple « API Particulier (production) ».",
         validators=[InputRequired(message="Indiquez un nom."), Length(max=255)],
     )
 

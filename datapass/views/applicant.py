@@ -158,7 +158,7 @@ def _load_editable(request_id: int):
             return None, redirect(url_for("applicant.show", request_id=request_id))
         if authorization_request.applicant_id == current_user.id:
             flash(
-                "Cette demande est faite au nom d’une autre organisation : choisissez-la "
+                "Cette demande est faite au nom d’une autre organisation : choisissez-la "
                 "comme organisation courante pour la modifier.",
                 "info",
             )
@@ -272,7 +272,7 @@ def _stale_edit(authorization_request, form, current):
         step_form = wizard.step_form(form, current.block, authorization_request.data or {})
         step_form.form_errors.append(
             "La demande a été modifiée entre-temps (dans un autre onglet ou par un instructeur) "
-            "et vos dernières saisies n’ont pas été enregistrées. Voici sa version actuelle : "
+            "et vos dernières saisies n’ont pas été enregistrées. Voici sa version actuelle : "
             "vérifiez-la puis recommencez."
         )
         return _render_step(authorization_request, form, current, step_form, status=409)
@@ -301,7 +301,7 @@ def _organization_step(authorization_request, form, current):
             requests_service.commit()
         elif authorization_request.organization.is_closed:
             siret_form.siret.errors = [
-                "Cet établissement est fermé d’après le répertoire Sirene : indiquez le SIRET "
+                "Cet établissement est fermé d’après le répertoire Sirene : indiquez le SIRET "
                 "d’un établissement ouvert."
             ]
             return _render_step(authorization_request, form, current, siret_form, status=422)
@@ -363,7 +363,7 @@ def _block_step(authorization_request, form, current):
         if earlier.block != wizard.ORGANIZATION and wizard.validate_block(
             form, earlier.block, authorization_request
         ):
-            flash(f"Complétez l’étape « {earlier.title} » avant de continuer.", "warning")
+            flash(f"Complétez l’étape « {earlier.title} » avant de continuer.", "warning")
             return redirect(_step_url(authorization_request, earlier.slug, verifier=1))
     return _after_save(authorization_request, form, current, action)
 
@@ -455,12 +455,12 @@ ACTIONS = {
     "archive": (requests_service.archive_request, "La demande a été supprimée."),
     "reopen": (
         requests_service.reopen_request,
-        "La demande est rouverte : modifiez-la puis soumettez-la. L’habilitation en cours "
+        "La demande est rouverte : modifiez-la puis soumettez-la. L’habilitation en cours "
         "reste valable pendant l’instruction.",
     ),
     "cancel_reopening": (
         requests_service.cancel_reopening,
-        "La réouverture est annulée : l’habilitation validée reste inchangée.",
+        "La réouverture est annulée : l’habilitation validée reste inchangée.",
     ),
 }
 
@@ -500,7 +500,7 @@ def transfer(request_id: int):
     try:
         if new_applicant is None:
             raise RequestError(
-                "Aucun compte DataPass n’utilise cette adresse : la personne doit s’être "
+                "Aucun compte DataPass n’utilise cette adresse : la personne doit s’être "
                 "connectée au moins une fois."
             )
         requests_service.transfer_request(authorization_request, current_user, new_applicant)

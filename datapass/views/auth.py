@@ -63,7 +63,7 @@ def load_user(user_id: str):
     if row.user.is_banned or not row.is_active(utcnow()):
         session.pop(SESSION_KEY, None)
         session.pop(ID_TOKEN_KEY, None)
-        flash("Votre session a expiré : veuillez vous reconnecter.", "warning")
+        flash("Votre session a expiré : veuillez vous reconnecter.", "warning")
         return None
     return row.user
 
@@ -129,13 +129,13 @@ def callback():
         if code == "access_denied":
             return _failure("Vous avez annulé la connexion.")
         return _failure(
-            "La connexion a échoué : le fournisseur d’identité a renvoyé une erreur. "
+            "La connexion a échoué : le fournisseur d’identité a renvoyé une erreur. "
             "Veuillez recommencer."
         )
     except PROVIDER_ERRORS as error:
         logger.warning("sign-in failed: %s", type(error).__name__)
         return _failure(
-            "La connexion a échoué : la réponse du fournisseur d’identité n’a pas pu être "
+            "La connexion a échoué : la réponse du fournisseur d’identité n’a pas pu être "
             "vérifiée. Veuillez recommencer."
         )
 
@@ -237,7 +237,7 @@ def join_organization():
                 )
             flash(
                 f"Vous êtes rattaché à {organization.display_name}. Ce rattachement n’est pas "
-                "vérifié : seules vos propres demandes vous seront visibles.",
+                "vérifié : seules vos propres demandes vous seront visibles.",
                 "info",
             )
             return redirect(safe_next(request.args.get("next")) or url_for("auth.profile"))

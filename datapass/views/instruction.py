@@ -221,7 +221,7 @@ def decide(request_id: int, event: str):
 
 def _done_message(event: str, item: AuthorizationRequest) -> str:
     return {
-        "approve": f"La demande {item.public_reference} est validée : l’habilitation est active.",
+        "approve": f"La demande {item.public_reference} est validée : l’habilitation est active.",
         "request_changes": "Les modifications ont été demandées au demandeur.",
         "refuse": "La demande a été refusée.",
         "revoke": "L’habilitation a été révoquée.",

@@ -50,7 +50,7 @@ def _paris(value: datetime) -> datetime:
 
 
 def date_fr(value: date | datetime | None) -> str:
-    """« 22 novembre 2026 », « 1er mars 2027 »; datetimes are shown in Paris time."""
+    """« 22 novembre 2026 », « 1er mars 2027 »; datetimes are shown in Paris time."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -60,7 +60,7 @@ def date_fr(value: date | datetime | None) -> str:
 
 
 def datetime_fr(value: datetime | None) -> str:
-    """« 22 novembre 2026 à 14 h 05 » in Paris time (non-breaking spaces around « h »)."""
+    """« 22 novembre 2026 à 14 h 05 » in Paris time (non-breaking spaces around « h »)."""
     if value is None:
         return ""
     local = _paris(value)
@@ -68,7 +68,7 @@ def datetime_fr(value: datetime | None) -> str:
 
 
 def filesize_fr(size: int | None) -> str:
-    """« 512 octets », « 1,2 Mo », « 10 Mo » (binary multiples, French decimal comma)."""
+    """« 512 octets », « 1,2 Mo », « 10 Mo » (binary multiples, French decimal comma)."""
     if size is None:
         return ""
     if size < 1024:

@@ -118,7 +118,7 @@ def rotate(authorization_id: int):
     else:
         days = tokens.rotation_overlap().days
         flash(
-            f"Un nouveau jeton est prêt : affichez-le. L’ancien reste valable {days} jours, le "
+            f"Un nouveau jeton est prêt : affichez-le. L’ancien reste valable {days} jours, le "
             "temps de le remplacer dans votre logiciel.",
             "success",
         )
@@ -137,7 +137,7 @@ def prolong(authorization_id: int):
     if not (form.same_purpose.data and form.same_data.data and form.same_contacts.data):
         form.form_errors.append(
             "Si l’objet, les données ou les contacts ont changé, la prolongation n’est pas "
-            "possible : mettez à jour votre demande (elle sera de nouveau instruite)."
+            "possible : mettez à jour votre demande (elle sera de nouveau instruite)."
         )
         return _page(authorization, form=form, status=422)
     try:

@@ -167,7 +167,7 @@ def edit(webhook_id: int):
             attempt = delivery.ping(webhook)
             flash(_ping_message(attempt), "success" if attempt.success else "error")
         else:
-            flash("Le webhook est modifié et désactivé : testez-le puis activez-le.", "info")
+            flash("Le webhook est modifié et désactivé : testez-le puis activez-le.", "info")
         return redirect(url_for("webhooks.index"))
     status = 422 if request.method == "POST" else 200
     return render_template("webhooks/form.html", form=form, webhook=webhook), status
@@ -175,9 +175,9 @@ def edit(webhook_id: int):
 
 def _ping_message(attempt: WebhookAttempt) -> str:
     if attempt.success:
-        return f"Test réussi (réponse {attempt.status_code}) : vous pouvez activer le webhook."
+        return f"Test réussi (réponse {attempt.status_code}) : vous pouvez activer le webhook."
     answer = attempt.status_code or attempt.error
-    return f"Le test a échoué ({answer}) : le webhook ne peut pas être activé."
+    return f"Le test a échoué ({answer}) : le webhook ne peut pas être activé."
 
 
 def _post_action(webhook_id: int) -> Webhook:

@@ -198,7 +198,7 @@ def base_url(live_server) -> str:
 
 
 def sign_in(page, live_server: LiveServer, sub: str) -> None:
-    """The real flow: « S’identifier avec ProConnect », the provider's page, back to the app."""
+    """The real flow: « S’identifier avec ProConnect », the provider's page, back to the app."""
     page.goto(live_server("/connexion"))
     page.get_by_role("button", name=re.compile("ProConnect")).click()
     page.wait_for_url(f"{live_server.idp_url}/**")

@@ -26,7 +26,7 @@ CONTACTS = {
 
 
 def label(text: str) -> re.Pattern:
-    """A field's accessible name starts with its label (then « * » and the hint)."""
+    """A field's accessible name starts with its label (then « * » and the hint)."""
     return re.compile(rf"^{re.escape(text)}")
 
 

@@ -56,7 +56,7 @@ def valid_answers(form, block: str) -> dict:
 
 
 def start(client, form, query: str = "") -> int:
-    """Open the form's introduction, press « Débuter ma demande »; return the request id."""
+    """Open the form's introduction, press « Débuter ma demande »; return the request id."""
     intro = client.get(f"/formulaires/{form.uid}/demande/nouveau{query}")
     assert intro.status_code == 200, intro.status_code
     response = client.post(

@@ -457,7 +457,7 @@ def test_dashboard_shows_unread_instructor_messages(app, client, db, login_as):
     with app.test_request_context():
         request = submitted_request(applicant)
         instructor = UserFactory(roles=["api_particulier:instructor"])
-        instruction.post_instructor_message(request, instructor, "Une précision ?")
+        instruction.post_instructor_message(request, instructor, "Une précision ?")
     assert "1 nouveau message" in client.get("/tableau-de-bord").text
     client.get(f"/demandes/{request.id}")  # reading marks it read
     assert "nouveau message" not in client.get("/tableau-de-bord").text

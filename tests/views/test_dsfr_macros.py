@@ -335,7 +335,7 @@ def test_alert_button_breadcrumb_tile_and_card(app):
         {{ dsfr.button("Annuler", href="/", kind="secondary") }}
         {{ dsfr.breadcrumb([("Accueil", "/")], "Mes demandes") }}
         {{ dsfr.tile("Aide", "/aide", description="Comment remplir") }}
-        {{ dsfr.card("API Particulier", "/f", description="Générique", detail="Éditeur : X") }}""",
+        {{ dsfr.card("API Particulier", "/f", description="Générique", detail="Éditeur : X") }}""",
     )
     alert = page.find_all("div", "fr-alert")[0]
     assert "fr-alert--warning" in alert.classes

@@ -236,7 +236,7 @@ def test_request_changes_needs_a_reason_then_applicant_resubmits_and_diff(client
         request, form, applicant, terms_accepted=True, dpo_informed=True
     ).ok
     page = client.get(f"/instruction/demandes/{request.id}").text
-    assert "Nom du projet modifié : « Aides sociales facultatives » → « Nouveau nom »." in page
+    assert "Nom du projet modifié : « Aides sociales facultatives » → « Nouveau nom »." in page
     assert "Réponse du demandeur" in client.get("/instruction/tableau-de-bord/demandes").text
 
 
@@ -253,7 +253,7 @@ def test_first_submission_diff_mentions_prefill(client, db, instructor):
     assert "Premier dépôt sans modification des données pré-remplies." in page
     changed = submitted_request()
     page = client.get(f"/instruction/demandes/{changed.id}").text
-    assert "Valeur pré-remplie modifiée : Nom du projet" in page
+    assert "Valeur pré-remplie modifiée : Nom du projet" in page
 
 
 def test_approve_freezes_a_habilitation(client, db, instructor):
