@@ -245,6 +245,12 @@ def _date(file: _File, value, key: str) -> date:
     return value
 
 
+def _days(file: _File, value, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 548:
+        raise _Bad(f"expected a number of days between 1 and 548 (18 months), got {value!r}")
+    return value
+
+
 def _one_of(choices: Iterable[str]) -> Check:
     choices = tuple(choices)
 
@@ -359,6 +365,7 @@ DEFINITION = {
     "links": _f(_record_of(LINKS), True),
     "scope_groups": _f(_list_of(SCOPE_GROUP), True, []),
     "summary_block_order": _f(_names("block", BLOCKS), True, ()),
+    "token_lifetime_days": _f(lambda file, value, key: _days(file, value, key)),
 }
 FORMS_FILE = {"definition": _f(_text, True), "forms": _f(lambda file, value, key: value, True)}
 SCOPES_CONFIG = {
@@ -440,6 +447,7 @@ def _build_definition(file: _File, data: dict) -> Definition | None:
         ),
         scope_groups=tuple(groups),
         summary_block_order=record["summary_block_order"],
+        token_lifetime_days=record["token_lifetime_days"],
     )
 
 

@@ -73,6 +73,8 @@ class Definition:
     links: Links
     scope_groups: tuple[ScopeGroup, ...]
     summary_block_order: tuple[str, ...]
+    # Validity of the habilitations' API tokens; None: the TOKEN_LIFETIME_DAYS setting.
+    token_lifetime_days: int | None = None
     _index: Mapping[str, Scope] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:

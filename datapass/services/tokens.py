@@ -43,7 +43,13 @@ def _fernet() -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key.digest()))
 
 
-def lifetime() -> timedelta:
+def lifetime(definition_id: str | None = None) -> timedelta:
+    """18 months by default (``TOKEN_LIFETIME_DAYS``), or the definition's own, shorter one."""
+    from datapass.catalog import get_catalog
+
+    definition = get_catalog().definitions.get(definition_id) if definition_id else None
+    if definition is not None and definition.token_lifetime_days:
+        return timedelta(days=definition.token_lifetime_days)
     return timedelta(days=int(current_app.config.get("TOKEN_LIFETIME_DAYS", 548)))
 
 
@@ -69,7 +75,7 @@ def _new(authorization: Authorization, *, now: datetime, expires_at: datetime) -
 def issue(authorization: Authorization, *, now: datetime | None = None) -> ApiToken:
     """The habilitation's token, in the caller's transaction (approval)."""
     now = now or utcnow()
-    return _new(authorization, now=now, expires_at=now + lifetime())
+    return _new(authorization, now=now, expires_at=now + lifetime(authorization.definition_id))
 
 
 def current_token(authorization: Authorization) -> ApiToken | None:
@@ -100,7 +106,7 @@ def rotate(authorization: Authorization, user, *, now: datetime | None = None) -
     if authorization.state != "active":
         raise TokenError("Seule une habilitation active a un jeton.")
     previous = current_token(authorization)
-    expires_at = previous.expires_at if previous else now + lifetime()
+    expires_at = previous.expires_at if previous else now + lifetime(authorization.definition_id)
     token = _new(authorization, now=now, expires_at=max(expires_at, now + timedelta(days=1)))
     db.session.flush()
     if previous is not None:
@@ -124,7 +130,7 @@ def prolong(authorization: Authorization, *, now: datetime | None = None) -> Api
         raise TokenError(
             "Le jeton peut être prolongé dans les 90 jours qui précèdent son expiration."
         )
-    token.expires_at = max(token.expires_at, now) + lifetime()
+    token.expires_at = max(token.expires_at, now) + lifetime(authorization.definition_id)
     db.session.commit()
     return token
 

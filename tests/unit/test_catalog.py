@@ -219,3 +219,11 @@ def test_the_app_refuses_an_invalid_catalogue(broken, tmp_path):
                 "CATALOG_DIR": str(broken),
             },
         )
+
+
+def test_a_definition_may_shorten_its_tokens_lifetime(broken):
+    path = broken / "definitions/api_particulier.yml"
+    replace(path, "public: true\n", "public: true\ntoken_lifetime_days: 365\n")
+    assert load_catalog(broken).definitions["api_particulier"].token_lifetime_days == 365
+    replace(path, "token_lifetime_days: 365", "token_lifetime_days: 900")
+    assert any("token_lifetime_days" in problem for problem in problems(broken))
