@@ -90,6 +90,7 @@ class QueueCriteria:
     editor: str | None = None
     query: str = ""
     sort: str = "recent"
+    explicit_definitions: bool = False
 
     @classmethod
     def from_args(cls, args, allowed_definitions: list[str]) -> QueueCriteria:
@@ -106,11 +107,14 @@ class QueueCriteria:
             editor=args.get("editeur") if args.get("editeur") in catalog.editors else None,
             query=(args.get("q") or "").strip()[:200],
             sort=args.get("tri") if args.get("tri") in SORTS else "recent",
+            explicit_definitions=bool(definitions),
         )
 
     def as_args(self) -> dict[str, Any]:
         """The criteria as query-string arguments (to keep them across pages)."""
         args: dict[str, Any] = {"etat": self.states, "tri": self.sort}
+        if self.explicit_definitions:
+            args["definition"] = self.definitions
         if self.form_uids:
             args["formulaire"] = self.form_uids
         if self.editor:

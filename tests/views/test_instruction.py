@@ -483,3 +483,21 @@ def test_queue_plan_walks_an_index_without_sorting(db, criteria):
     page_ids = plan.split("SCAN anon_1")[0]
     assert "USE TEMP B-TREE FOR ORDER BY" not in page_ids, plan
     assert "USING INDEX ix_authorization_requests_" in page_ids, plan
+
+
+def test_criteria_filter_by_definition_when_several(app):
+    from werkzeug.datastructures import MultiDict
+
+    from datapass.services.instruction import QueueCriteria
+
+    with app.app_context():
+        both = QueueCriteria.from_args(MultiDict(), ["api_particulier", "autre"])
+        assert (
+            both.definitions == ["api_particulier", "autre"] and "definition" not in both.as_args()
+        )
+        one = QueueCriteria.from_args(
+            MultiDict([("definition", "autre")]), ["api_particulier", "autre"]
+        )
+        assert one.definitions == ["autre"] and one.as_args()["definition"] == ["autre"]
+        foreign = QueueCriteria.from_args(MultiDict([("definition", "x")]), ["api_particulier"])
+        assert foreign.definitions == ["api_particulier"]
