@@ -73,13 +73,17 @@ def check_url(url: str) -> str:
         raise WebhookUrlError(
             "Saisissez une adresse complète, par exemple https://api.exemple.fr/webhook."
         )
+    try:
+        port = parts.port
+    except ValueError as error:  # out of range or not a number
+        raise WebhookUrlError("Le port de cette adresse n’est pas valide.") from error
     if current_app.config["DATAPASS_ENV"] != "production":
         return url
     if parts.scheme != "https":
         raise WebhookUrlError("En production, l’adresse doit commencer par https://.")
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as error:
+        infos = socket.getaddrinfo(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as error:  # UnicodeError: label empty or too long
         raise WebhookUrlError("Ce nom de domaine n’existe pas.") from error
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
@@ -203,6 +207,9 @@ def _queue(session: Session, flush_context) -> None:
                     "body": body,
                 },
                 key=f"webhook-{hook.id}-{event.id}",
+                # Backoff capped at 6 h: 30 attempts span about four days, beyond the
+                # automatic deactivation (consecutive failures over at least 24 h).
+                max_attempts=30,
             )
 
 
@@ -216,6 +223,11 @@ def _forget(session: Session, previous_transaction) -> None:
 
 def post(webhook: Webhook, body: str, delivery_id: str) -> tuple[int | None, int, str, str | None]:
     """(status, duration in ms, response excerpt, error) of one signed POST."""
+    try:
+        # Again at each delivery: a domain may have been pointed at an internal address since.
+        check_url(webhook.url)
+    except WebhookUrlError as error:
+        return None, 0, "", f"URL refusée : {error.message}"[:255]
     raw = body.encode()
     headers = {
         "Content-Type": "application/json",

@@ -334,3 +334,164 @@ def test_the_development_receiver_answers_a_token_id(app, client, db):
         headers={"X-DataPass-Delivery": "ping-1", "Content-Type": "application/json"},
     )
     assert response.status_code == 200 and response.get_json() == {"token_id": "dev-ping-1"}
+
+
+# ---------------------------------------------------------------- payload, log, alerts (more)
+
+
+def test_the_body_is_built_at_the_event_with_contacts_and_scopes(app, db, httpserver, receiver):
+    hook = receiver((200, {}))
+    make_webhook(httpserver, events=["submit", "approve"])
+    with app.test_request_context():
+        request = submitted_request()
+        [job] = db.session.scalars(select(OutboxJob).where(OutboxJob.kind == "webhook")).all()
+        # Stored when the event happened: a later change does not alter what is sent.
+        event = next(e for e in request.events if e.name == "submit")
+        assert job.idempotency_key == f"webhook-{job.payload['webhook_id']}-{event.id}"
+        assert job.payload["event"] == "submit"
+        assert job.payload["authorization_request_id"] == request.id
+        request.data = {**request.data, "intitule": "Changé après coup"}
+        _db.session.commit()
+        outbox.drain()
+    [call] = hook.calls
+    body = call["json"]
+    assert body["fired_at"] == int(event.created_at.timestamp())
+    assert body["data"]["state"] == "submitted"
+    assert body["data"]["data"]["intitule"] != "Changé après coup"
+    assert isinstance(body["data"]["data"]["scopes"], list) and body["data"]["data"]["scopes"]
+    contact_emails = [
+        value for key, value in body["data"]["data"].items() if key.endswith("_email")
+    ]
+    assert any(email.endswith("@ccas-chaville.fr") for email in contact_emails)
+    assert set(body["data"]) >= {
+        "id",
+        "public_id",
+        "type",
+        "state",
+        "form_uid",
+        "data",
+        "created_at",
+        "last_submitted_at",
+        "last_validated_at",
+        "organization",
+        "applicant",
+        "service_provider",
+        "authorizations",
+    }
+    assert set(body["data"]["applicant"]) == {
+        "id",
+        "uid",
+        "email",
+        "given_name",
+        "family_name",
+        "phone_number",
+        "job_title",
+    }
+    assert set(body["data"]["organization"]) == {"id", "name", "siret", "insee_payload"}
+
+
+def test_response_excerpts_are_cut_at_10_000_characters(app, db, httpserver):
+    httpserver.expect_request("/hook", method="POST").respond_with_data("x" * 12_000, status=502)
+    webhook = make_webhook(httpserver, events=["submit"])
+    with app.test_request_context():
+        submitted_request()
+        outbox.drain()
+    [attempt] = attempts(db, webhook)
+    assert attempt.status_code == 502 and len(attempt.response_excerpt) == 10_000
+    assert webhook.consecutive_failures == 1 and webhook.first_failure_at is not None
+
+
+def test_a_non_json_approval_answer_is_ignored(app, db, httpserver):
+    httpserver.expect_request("/hook", method="POST").respond_with_data("OK", status=201)
+    make_webhook(httpserver, events=["approve"])
+    with app.test_request_context():
+        request = submitted_request()
+        instructor = UserFactory(roles=["api_particulier:instructor"])
+        instruction.decide(request, "approve", instructor, version=request.version)
+        outbox.drain()
+    db.session.expire_all()
+    assert request.state == "validated" and request.external_provider_id is None
+
+
+def test_many_failures_within_a_day_do_not_deactivate(app, db, httpserver, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_MAX_CONSECUTIVE_FAILURES", 3)
+    UserFactory(email="dev@editeur.fr", roles=["api_particulier:developer"])
+    webhook = make_webhook(httpserver)
+    with app.test_request_context():
+        for _ in range(10):
+            delivery.record(
+                webhook,
+                event="submit",
+                request_id=None,
+                body="{}",
+                delivery_id="d",
+                result=(None, 1, "", "ConnectionError"),
+            )
+        alerts = [j for j in _db.session.new if isinstance(j, OutboxJob)]
+    assert webhook.enabled and webhook.consecutive_failures == 10
+    [alert] = alerts  # only the 5th failure alerts
+    assert alert.kind == "email" and alert.payload["to"] == ["dev@editeur.fr"]
+    assert alert.payload["subject"] and alert.payload["text"]
+
+
+def test_deactivation_emails_the_developers(app, db, httpserver, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_MAX_CONSECUTIVE_FAILURES", 20)
+    UserFactory(email="dev@editeur.fr", roles=["api_particulier:developer"])
+    webhook = make_webhook(httpserver)
+    webhook.consecutive_failures = 19
+    webhook.first_failure_at = utcnow() - timedelta(hours=24, minutes=1)
+    _db.session.commit()
+    with app.test_request_context():
+        delivery.record(
+            webhook,
+            event="submit",
+            request_id=None,
+            body="{}",
+            delivery_id="d",
+            result=(500, 1, "", None),
+        )
+        [alert] = [j for j in _db.session.new if isinstance(j, OutboxJob)]
+        _db.session.commit()
+    assert not webhook.enabled and "désactivé" in alert.payload["subject"]
+    # A disabled webhook gets no new event.
+    with app.test_request_context():
+        submitted_request()
+    assert db.session.query(OutboxJob).filter_by(kind="webhook").count() == 0
+
+
+def test_a_success_resets_the_failure_count(app, db, httpserver, receiver):
+    receiver((200, {}))
+    webhook = make_webhook(httpserver, events=["submit"])
+    webhook.consecutive_failures = 7
+    webhook.first_failure_at = utcnow() - timedelta(hours=2)
+    _db.session.commit()
+    with app.test_request_context():
+        submitted_request()
+        outbox.drain()
+    db.session.expire_all()
+    assert webhook.consecutive_failures == 0 and webhook.first_failure_at is None
+
+
+@pytest.mark.parametrize(
+    "url", ["https://exemple.fr:99999/hook", "https://" + "a" * 64 + ".exemple.fr/hook"]
+)
+def test_production_refuses_malformed_hosts_and_ports_with_a_message(app, monkeypatch, url):
+    monkeypatch.setitem(app.config, "DATAPASS_ENV", "production")
+    with app.app_context(), pytest.raises(delivery.WebhookUrlError):
+        delivery.check_url(url)
+
+
+def test_a_url_that_became_internal_is_refused_at_delivery(app, db, httpserver, monkeypatch):
+    webhook = make_webhook(httpserver, events=["submit"])
+    monkeypatch.setitem(app.config, "DATAPASS_ENV", "production")
+    with app.app_context():
+        status, _, _, error = delivery.post(webhook, "{}", "d-1")
+    assert status is None and error.startswith("URL refusée")
+
+
+def test_webhook_jobs_outlast_the_automatic_deactivation(app, db, httpserver):
+    make_webhook(httpserver, events=["submit"])
+    with app.test_request_context():
+        submitted_request()
+    job = db.session.scalar(select(OutboxJob).where(OutboxJob.kind == "webhook"))
+    assert job.max_attempts == 30
