@@ -206,3 +206,20 @@ def sign_in(page, live_server: LiveServer, sub: str) -> None:
     page.get_by_role("button", name="Authorize", exact=True).click()
     page.wait_for_url(f"{live_server.url}/**")
     page.wait_for_load_state("load")
+
+
+@pytest.fixture
+def open_page(new_context):
+    """A page in a browser context of its own (its own cookies): ``open_page(viewport=…)``.
+
+    For tests that need two people at once (an agent and an instructor); pytest-playwright
+    closes the contexts at the end of the test.
+    """
+
+    def _open(**context_args):
+        context = new_context(**context_args)
+        context.route(EXTERNAL_URL, lambda route: route.abort())
+        context.set_default_timeout(10_000)
+        return context.new_page()
+
+    return _open
