@@ -10,15 +10,13 @@ from __future__ import annotations
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siret as stdnum_siret
 
+from datapass.errors import UserError
+
 LA_POSTE_SIREN = "356000000"
 
 
-class InvalidSiret(ValueError):
-    """A SIRET that cannot be right; ``message`` is meant for the user, in French."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class InvalidSiret(UserError, ValueError):
+    """A SIRET that cannot be right; the message says what is wrong."""
 
 
 def normalize(raw: str | None) -> str:

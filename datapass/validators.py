@@ -7,18 +7,16 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
+from datapass.errors import UserError
+
 # Metropolitan numbers (0X…) and international forms for France and the overseas
 # departments and territories (+33, +590, +594, +596, +262, +269, +508, +681, +687, +689).
 _PHONE_PREFIXES = ("33", "590", "594", "596", "262", "269", "508", "681", "687", "689")
 _SEPARATORS = re.compile(r"[\s.\-()\u00a0\u202f]")
 
 
-class ValidationError(ValueError):
-    """``message`` is shown next to the field (French)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class ValidationError(UserError, ValueError):
+    """A value refused; the message is shown next to the field."""
 
 
 def normalize_phone(raw: str) -> str:

@@ -15,6 +15,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from sqlalchemy import select
 
+from datapass.crypto import digest
 from datapass.extensions import db
 from datapass.models import ApiClient, OAuthAccessToken
 from datapass.models.base import utcnow
@@ -25,12 +26,6 @@ API_SCOPES = {
     "read_webhooks": "Lire l’historique des appels de vos webhooks",
 }
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
-
-
-def _digest(value: str) -> str:
-    from datapass.services.tokens import digest
-
-    return digest(value)
 
 
 class OAuthClient:
@@ -54,7 +49,7 @@ class OAuthClient:
         return False
 
     def check_client_secret(self, client_secret):
-        return hmac.compare_digest(self.row.secret_hash, _digest(client_secret or ""))
+        return hmac.compare_digest(self.row.secret_hash, digest(client_secret or ""))
 
     def check_endpoint_auth_method(self, method, endpoint):
         return method in ("client_secret_basic", "client_secret_post")
@@ -81,7 +76,7 @@ def save_token(token, request):
     db.session.add(
         OAuthAccessToken(
             api_client_id=request.client.row.id,
-            token_hash=_digest(token["access_token"]),
+            token_hash=digest(token["access_token"]),
             scope=token.get("scope", ""),
             expires_at=utcnow() + timedelta(seconds=token["expires_in"]),
         )
@@ -113,7 +108,7 @@ class AccessToken:
 class HashedBearerTokenValidator(BearerTokenValidator):
     def authenticate_token(self, token_string):
         row = db.session.scalar(
-            select(OAuthAccessToken).where(OAuthAccessToken.token_hash == _digest(token_string))
+            select(OAuthAccessToken).where(OAuthAccessToken.token_hash == digest(token_string))
         )
         return AccessToken(row) if row is not None else None
 

@@ -28,8 +28,7 @@ from datapass.models import (
     Organization,
     User,
 )
-from datapass.services import organizations
-from datapass.services import requests as requests_service
+from datapass.services import authorization_requests, organizations
 from datapass.siret import InvalidSiret, validate_siret
 from datapass.validators import ValidationError, normalize_email
 
@@ -271,14 +270,14 @@ def _check_data(form, data) -> tuple[dict, object]:
             )
         if wizard.field_is_locked(form, key):
             return {}, error(422, "Champ verrouillé", f"{key} est fixé par la démarche.", pointer)
-        if key in requests_service.LIST_FIELDS:
+        if key in authorization_requests.LIST_FIELDS:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 return {}, error(
                     422, "Valeur invalide", f"{key} doit être une liste de textes.", pointer
                 )
-            cleaned[key] = [requests_service.sanitize(v) for v in value]
+            cleaned[key] = [authorization_requests.sanitize(v) for v in value]
         elif isinstance(value, str | int | float) and not isinstance(value, bool):
-            cleaned[key] = requests_service.sanitize(value)
+            cleaned[key] = authorization_requests.sanitize(value)
         else:
             return {}, error(422, "Valeur invalide", f"{key} doit être un texte.", pointer)
     return cleaned, None
@@ -329,10 +328,10 @@ def create_demande():
     for key in ("given_name", "family_name", "job_title", "phone_number"):
         value = applicant_data.get(key)
         if isinstance(value, str) and value.strip() and not getattr(applicant, key):
-            setattr(applicant, key, requests_service.sanitize(value)[:255])
+            setattr(applicant, key, authorization_requests.sanitize(value)[:255])
     if organization.id is None or applicant.membership_for(organization.id) is None:
         organizations.add_membership(applicant, organization, verified=False, reason="api")
-    values = requests_service.initial_data(form)
+    values = authorization_requests.initial_data(form)
     values.update(data)
     values = wizard.enforce_locked(form, values)
     item = AuthorizationRequest(
@@ -346,7 +345,7 @@ def create_demande():
         applicant=applicant,
     )
     db.session.add(item)
-    requests_service.sync_contacts(item, form)
+    authorization_requests.sync_contacts(item, form)
     item.record_event("create_by_api", actor=None, payload={"client_id": g.api_client.client_id})
     db.session.commit()
     response = jsonify(demande_json(item))
@@ -375,7 +374,7 @@ def update_demande(raw_id: str):
     values.update(data)
     item.data = wizard.enforce_locked(form, values)
     item.intitule = item.data.get("intitule") or None
-    requests_service.sync_contacts(item, form)
+    authorization_requests.sync_contacts(item, form)
     item.record_event(
         "update_by_api",
         actor=None,

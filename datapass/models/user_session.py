@@ -6,13 +6,13 @@ enforces the absolute lifetime whatever the cookie says, and lets admins ban use
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from datapass.crypto import digest
 from datapass.extensions import db
 from datapass.models.base import UTCDateTime, utcnow
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def hash_session_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+    return digest(key)
 
 
 class UserSession(db.Model):

@@ -22,6 +22,7 @@ from flask import Response, send_file
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import Document, authorization_documents
 from datapass.storage import Storage, get_storage
@@ -60,12 +61,8 @@ _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 _PENDING_DELETIONS = "datapass.documents.pending_deletions"
 
 
-class UploadRejected(Exception):
-    """A file that was not accepted; ``message`` is French and names the file."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class UploadRejected(UserError):
+    """A file that was not accepted; the message names the file."""
 
 
 def _quoted(name: str) -> str:

@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from datapass import workflow
 from datapass.catalog import get_catalog
+from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import (
     Authorization,
@@ -56,12 +57,11 @@ SORTS = {
 }
 
 
-class DecisionError(Exception):
-    """A decision that cannot be made; ``message`` is in French."""
+class DecisionError(UserError):
+    """A decision that cannot be made; ``stale`` when the request changed meanwhile."""
 
     def __init__(self, message: str, *, stale: bool = False):
         super().__init__(message)
-        self.message = message
         self.stale = stale
 
 

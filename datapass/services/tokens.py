@@ -7,17 +7,16 @@ key derived from ``SECRET_KEY``) until a member of the organisation reveals it o
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 from sqlalchemy import select
 
+from datapass.crypto import InvalidToken, digest, seal, unseal
+from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import ApiClient, ApiToken, Authorization, TokenReminder
 from datapass.models.base import utcnow
@@ -28,19 +27,8 @@ REMINDER_DAYS = (90, 60, 30, 14, 7, 0)
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
-class TokenError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-def digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-def _fernet() -> Fernet:
-    key = hashlib.sha256(b"datapass-token-seal:" + current_app.config["SECRET_KEY"].encode())
-    return Fernet(base64.urlsafe_b64encode(key.digest()))
+class TokenError(UserError):
+    """A refused token action (reveal, rotation, prolongation)."""
 
 
 def lifetime(definition_id: str | None = None) -> timedelta:
@@ -66,7 +54,7 @@ def _new(authorization: Authorization, *, now: datetime, expires_at: datetime) -
         scopes=list((authorization.data or {}).get("scopes") or []),
         issued_at=now,
         expires_at=expires_at,
-        sealed_value=_fernet().encrypt(value.encode()).decode(),
+        sealed_value=seal(value),
     )
     authorization.tokens.append(token)
     return token
@@ -90,7 +78,7 @@ def reveal(token: ApiToken, user) -> str:
     if token.revoked_at is not None:
         raise TokenError("Ce jeton est révoqué.")
     try:
-        value = _fernet().decrypt(token.sealed_value.encode()).decode()
+        value = unseal(token.sealed_value)
     except InvalidToken as error:
         raise TokenError("Ce jeton ne peut plus être affiché : renouvelez-le.") from error
     token.sealed_value = None

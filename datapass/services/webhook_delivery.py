@@ -10,8 +10,6 @@ the outbox on anything but 200, 201 or 204. See docs/webhooks.md.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import json
 import secrets
@@ -26,24 +24,22 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from datapass import outbox
+from datapass import crypto, outbox
 from datapass.catalog import get_catalog
+from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import AuthorizationRequest, AuthorizationRequestEvent, User, UserRole
 from datapass.models.base import utcnow
 from datapass.models.outbox import OutboxJob
 from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
-from datapass.services.tokens import _fernet
 
 SUCCESS_CODES = (200, 201, 204)
 EXCERPT_LIMIT = 10_000
 FAILURE_EMAIL_AT = 5
 
 
-class WebhookUrlError(ValueError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class WebhookUrlError(UserError, ValueError):
+    """A webhook URL refused (scheme, internal address, malformed)."""
 
 
 # ---------------------------------------------------------------- secrets and URLs
@@ -54,15 +50,15 @@ def new_secret() -> str:
 
 
 def seal(secret: str) -> str:
-    return _fernet().encrypt(secret.encode()).decode()
+    return crypto.seal(secret)
 
 
 def unseal(webhook: Webhook) -> str:
-    return _fernet().decrypt(webhook.sealed_secret.encode()).decode()
+    return crypto.unseal(webhook.sealed_secret)
 
 
 def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return "sha256=" + crypto.hmac_sha256(secret, body)
 
 
 def check_url(url: str) -> str:

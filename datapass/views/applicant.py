@@ -21,9 +21,8 @@ from datapass.extensions import db
 from datapass.forms import wizard
 from datapass.forms.applicant import MessageForm, SummaryForm, TransferForm
 from datapass.models import AuthorizationRequest, Document
-from datapass.services import dashboard, documents, instruction
-from datapass.services import requests as requests_service
-from datapass.services.requests import RequestError
+from datapass.services import authorization_requests, dashboard, documents, instruction
+from datapass.services.authorization_requests import RequestError
 from datapass.siret import InvalidSiret
 
 bp = Blueprint("applicant", __name__)
@@ -100,7 +99,7 @@ def introduction(uid: str):
     # The pre-fill of an editor's link waits here, server-side, until the draft is created;
     # visiting the link without parameters clears it.
     prefills = {key: value for key, value in prefills.items() if key != uid}
-    prefill = requests_service.prefill_from_query(form, request.args) if request.args else {}
+    prefill = authorization_requests.prefill_from_query(form, request.args) if request.args else {}
     if prefill:
         prefills[uid] = prefill
     session[PREFILL_KEY] = prefills
@@ -126,7 +125,7 @@ def start(uid: str):
         return redirect(url_for("auth.closed_organization"))
     prefills = session.get(PREFILL_KEY) or {}
     try:
-        authorization_request = requests_service.start_request(
+        authorization_request = authorization_requests.start_request(
             current_user, form, prefill=prefills.get(uid)
         )
     except RequestError as error:
@@ -290,7 +289,9 @@ def _organization_step(authorization_request, form, current):
         typed = (siret_form.siret.data or "").strip()
         if typed and typed.replace(" ", "") != authorization_request.organization.siret:
             try:
-                requests_service.change_organization(authorization_request, current_user, typed)
+                authorization_requests.change_organization(
+                    authorization_request, current_user, typed
+                )
             except InvalidSiret as error:
                 siret_form.siret.errors = [error.message]
             except RequestError as error:
@@ -298,7 +299,7 @@ def _organization_step(authorization_request, form, current):
             if siret_form.siret.errors:
                 db.session.rollback()
                 return _render_step(authorization_request, form, current, siret_form, status=422)
-            requests_service.commit()
+            authorization_requests.commit()
         elif authorization_request.organization.is_closed:
             siret_form.siret.errors = [
                 "Cet établissement est fermé d’après le répertoire Sirene : indiquez le SIRET "
@@ -324,15 +325,15 @@ def _block_step(authorization_request, form, current):
     answers = {
         field: (
             request.form.getlist(field)
-            if field in requests_service.LIST_FIELDS
+            if field in authorization_requests.LIST_FIELDS
             else request.form.get(field, "")
         )
         for field in wizard.block_fields(form, block)
-        if field in request.form or field in requests_service.LIST_FIELDS
+        if field in request.form or field in authorization_requests.LIST_FIELDS
     }
     if action.startswith("itsme:"):
         answers.update(wizard.self_contact(form, action.split(":", 1)[1], current_user))
-    requests_service.save_answers(authorization_request, form, block, answers)
+    authorization_requests.save_answers(authorization_request, form, block, answers)
     upload_errors = []
     if block == "legal":
         removed = request.form.get("remove_document")
@@ -344,8 +345,8 @@ def _block_step(authorization_request, form, current):
             request.files.getlist(wizard.DOCUMENT_FIELD),
             user=current_user,
         )
-    requests_service.sync_contacts(authorization_request, form)
-    requests_service.commit()
+    authorization_requests.sync_contacts(authorization_request, form)
+    authorization_requests.commit()
     if upload_errors:
         step_form = wizard.step_form(form, block, authorization_request.data)
         step_form.cadre_juridique_document.errors = upload_errors
@@ -372,7 +373,7 @@ def _summary_step(authorization_request, form, current):
     summary_form = SummaryForm()
     errors = {}
     if request.method == "POST":
-        result = requests_service.submit_request(
+        result = authorization_requests.submit_request(
             authorization_request,
             form,
             current_user,
@@ -452,14 +453,14 @@ def show(request_id: int):
 
 
 ACTIONS = {
-    "archive": (requests_service.archive_request, "La demande a été supprimée."),
+    "archive": (authorization_requests.archive_request, "La demande a été supprimée."),
     "reopen": (
-        requests_service.reopen_request,
+        authorization_requests.reopen_request,
         "La demande est rouverte : modifiez-la puis soumettez-la. L’habilitation en cours "
         "reste valable pendant l’instruction.",
     ),
     "cancel_reopening": (
-        requests_service.cancel_reopening,
+        authorization_requests.cancel_reopening,
         "La réouverture est annulée : l’habilitation validée reste inchangée.",
     ),
 }
@@ -496,14 +497,14 @@ def transfer(request_id: int):
     if not transfer_form.validate_on_submit():
         flash("Indiquez l’adresse électronique d’un membre de l’organisation.", "error")
         return redirect(url_for("applicant.show", request_id=request_id))
-    new_applicant = requests_service.find_user_by_email(transfer_form.email.data)
+    new_applicant = authorization_requests.find_user_by_email(transfer_form.email.data)
     try:
         if new_applicant is None:
             raise RequestError(
                 "Aucun compte DataPass n’utilise cette adresse : la personne doit s’être "
                 "connectée au moins une fois."
             )
-        requests_service.transfer_request(authorization_request, current_user, new_applicant)
+        authorization_requests.transfer_request(authorization_request, current_user, new_applicant)
     except RequestError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -522,7 +523,7 @@ def post_message(request_id: int):
     if not message_form.validate_on_submit():
         flash("Écrivez votre message avant de l’envoyer.", "error")
         return redirect(url_for("applicant.show", request_id=request_id, _anchor="messages"))
-    requests_service.post_applicant_message(
+    authorization_requests.post_applicant_message(
         authorization_request, current_user, message_form.body.data
     )
     flash("Votre message a été envoyé aux instructeurs.", "success")

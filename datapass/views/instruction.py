@@ -31,8 +31,7 @@ from datapass.forms.instruction import (
     InstructorTransferForm,
 )
 from datapass.models import Authorization, AuthorizationRequest, Message
-from datapass.services import instruction, message_templates
-from datapass.services import requests as requests_service
+from datapass.services import authorization_requests, instruction, message_templates
 
 bp = Blueprint("instruction", __name__, url_prefix="/instruction")
 CRITERIA_KEY = "datapass_queue_criteria"
@@ -265,7 +264,7 @@ def transfer(request_id: int):
     try:
         instruction.check_version(item, form.version.data)
         instruction.transfer(
-            item, current_user, requests_service.find_user_by_email(form.email.data)
+            item, current_user, authorization_requests.find_user_by_email(form.email.data)
         )
     except instruction.DecisionError as exc:
         db.session.rollback()

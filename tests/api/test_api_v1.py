@@ -11,8 +11,8 @@ from datapass.models import AuthorizationRequest, OAuthAccessToken
 from datapass.services import instruction
 from tests.api.conftest import bearer_for, validate
 from tests.factories import UserFactory
+from tests.support.authorization_requests import submitted_request
 from tests.support.oidc import csrf_token
-from tests.support.requests import submitted_request
 
 CCAS_SIRET = "26920023400012"
 

@@ -133,17 +133,17 @@ def submitted_request(
     """
     from datapass.catalog import get_catalog
     from datapass.models import User
-    from datapass.services import requests as requests_service
+    from datapass.services import authorization_requests
 
     with live_server.app.app_context():
         applicant = db.session.scalar(select(User).where(User.sub == sub))
         form = get_catalog().form(form_uid)
-        request = requests_service.start_request(applicant, form)
+        request = authorization_requests.start_request(applicant, form)
         for block, values in answers.items():
-            requests_service.save_answers(request, form, block, values)
-        requests_service.sync_contacts(request, form)
+            authorization_requests.save_answers(request, form, block, values)
+        authorization_requests.sync_contacts(request, form)
         db.session.commit()
-        result = requests_service.submit_request(
+        result = authorization_requests.submit_request(
             request, form, applicant, terms_accepted=True, dpo_informed=True
         )
         assert result.ok, result.errors

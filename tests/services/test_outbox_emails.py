@@ -13,10 +13,9 @@ from datapass import outbox
 from datapass.extensions import db as _db
 from datapass.models import InstructorNotificationSetting, OutboxJob
 from datapass.models.base import utcnow
-from datapass.services import emails, instruction
-from datapass.services import requests as requests_service
+from datapass.services import authorization_requests, emails, instruction
 from tests.factories import UserFactory
-from tests.support.requests import submitted_request
+from tests.support.authorization_requests import submitted_request
 from tests.support.smtp import SmtpServer, free_port
 
 LATER = timedelta(hours=7)  # beyond any backoff of the first attempts
@@ -69,10 +68,10 @@ def test_resubmission_has_another_subject(app, db, smtp, login_as):
             version=request.version,
             reason="Joignez la délibération",
         )
-        form = requests_service.get_catalog().form(request.form_uid)
-        requests_service.save_answers(request, form, "basic_infos", {"intitule": "Nouveau"})
+        form = authorization_requests.get_catalog().form(request.form_uid)
+        authorization_requests.save_answers(request, form, "basic_infos", {"intitule": "Nouveau"})
         _db.session.commit()
-        assert requests_service.submit_request(
+        assert authorization_requests.submit_request(
             request, form, applicant, terms_accepted=True, dpo_informed=True
         ).ok
         outbox.drain()
@@ -247,7 +246,7 @@ def test_messages_both_ways_and_transfer(app, db, smtp):
     _db.session.commit()
     with app.test_request_context():
         request = submitted_request()
-        requests_service.post_applicant_message(request, request.applicant, "Question")
+        authorization_requests.post_applicant_message(request, request.applicant, "Question")
         instruction.post_instructor_message(request, instructor, "Réponse")
         colleague = UserFactory(current_organization=request.organization)
         _db.session.commit()
@@ -291,15 +290,15 @@ def test_every_catalogued_email_is_sent_somewhere(app, db, smtp):
     with app.test_request_context():
         applicant = UserFactory()
         request = submitted_request(applicant)
-        requests_service.post_applicant_message(request, applicant, "Question")
+        authorization_requests.post_applicant_message(request, applicant, "Question")
         instruction.post_instructor_message(request, instructor, "Réponse")
         instruction.decide(
             request, "request_changes", instructor, version=request.version, reason="Précisez"
         )
-        form = requests_service.get_catalog().form(request.form_uid)
-        requests_service.save_answers(request, form, "basic_infos", {"intitule": "Autre"})
+        form = authorization_requests.get_catalog().form(request.form_uid)
+        authorization_requests.save_answers(request, form, "basic_infos", {"intitule": "Autre"})
         _db.session.commit()
-        requests_service.submit_request(
+        authorization_requests.submit_request(
             request, form, applicant, terms_accepted=True, dpo_informed=True
         )
         instruction.decide(request, "approve", instructor, version=request.version)

@@ -19,8 +19,8 @@ from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAtt
 from datapass.services import instruction
 from datapass.services import webhook_delivery as delivery
 from tests.factories import UserFactory
+from tests.support.authorization_requests import submitted_request
 from tests.support.oidc import csrf_token
-from tests.support.requests import submitted_request
 
 LATER = timedelta(hours=7)
 SECRET = "a" * 64

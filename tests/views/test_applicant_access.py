@@ -451,7 +451,7 @@ def test_reopen_then_cancel_keeps_the_habilitation(client, db, agent):
 
 def test_dashboard_shows_unread_instructor_messages(app, client, db, login_as):
     from datapass.services import instruction
-    from tests.support.requests import submitted_request
+    from tests.support.authorization_requests import submitted_request
 
     applicant = login_as()
     with app.test_request_context():

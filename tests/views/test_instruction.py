@@ -10,10 +10,10 @@ from sqlalchemy import event
 
 from datapass.extensions import db as _db
 from datapass.models import AuthorizationRequest
-from datapass.services import requests as requests_service
+from datapass.services import authorization_requests
 from tests.factories import UserFactory
+from tests.support.authorization_requests import submitted_request
 from tests.support.oidc import csrf_token
-from tests.support.requests import submitted_request
 
 INSTRUCTOR = "api_particulier:instructor"
 
@@ -229,10 +229,10 @@ def test_request_changes_needs_a_reason_then_applicant_resubmits_and_diff(client
     assert request.state == "changes_requested"
     assert request.events[-1].reason == "Joignez la délibération"
 
-    form = requests_service.get_catalog().form(request.form_uid)
-    requests_service.save_answers(request, form, "basic_infos", {"intitule": "Nouveau nom"})
+    form = authorization_requests.get_catalog().form(request.form_uid)
+    authorization_requests.save_answers(request, form, "basic_infos", {"intitule": "Nouveau nom"})
     db.session.commit()
-    assert requests_service.submit_request(
+    assert authorization_requests.submit_request(
         request, form, applicant, terms_accepted=True, dpo_informed=True
     ).ok
     page = client.get(f"/instruction/demandes/{request.id}").text
@@ -280,12 +280,12 @@ def test_reapproval_makes_the_previous_habilitation_obsolete(client, db, login_a
     login_as(roles=[INSTRUCTOR])
     decide(client, request.id, "approve")
     request = load(db, request.id)
-    requests_service.reopen_request(request, applicant)
+    authorization_requests.reopen_request(request, applicant)
     applicant.current_organization = request.organization
-    form = requests_service.get_catalog().form(request.form_uid)
-    requests_service.save_answers(request, form, "basic_infos", {"intitule": "Version 2"})
+    form = authorization_requests.get_catalog().form(request.form_uid)
+    authorization_requests.save_answers(request, form, "basic_infos", {"intitule": "Version 2"})
     db.session.commit()
-    assert requests_service.submit_request(
+    assert authorization_requests.submit_request(
         request, form, applicant, terms_accepted=True, dpo_informed=True
     ).ok
     decide(client, request.id, "approve")
@@ -299,11 +299,11 @@ def test_refusing_a_reopening_returns_to_the_validated_habilitation(client, db, 
     login_as(roles=[INSTRUCTOR])
     decide(client, request.id, "approve")
     request = load(db, request.id)
-    requests_service.reopen_request(request, applicant)
-    form = requests_service.get_catalog().form(request.form_uid)
-    requests_service.save_answers(request, form, "basic_infos", {"intitule": "Version 2"})
+    authorization_requests.reopen_request(request, applicant)
+    form = authorization_requests.get_catalog().form(request.form_uid)
+    authorization_requests.save_answers(request, form, "basic_infos", {"intitule": "Version 2"})
     db.session.commit()
-    requests_service.submit_request(
+    authorization_requests.submit_request(
         request, form, applicant, terms_accepted=True, dpo_informed=True
     )
     assert decide(client, request.id, "refuse", reason="Non").status_code == 302
@@ -418,7 +418,7 @@ def test_a_template_prefills_the_decision_with_a_preview(client, db, instructor)
 def test_messages_both_ways_with_unread_marker(client, db, login_as):
     applicant = UserFactory()
     request = submitted_request(applicant)
-    requests_service.post_applicant_message(request, applicant, "Une question")
+    authorization_requests.post_applicant_message(request, applicant, "Une question")
     login_as(roles=[INSTRUCTOR])
     assert "Message non lu" in client.get("/instruction/tableau-de-bord/demandes").text
     page = client.get(f"/instruction/demandes/{request.id}").text

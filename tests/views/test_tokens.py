@@ -15,8 +15,8 @@ from datapass.models import ApiToken, AuthorizationRequest, OutboxJob
 from datapass.models.base import utcnow
 from datapass.services import instruction, tokens
 from tests.factories import UserFactory
+from tests.support.authorization_requests import submitted_request
 from tests.support.oidc import csrf_token
-from tests.support.requests import submitted_request
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from datapass import workflow
 from datapass.catalog import get_catalog
 from datapass.catalog.blocks import PREFILLABLE_FIELDS
+from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.forms import wizard
 from datapass.models import AuthorizationRequest, Message, Organization, RequestContact, User
@@ -27,12 +28,8 @@ MAX_VALUE_LENGTH = 10_000
 LIST_FIELDS = frozenset({"scopes", "modalities"})
 
 
-class RequestError(Exception):
-    """A refused applicant action; ``message`` is French."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class RequestError(UserError):
+    """A refused applicant action."""
 
 
 # ---------------------------------------------------------------- pre-fill
