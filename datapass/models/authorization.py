@@ -18,8 +18,23 @@ if TYPE_CHECKING:
     from datapass.models.token import ApiToken
     from datapass.models.user import User
 
-AUTHORIZATION_STATES = ("active", "obsolete", "revoked")
-AUTHORIZATION_STATE_LABELS = {"active": "Active", "obsolete": "Obsolète", "revoked": "Révoquée"}
+# States of a habilitation: the current one is active; a newer approval makes it obsolete;
+# an instructor revokes it.
+AUTHORIZATION_ACTIVE = "active"
+AUTHORIZATION_OBSOLETE = "obsolete"
+AUTHORIZATION_REVOKED = "revoked"
+AUTHORIZATION_STATES = (AUTHORIZATION_ACTIVE, AUTHORIZATION_OBSOLETE, AUTHORIZATION_REVOKED)
+AUTHORIZATION_STATE_LABELS = {
+    AUTHORIZATION_ACTIVE: "Active",
+    AUTHORIZATION_OBSOLETE: "Obsolète",
+    AUTHORIZATION_REVOKED: "Révoquée",
+}
+# The DSFR badge kind of each state (templates/_state_badges.html); None: the plain badge.
+AUTHORIZATION_STATE_BADGES = {
+    AUTHORIZATION_ACTIVE: "success",
+    AUTHORIZATION_OBSOLETE: None,
+    AUTHORIZATION_REVOKED: "error",
+}
 
 # Documents attached to a habilitation at approval (the same stored files as the request's).
 authorization_documents = Table(
@@ -51,7 +66,7 @@ class Authorization(db.Model):
     form_uid: Mapped[str] = mapped_column(String(120))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     applicant_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    state: Mapped[str] = mapped_column(String(16), default="active")
+    state: Mapped[str] = mapped_column(String(16), default=AUTHORIZATION_ACTIVE)
     # Frozen copy of the request's data at approval.
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     # Optional message from the approving instructor, shown to the applicant.
@@ -77,6 +92,10 @@ class Authorization(db.Model):
     @property
     def state_label(self) -> str:
         return AUTHORIZATION_STATE_LABELS[self.state]
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == AUTHORIZATION_ACTIVE
 
     def __repr__(self) -> str:
         return f"<Authorization H{self.id} {self.state}>"

@@ -15,12 +15,19 @@ if TYPE_CHECKING:
     from datapass.models.authorization_request import AuthorizationRequest
     from datapass.models.user import User
 
-SENDER_SIDES = ("applicant", "instructor")
+# Who wrote a message: the applicant's side or the instructors' side.
+APPLICANT_SIDE = "applicant"
+INSTRUCTOR_SIDE = "instructor"
+SENDER_SIDES = (APPLICANT_SIDE, INSTRUCTOR_SIDE)
 
 
 class Message(db.Model):
     __tablename__ = "messages"
-    __table_args__ = (CheckConstraint("sender_side IN ('applicant', 'instructor')", name="side"),)
+    __table_args__ = (
+        CheckConstraint(
+            "sender_side IN ({})".format(", ".join(f"'{s}'" for s in SENDER_SIDES)), name="side"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     authorization_request_id: Mapped[int] = mapped_column(
