@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import select
 
 from datapass import workflow
 from datapass.catalog import get_catalog
@@ -21,7 +20,7 @@ from datapass.catalog.blocks import PREFILLABLE_FIELDS
 from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.forms import wizard
-from datapass.models import AuthorizationRequest, Message, Organization, RequestContact, User
+from datapass.models import AuthorizationRequest, Organization, RequestContact, User
 from datapass.services import organizations
 
 MAX_VALUE_LENGTH = 10_000
@@ -180,16 +179,6 @@ def sync_contacts(request: AuthorizationRequest, form) -> None:
     for contact_type, email in emails.items():
         if contact_type not in existing:
             request.contacts.append(RequestContact(contact_type=contact_type, email=email))
-
-
-def post_applicant_message(request: AuthorizationRequest, user: User, body: str) -> Message:
-    message = Message(author=user, sender_side="applicant", body=body.strip())
-    request.messages.append(message)
-    db.session.flush()
-    event = request.record_event("applicant_message", actor=user)
-    event.message_id = message.id
-    db.session.commit()
-    return message
 
 
 def commit() -> None:
@@ -360,29 +349,3 @@ def cancel_reopening(request: AuthorizationRequest, user: User) -> None:
         request.data = dict(authorization.data)
         request.intitule = request.data.get("intitule")
         db.session.commit()
-
-
-def transfer_request(request: AuthorizationRequest, user: User, new_applicant: User) -> None:
-    """Hand the request over to another verified member of its organisation."""
-    from datapass.permissions import workflow_role
-
-    if not workflow.can_transfer(request, workflow_role(user, request)):
-        raise RequestError("Vous ne pouvez pas transférer cette demande.")
-    if new_applicant.id == request.applicant_id:
-        raise RequestError("Cette personne est déjà la demandeuse ou le demandeur.")
-    if request.organization_id not in new_applicant.verified_organization_ids:
-        raise RequestError(
-            "Le nouveau demandeur doit être un membre vérifié de l’organisation de la demande."
-        )
-    previous = request.applicant
-    request.applicant = new_applicant
-    request.record_event(
-        workflow.TRANSFER,
-        actor=user,
-        payload={"from": previous.email, "to": new_applicant.email},
-    )
-    db.session.commit()
-
-
-def find_user_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == email.strip().lower()))

@@ -17,11 +17,13 @@ from flask_wtf import FlaskForm
 
 from datapass import permissions, workflow
 from datapass.catalog import get_catalog
+from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.forms import wizard
 from datapass.forms.applicant import MessageForm, SummaryForm, TransferForm
 from datapass.models import AuthorizationRequest, Document
-from datapass.services import authorization_requests, dashboard, documents, instruction
+from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
+from datapass.services import authorization_requests, dashboard, documents, messaging, transfers
 from datapass.services.authorization_requests import RequestError
 from datapass.siret import InvalidSiret
 
@@ -430,7 +432,7 @@ def show(request_id: int):
     form = get_catalog().form(authorization_request.form_uid)
     role = permissions.workflow_role(current_user, authorization_request)
     if role == workflow.APPLICANT:
-        instruction.mark_read(authorization_request, "instructor")
+        messaging.mark_read(authorization_request, INSTRUCTOR_SIDE)
     events = [
         e
         for e in workflow.allowed_events(authorization_request, role)
@@ -497,16 +499,14 @@ def transfer(request_id: int):
     if not transfer_form.validate_on_submit():
         flash("Indiquez l’adresse électronique d’un membre de l’organisation.", "error")
         return redirect(url_for("applicant.show", request_id=request_id))
-    new_applicant = authorization_requests.find_user_by_email(transfer_form.email.data)
     try:
-        if new_applicant is None:
-            raise RequestError(
-                "Aucun compte DataPass n’utilise cette adresse : la personne doit s’être "
-                "connectée au moins une fois."
-            )
-        authorization_requests.transfer_request(authorization_request, current_user, new_applicant)
-    except RequestError as error:
-        db.session.rollback()
+        new_applicant = transfers.transfer_request(
+            authorization_request,
+            current_user,
+            transfer_form.email.data,
+            role=permissions.workflow_role(current_user, authorization_request),
+        )
+    except UserError as error:
         flash(error.message, "error")
         return redirect(url_for("applicant.show", request_id=request_id))
     flash(f"La demande a été transférée à {new_applicant.email}.", "success")
@@ -523,8 +523,8 @@ def post_message(request_id: int):
     if not message_form.validate_on_submit():
         flash("Écrivez votre message avant de l’envoyer.", "error")
         return redirect(url_for("applicant.show", request_id=request_id, _anchor="messages"))
-    authorization_requests.post_applicant_message(
-        authorization_request, current_user, message_form.body.data
+    messaging.post_message(
+        authorization_request, current_user, message_form.body.data, side=APPLICANT_SIDE
     )
     flash("Votre message a été envoyé aux instructeurs.", "success")
     return redirect(url_for("applicant.show", request_id=request_id, _anchor="messages"))

@@ -22,6 +22,7 @@ from wtforms.fields.choices import SelectChoice
 
 from datapass import permissions, workflow
 from datapass.catalog import get_catalog
+from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.forms import wizard
 from datapass.forms.instruction import (
@@ -31,7 +32,9 @@ from datapass.forms.instruction import (
     InstructorTransferForm,
 )
 from datapass.models import Authorization, AuthorizationRequest, Message
-from datapass.services import authorization_requests, instruction, message_templates
+from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
+from datapass.services import decisions, message_templates, messaging, presenter, transfers
+from datapass.services import queue as queue_service
 
 bp = Blueprint("instruction", __name__, url_prefix="/instruction")
 CRITERIA_KEY = "datapass_queue_criteria"
@@ -44,7 +47,7 @@ TEMPLATE_KIND = {
 
 
 def _definitions_or_403() -> list[str]:
-    definitions = instruction.visible_definitions(current_user)
+    definitions = queue_service.visible_definitions(current_user)
     if not definitions:
         abort(403)
     return definitions
@@ -71,9 +74,9 @@ def queue():
     if not args and session.get(CRITERIA_KEY):
         # Coming back to the queue: the criteria of the last visit.
         return redirect(url_for("instruction.queue", **session[CRITERIA_KEY]))
-    criteria = instruction.QueueCriteria.from_args(args, definitions)
+    criteria = queue_service.QueueCriteria.from_args(args, definitions)
     session[CRITERIA_KEY] = criteria.as_args()
-    page = instruction.queue_page(criteria, after=args.get("apres"), before=args.get("avant"))
+    page = queue_service.queue_page(criteria, after=args.get("apres"), before=args.get("avant"))
     catalog = get_catalog()
     return render_template(
         "instruction/queue.html",
@@ -81,9 +84,9 @@ def queue():
         page=page,
         catalog=catalog,
         definitions=definitions,
-        states=instruction.QUEUE_STATES,
+        states=queue_service.QUEUE_STATES,
         state_labels=workflow.STATE_LABELS,
-        sorts=instruction.SORTS,
+        sorts=queue_service.SORTS,
         forms=[f for f in catalog.forms.values() if f.definition.id in definitions],
         editors=list(catalog.editors.values()),
     )
@@ -93,10 +96,10 @@ def queue():
 @login_required
 def export():
     definitions = _definitions_or_403()
-    criteria = instruction.QueueCriteria.from_args(request.args, definitions)
+    criteria = queue_service.QueueCriteria.from_args(request.args, definitions)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     return Response(
-        stream_with_context(instruction.export_csv(criteria)),
+        stream_with_context(queue_service.export_csv(criteria)),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="demandes-{stamp}.csv"',
@@ -111,7 +114,7 @@ def authorizations():
     definitions = _definitions_or_403()
     after = request.args.get("apres", type=int)
     query = (request.args.get("q") or "").strip()[:200]
-    rows, next_after = instruction.authorizations_page(definitions, after=after, query=query)
+    rows, next_after = queue_service.authorizations_page(definitions, after=after, query=query)
     return render_template(
         "instruction/authorizations.html",
         definitions=definitions,
@@ -131,7 +134,7 @@ def show(request_id: int):
     item = _load(request_id)
     form = get_catalog().form(item.form_uid)
     if permissions.can_instruct(current_user, item.definition_id):
-        instruction.mark_read(item, "applicant")
+        messaging.mark_read(item, APPLICANT_SIDE)
     role = (
         workflow.INSTRUCTOR
         if permissions.can_instruct(current_user, item.definition_id)
@@ -139,7 +142,7 @@ def show(request_id: int):
     )
     decisions = [e for e in workflow.allowed_events(item, role) if e in DECISIONS]
     timeline = [
-        (event, instruction.describe_changes(event, form) if event.name == "submit" else [])
+        (event, presenter.describe_changes(event, form) if event.name == "submit" else [])
         for event in sorted(item.events, key=lambda e: (e.created_at, e.id), reverse=True)
     ]
     return render_template(
@@ -187,11 +190,10 @@ def decide(request_id: int, event: str):
             form.reason.data = message_templates.render(chosen.content, item)
     elif form.validate_on_submit():
         try:
-            instruction.decide(
+            decisions.decide(
                 item, event, current_user, version=form.version.data, reason=form.reason.data
             )
-        except instruction.DecisionError as exc:
-            db.session.rollback()
+        except decisions.DecisionError as exc:
             error = exc
             status = 409 if exc.stale else 422
             if not exc.stale:
@@ -229,6 +231,18 @@ def _done_message(event: str, item: AuthorizationRequest) -> str:
     }[event]
 
 
+def _act_then_show(request_id: int, action, success):
+    """Run ``action`` (one service call); flash its refusal (the service has rolled back) or
+    ``success()``; back to the request page."""
+    try:
+        result = action()
+    except UserError as error:
+        flash(error.message, "error")
+    else:
+        flash(success(result), "success")
+    return redirect(url_for("instruction.show", request_id=request_id))
+
+
 @bp.post("/habilitations/<int:authorization_id>/revocation")
 @login_required
 def revoke_authorization(authorization_id: int):
@@ -241,16 +255,14 @@ def revoke_authorization(authorization_id: int):
         abort(403)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    try:
-        instruction.revoke_authorization(
+    reference = authorization.public_reference
+    return _act_then_show(
+        authorization.authorization_request_id,
+        lambda: decisions.revoke_authorization(
             authorization, current_user, reason=request.form.get("reason", "")
-        )
-    except instruction.DecisionError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash(f"L’habilitation {authorization.public_reference} a été révoquée.", "success")
-    return redirect(url_for("instruction.show", request_id=authorization.authorization_request_id))
+        ),
+        lambda _: f"L’habilitation {reference} a été révoquée.",
+    )
 
 
 @bp.post("/demandes/<int:request_id>/transfert")
@@ -261,17 +273,17 @@ def transfer(request_id: int):
     if not form.validate_on_submit():
         flash("Indiquez l’adresse électronique d’un membre de l’organisation.", "error")
         return redirect(url_for("instruction.show", request_id=item.id))
-    try:
-        instruction.check_version(item, form.version.data)
-        instruction.transfer(
-            item, current_user, authorization_requests.find_user_by_email(form.email.data)
-        )
-    except instruction.DecisionError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash(f"La demande a été transférée à {item.applicant.email}.", "success")
-    return redirect(url_for("instruction.show", request_id=item.id))
+    return _act_then_show(
+        item.id,
+        lambda: transfers.transfer_request(
+            item,
+            current_user,
+            form.email.data,
+            role=workflow.INSTRUCTOR,
+            version=form.version.data,
+        ),
+        lambda new_applicant: f"La demande a été transférée à {new_applicant.email}.",
+    )
 
 
 # ---------------------------------------------------------------- messages
@@ -285,7 +297,7 @@ def post_message(request_id: int):
     if not form.validate_on_submit():
         flash("Écrivez votre message avant de l’envoyer.", "error")
     else:
-        instruction.post_instructor_message(item, current_user, form.body.data)
+        messaging.post_message(item, current_user, form.body.data, side=INSTRUCTOR_SIDE)
         flash("Votre message a été envoyé au demandeur.", "success")
     return redirect(url_for("instruction.show", request_id=item.id, _anchor="messages"))
 
@@ -299,6 +311,6 @@ def mark_processed(request_id: int, message_id: int):
         abort(404)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    instruction.mark_processed(message)
+    messaging.mark_processed(message)
     flash("Le message est marqué comme traité.", "success")
     return redirect(url_for("instruction.show", request_id=item.id, _anchor="messages"))

@@ -8,7 +8,7 @@ import pytest
 
 from datapass.extensions import db as _db
 from datapass.models import AuthorizationRequest, OAuthAccessToken
-from datapass.services import instruction
+from datapass.services import decisions
 from tests.api.conftest import bearer_for, validate
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
@@ -62,7 +62,7 @@ def test_list_and_read_requests_and_habilitations(app, client, db, auth):
     with app.test_request_context():
         request = submitted_request()
         instructor = UserFactory(roles=["api_particulier:instructor"])
-        instruction.decide(request, "approve", instructor, version=request.version)
+        decisions.decide(request, "approve", instructor, version=request.version)
     listing = validate(client.get("/api/v1/demandes?limit=5", headers=auth)).get_json()
     assert [d["id"] for d in listing] == [request.id]
     assert listing[0]["public_id"] == f"D{request.id}"

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from datapass import outbox
+from datapass import outbox, workflow
 from datapass.extensions import db as _db
 from datapass.models import InstructorNotificationSetting, OutboxJob
 from datapass.models.base import utcnow
-from datapass.services import authorization_requests, emails, instruction
+from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
+from datapass.services import authorization_requests, decisions, emails, messaging, transfers
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 from tests.support.smtp import SmtpServer, free_port
@@ -61,7 +62,7 @@ def test_resubmission_has_another_subject(app, db, smtp, login_as):
     with app.test_request_context():
         request = submitted_request(applicant)
         instructor = UserFactory(roles=["api_particulier:instructor"])
-        instruction.decide(
+        decisions.decide(
             request,
             "request_changes",
             instructor,
@@ -86,7 +87,7 @@ def test_approval_notifies_the_applicant_the_dpo_and_the_controller(app, db, smt
     with app.test_request_context():
         request = submitted_request()
         instructor = UserFactory(roles=["api_particulier:instructor"])
-        instruction.decide(request, "approve", instructor, version=request.version)
+        decisions.decide(request, "approve", instructor, version=request.version)
         outbox.drain()
     recipients = {str(m["To"]): str(m["Subject"]) for m in smtp.messages}
     assert "validée" in recipients[request.applicant.email]
@@ -103,7 +104,7 @@ def test_a_rolled_back_approval_queues_nothing(app, db):
         instructor = UserFactory(roles=["api_particulier:instructor"])
         _db.session.commit()
         nested = _db.session.begin_nested()
-        instruction._approve(request, instructor, None)
+        decisions.approve(request, instructor, None)
         _db.session.flush()
         assert len(email_jobs(db)) > before  # queued inside the transaction…
         nested.rollback()
@@ -116,8 +117,8 @@ def test_a_decision_that_fails_queues_nothing(app, db):
         request = submitted_request()
         before = len(email_jobs(db))
         instructor = UserFactory(roles=["api_particulier:instructor"])
-        with pytest.raises(instruction.DecisionError):
-            instruction.decide(request, "refuse", instructor, version=request.version, reason="")
+        with pytest.raises(decisions.DecisionError):
+            decisions.decide(request, "refuse", instructor, version=request.version, reason="")
         _db.session.rollback()
         assert len(email_jobs(db)) == before
 
@@ -246,11 +247,11 @@ def test_messages_both_ways_and_transfer(app, db, smtp):
     _db.session.commit()
     with app.test_request_context():
         request = submitted_request()
-        authorization_requests.post_applicant_message(request, request.applicant, "Question")
-        instruction.post_instructor_message(request, instructor, "Réponse")
+        messaging.post_message(request, request.applicant, "Question", side=APPLICANT_SIDE)
+        messaging.post_message(request, instructor, "Réponse", side=INSTRUCTOR_SIDE)
         colleague = UserFactory(current_organization=request.organization)
         _db.session.commit()
-        instruction.transfer(request, instructor, colleague)
+        transfers.transfer_request(request, instructor, colleague, role=workflow.INSTRUCTOR)
         outbox.drain()
     subjects = smtp.subjects()
     assert any("Nouveau message du demandeur" in s for s in subjects)
@@ -290,9 +291,9 @@ def test_every_catalogued_email_is_sent_somewhere(app, db, smtp):
     with app.test_request_context():
         applicant = UserFactory()
         request = submitted_request(applicant)
-        authorization_requests.post_applicant_message(request, applicant, "Question")
-        instruction.post_instructor_message(request, instructor, "Réponse")
-        instruction.decide(
+        messaging.post_message(request, applicant, "Question", side=APPLICANT_SIDE)
+        messaging.post_message(request, instructor, "Réponse", side=INSTRUCTOR_SIDE)
+        decisions.decide(
             request, "request_changes", instructor, version=request.version, reason="Précisez"
         )
         form = authorization_requests.get_catalog().form(request.form_uid)
@@ -301,15 +302,15 @@ def test_every_catalogued_email_is_sent_somewhere(app, db, smtp):
         authorization_requests.submit_request(
             request, form, applicant, terms_accepted=True, dpo_informed=True
         )
-        instruction.decide(request, "approve", instructor, version=request.version)
+        decisions.decide(request, "approve", instructor, version=request.version)
         colleague = UserFactory(current_organization=request.organization)
         _db.session.commit()
-        instruction.transfer(request, instructor, colleague)
+        transfers.transfer_request(request, instructor, colleague, role=workflow.INSTRUCTOR)
         from datapass.services import tokens
 
         assert tokens.send_reminders(now=utcnow() + tokens.lifetime() - timedelta(days=80)) == 1
-        instruction.decide(request, "revoke", instructor, version=request.version, reason="Fin")
+        decisions.decide(request, "revoke", instructor, version=request.version, reason="Fin")
         refused = submitted_request()
-        instruction.decide(refused, "refuse", instructor, version=refused.version, reason="Non")
+        decisions.decide(refused, "refuse", instructor, version=refused.version, reason="Non")
     sent = {job.payload["key"] for job in email_jobs(db)}
     assert sent == set(emails.EMAILS)

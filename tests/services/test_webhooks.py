@@ -16,7 +16,7 @@ from datapass.extensions import db as _db
 from datapass.models import OutboxJob
 from datapass.models.base import utcnow
 from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
-from datapass.services import instruction
+from datapass.services import decisions
 from datapass.services import webhook_delivery as delivery
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
@@ -90,7 +90,7 @@ def test_approval_delivers_a_signed_payload_and_stores_the_token_id(app, db, htt
     with app.test_request_context():
         request = submitted_request()
         instructor = UserFactory(roles=["api_particulier:instructor"])
-        instruction.decide(request, "approve", instructor, version=request.version)
+        decisions.decide(request, "approve", instructor, version=request.version)
         outbox.drain()
     [call] = hook.calls
     assert call["valid"] and call["environment"] == "test"
@@ -162,7 +162,7 @@ def test_a_rolled_back_approval_queues_no_webhook(app, db, httpserver):
         instructor = UserFactory(roles=["api_particulier:instructor"])
         _db.session.commit()
         nested = _db.session.begin_nested()
-        instruction._approve(request, instructor, None)
+        decisions.approve(request, instructor, None)
         _db.session.flush()
         nested.rollback()
         _db.session.expire_all()
@@ -407,7 +407,7 @@ def test_a_non_json_approval_answer_is_ignored(app, db, httpserver):
     with app.test_request_context():
         request = submitted_request()
         instructor = UserFactory(roles=["api_particulier:instructor"])
-        instruction.decide(request, "approve", instructor, version=request.version)
+        decisions.decide(request, "approve", instructor, version=request.version)
         outbox.drain()
     db.session.expire_all()
     assert request.state == "validated" and request.external_provider_id is None

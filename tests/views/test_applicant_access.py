@@ -450,14 +450,15 @@ def test_reopen_then_cancel_keeps_the_habilitation(client, db, agent):
 
 
 def test_dashboard_shows_unread_instructor_messages(app, client, db, login_as):
-    from datapass.services import instruction
+    from datapass.models.message import INSTRUCTOR_SIDE
+    from datapass.services import messaging
     from tests.support.authorization_requests import submitted_request
 
     applicant = login_as()
     with app.test_request_context():
         request = submitted_request(applicant)
         instructor = UserFactory(roles=["api_particulier:instructor"])
-        instruction.post_instructor_message(request, instructor, "Une précision ?")
+        messaging.post_message(request, instructor, "Une précision ?", side=INSTRUCTOR_SIDE)
     assert "1 nouveau message" in client.get("/tableau-de-bord").text
     client.get(f"/demandes/{request.id}")  # reading marks it read
     assert "nouveau message" not in client.get("/tableau-de-bord").text

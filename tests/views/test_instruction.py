@@ -10,7 +10,8 @@ from sqlalchemy import event
 
 from datapass.extensions import db as _db
 from datapass.models import AuthorizationRequest
-from datapass.services import authorization_requests
+from datapass.models.message import APPLICANT_SIDE
+from datapass.services import authorization_requests, messaging
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 from tests.support.oidc import csrf_token
@@ -418,7 +419,7 @@ def test_a_template_prefills_the_decision_with_a_preview(client, db, instructor)
 def test_messages_both_ways_with_unread_marker(client, db, login_as):
     applicant = UserFactory()
     request = submitted_request(applicant)
-    authorization_requests.post_applicant_message(request, applicant, "Une question")
+    messaging.post_message(request, applicant, "Une question", side=APPLICANT_SIDE)
     login_as(roles=[INSTRUCTOR])
     assert "Message non lu" in client.get("/instruction/tableau-de-bord/demandes").text
     page = client.get(f"/instruction/demandes/{request.id}").text
@@ -443,17 +444,17 @@ def test_messages_both_ways_with_unread_marker(client, db, login_as):
 def _captured_queue_sql(db, criteria_args):
     from werkzeug.datastructures import MultiDict
 
-    from datapass.services import instruction
+    from datapass.services import queue
 
     statements = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
         statements.append((statement, parameters))
 
-    criteria = instruction.QueueCriteria.from_args(MultiDict(criteria_args), ["api_particulier"])
+    criteria = queue.QueueCriteria.from_args(MultiDict(criteria_args), ["api_particulier"])
     event.listen(_db.engine, "before_cursor_execute", record)
     try:
-        instruction.queue_page(criteria)
+        queue.queue_page(criteria)
     finally:
         event.remove(_db.engine, "before_cursor_execute", record)
     return next(s for s in statements if "ORDER BY" in s[0])
@@ -488,7 +489,7 @@ def test_queue_plan_walks_an_index_without_sorting(db, criteria):
 def test_criteria_filter_by_definition_when_several(app):
     from werkzeug.datastructures import MultiDict
 
-    from datapass.services.instruction import QueueCriteria
+    from datapass.services.queue import QueueCriteria
 
     with app.app_context():
         both = QueueCriteria.from_args(MultiDict(), ["api_particulier", "autre"])

@@ -13,7 +13,7 @@ from datapass import outbox
 from datapass.extensions import db as _db
 from datapass.models import ApiToken, AuthorizationRequest, OutboxJob
 from datapass.models.base import utcnow
-from datapass.services import instruction, tokens
+from datapass.services import decisions, tokens
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 from tests.support.oidc import csrf_token
@@ -33,7 +33,7 @@ def approved(app, db):
     with app.test_request_context():
         request = submitted_request(applicant)
         instructor = UserFactory(roles=["api_particulier:instructor"])
-        instruction.decide(request, "approve", instructor, version=request.version)
+        decisions.decide(request, "approve", instructor, version=request.version)
     return request, applicant
 
 
@@ -135,7 +135,7 @@ def test_revocation_is_seen_at_the_next_call(app, client, db, approved, provider
     assert introspect(client, provider, value).get_json()["active"] is True
     with app.test_request_context():
         instructor = UserFactory(roles=["api_particulier:instructor"])
-        instruction.decide(request, "revoke", instructor, version=request.version, reason="Fin")
+        decisions.decide(request, "revoke", instructor, version=request.version, reason="Fin")
     assert introspect(client, provider, value).get_json() == {"active": False}
 
 

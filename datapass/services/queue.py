@@ -1,8 +1,7 @@
-"""Instruction: the queue (filters, search, keyset pagination, CSV), decisions, messages.
+"""The instruction queue: criteria, search, keyset pages, counts, CSV export, habilitations.
 
-Decisions run through ``workflow.apply`` and are protected by optimistic locking: the form
-carries the version of the request it was made on; a decision on a stale version, or one
-that loses a race (SQLAlchemy's ``version_id_col`` check at flush), is refused.
+One page is one query, whatever its depth (keyset pagination on the sort columns); the CSV
+export walks the same keyset by batches and streams.
 """
 
 from __future__ import annotations
@@ -19,11 +18,9 @@ from typing import Any
 
 from sqlalchemy import String, and_, cast, exists, false, func, or_, select, tuple_
 from sqlalchemy.orm import contains_eager
-from sqlalchemy.orm.exc import StaleDataError
 
 from datapass import workflow
 from datapass.catalog import get_catalog
-from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import (
     Authorization,
@@ -33,9 +30,8 @@ from datapass.models import (
     Organization,
     User,
 )
-from datapass.models.base import utcnow
+from datapass.models.message import APPLICANT_SIDE
 from datapass.permissions import can_report, is_admin
-from datapass.services import tokens
 
 PAGE_SIZE = 25
 # The states an instructor filters on (plain drafts are the applicant's own business).
@@ -55,23 +51,6 @@ SORTS = {
     "id": "Numéro, plus récent d’abord",
     "etat": "État",
 }
-
-
-class DecisionError(UserError):
-    """A decision that cannot be made; ``stale`` when the request changed meanwhile."""
-
-    def __init__(self, message: str, *, stale: bool = False):
-        super().__init__(message)
-        self.stale = stale
-
-
-STALE_MESSAGE = (
-    "La demande a été modifiée entre-temps (par le demandeur ou un autre instructeur) : "
-    "rechargez la page pour voir sa dernière version avant de décider."
-)
-
-
-# ---------------------------------------------------------------- the queue
 
 
 def visible_definitions(user: User) -> list[str]:
@@ -248,7 +227,7 @@ def _markers():
         exists()
         .where(
             Message.authorization_request_id == AuthorizationRequest.id,
-            Message.sender_side == "applicant",
+            Message.sender_side == APPLICANT_SIDE,
             Message.read_at.is_(None),
         )
         .label("unread")
@@ -430,275 +409,3 @@ def authorizations_page(definitions: list[str], *, after: int | None = None, que
     rows = db.session.scalars(statement.order_by(Authorization.id.desc()).limit(PAGE_SIZE + 1))
     rows = rows.all()
     return rows[:PAGE_SIZE], (rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None)
-
-
-# ---------------------------------------------------------------- decisions
-
-
-def check_version(request: AuthorizationRequest, version: Any) -> None:
-    try:
-        seen = int(version)
-    except (TypeError, ValueError):
-        seen = None
-    if seen != request.version:
-        raise DecisionError(STALE_MESSAGE, stale=True)
-
-
-def _transition(request, event, user, *, reason=None, payload=None) -> None:
-    try:
-        workflow.apply(
-            request,
-            event,
-            actor=user,
-            role=workflow.INSTRUCTOR,
-            reason=reason,
-            payload=payload,
-        )
-    except workflow.TransitionError as error:
-        raise DecisionError(error.message) from error
-
-
-def _approve(request: AuthorizationRequest, user: User, message: str | None) -> Authorization:
-    now = utcnow()
-    for previous in request.authorizations:
-        if previous.state == "active":
-            previous.state = "obsolete"
-            tokens.retire_tokens(previous, now=now)
-    authorization = Authorization(
-        definition_id=request.definition_id,
-        form_uid=request.form_uid,
-        organization=request.organization,
-        applicant=request.applicant,
-        data=dict(request.data or {}),
-        message=message,
-        approved_by=user,
-        created_at=now,
-    )
-    authorization.documents.extend(request.documents)
-    request.authorizations.append(authorization)
-    # No habilitation without its token, in the same transaction.
-    tokens.issue(authorization, now=now)
-    db.session.flush()
-    _transition(
-        request, "approve", user, reason=message, payload={"authorization": authorization.id}
-    )
-    request.events[-1].authorization_id = authorization.id
-    return authorization
-
-
-def _revoke_all(request: AuthorizationRequest, reason: str) -> None:
-    now = utcnow()
-    for authorization in request.authorizations:
-        if authorization.state == "active":
-            authorization.state = "revoked"
-            authorization.revoked_at = now
-            authorization.revocation_reason = reason
-            tokens.revoke_tokens(authorization, now=now)
-
-
-def decide(
-    request: AuthorizationRequest,
-    event: str,
-    user: User,
-    *,
-    version: Any,
-    reason: str | None = None,
-) -> Authorization | None:
-    """Make a decision on ``request`` as an instructor; commit. Raises ``DecisionError``."""
-    check_version(request, version)
-    reason = (reason or "").strip() or None
-    authorization = None
-    if event == "approve":
-        authorization = _approve(request, user, reason)
-    elif event == "revoke":
-        if not reason:
-            raise DecisionError("Veuillez indiquer un motif.")
-        _transition(request, "revoke", user, reason=reason)
-        _revoke_all(request, reason)
-    elif event in ("request_changes", "refuse", "archive", "cancel_reopening"):
-        was_reopening = request.is_reopening
-        _transition(request, event, user, reason=reason)
-        if event in ("refuse", "cancel_reopening") and was_reopening:
-            _restore_validated(request)
-    else:
-        raise DecisionError("Cette action n’existe pas.")
-    _commit()
-    return authorization
-
-
-def revoke_authorization(authorization: Authorization, user: User, *, reason: str) -> None:
-    """Revoke one habilitation; the request follows when it held no other active one."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise DecisionError("Veuillez indiquer un motif.")
-    if authorization.state != "active":
-        raise DecisionError("Cette habilitation n’est pas active.")
-    request = authorization.request
-    others = [a for a in request.authorizations if a is not authorization and a.state == "active"]
-    if not others and request.state == workflow.VALIDATED:
-        _transition(request, "revoke", user, reason=reason)
-    else:
-        request.record_event(
-            "revoke",
-            actor=user,
-            reason=reason,
-            payload={"authorization": authorization.id},
-        )
-    authorization.state = "revoked"
-    authorization.revoked_at = utcnow()
-    authorization.revocation_reason = reason
-    tokens.revoke_tokens(authorization)
-    _commit()
-
-
-def _restore_validated(request: AuthorizationRequest) -> None:
-    """A refused or cancelled reopening: back to the answers of the validated habilitation."""
-    active = [a for a in request.authorizations if a.state == "active"]
-    if active:
-        request.data = dict(active[-1].data or {})
-        request.intitule = request.data.get("intitule")
-
-
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except StaleDataError as error:
-        db.session.rollback()
-        raise DecisionError(STALE_MESSAGE, stale=True) from error
-
-
-def transfer(request: AuthorizationRequest, user: User, new_applicant: User | None) -> None:
-    if new_applicant is None:
-        raise DecisionError(
-            "Aucun compte DataPass n’utilise cette adresse : la personne doit s’être connectée "
-            "au moins une fois."
-        )
-    if not workflow.can_transfer(request, workflow.INSTRUCTOR):
-        raise DecisionError("Cette demande ne peut pas être transférée dans son état actuel.")
-    if request.organization_id not in new_applicant.verified_organization_ids:
-        raise DecisionError(
-            "Le nouveau demandeur doit être un membre vérifié de l’organisation de la demande."
-        )
-    previous = request.applicant
-    request.applicant = new_applicant
-    request.record_event(
-        workflow.TRANSFER, actor=user, payload={"from": previous.email, "to": new_applicant.email}
-    )
-    _commit()
-
-
-# ---------------------------------------------------------------- messages
-
-
-def post_instructor_message(request: AuthorizationRequest, user: User, body: str) -> Message:
-    message = Message(author=user, sender_side="instructor", body=body.strip())
-    request.messages.append(message)
-    db.session.flush()
-    event = request.record_event("instructor_message", actor=user)
-    event.message_id = message.id
-    db.session.commit()
-    return message
-
-
-def mark_read(request: AuthorizationRequest, side: str) -> int:
-    """Mark the messages written by ``side`` as read by the other side; commit if any."""
-    now = utcnow()
-    count = 0
-    for message in request.messages:
-        if message.sender_side == side and message.read_at is None:
-            message.read_at = now
-            count += 1
-    if count:
-        db.session.commit()
-    return count
-
-
-def mark_processed(message: Message) -> None:
-    message.processed_at = utcnow()
-    if message.read_at is None:
-        message.read_at = message.processed_at
-    db.session.commit()
-
-
-# ---------------------------------------------------------------- what changed, in words
-
-
-def describe_changes(event: AuthorizationRequestEvent, form) -> list[str]:
-    """The changes a submission brought, as French sentences for the timeline."""
-    payload = event.payload or {}
-    changes = payload.get("changes")
-    if changes is None:
-        return []
-    labels = field_labels(form)
-    definition = form.definition if form else None
-
-    def scope_label(value: str) -> str:
-        scope = definition.scope(value) if definition else None
-        return f"« {scope.label} »" if scope else f"« {value} »"
-
-    sentences = []
-    fields = changes.get("fields") or {}
-    if payload.get("first_submission"):
-        # Against the pre-filled values: only the pre-filled ones that changed matter.
-        changed = {name: pair for name, pair in fields.items() if pair[0]}
-        if not changed and not changes.get("scopes_removed"):
-            sentences.append("Premier dépôt sans modification des données pré-remplies.")
-        for name, (old, new) in changed.items():
-            label = labels.get(name, name)
-            sentences.append(f"Valeur pré-remplie modifiée : {label} (« {old} » → « {new} »).")
-        if removed := changes.get("scopes_removed"):
-            sentences.append(
-                "Données pré-cochées retirées : " + ", ".join(scope_label(s) for s in removed) + "."
-            )
-        if added := changes.get("scopes_added"):
-            sentences.append(
-                "Données demandées : " + ", ".join(scope_label(s) for s in added) + "."
-            )
-        if added := changes.get("documents_added"):
-            sentences.append("Documents joints : " + ", ".join(f"« {d} »" for d in added) + ".")
-        return sentences
-    for name, (old, new) in fields.items():
-        label = labels.get(name, name)
-        if not old:
-            sentences.append(f"{label} renseigné : « {new} ».")
-        elif not new:
-            sentences.append(f"{label} vidé (c’était « {old} »).")
-        else:
-            sentences.append(f"{label} modifié : « {old} » → « {new} ».")
-    if added := changes.get("scopes_added"):
-        sentences.append("Données ajoutées : " + ", ".join(scope_label(s) for s in added) + ".")
-    if removed := changes.get("scopes_removed"):
-        sentences.append("Données retirées : " + ", ".join(scope_label(s) for s in removed) + ".")
-    if added := changes.get("documents_added"):
-        sentences.append("Documents ajoutés : " + ", ".join(f"« {d} »" for d in added) + ".")
-    if removed := changes.get("documents_removed"):
-        sentences.append("Documents retirés : " + ", ".join(f"« {d} »" for d in removed) + ".")
-    if changes.get("modalities_added") or changes.get("modalities_removed"):
-        sentences.append("Modalités d’appel modifiées.")
-    if not sentences:
-        sentences.append("Aucune modification depuis le dépôt précédent.")
-    return sentences
-
-
-def field_labels(form) -> dict[str, str]:
-    from datapass.forms import wizard
-
-    labels: dict[str, str] = {}
-    if form is None:
-        return labels
-    for block in wizard.all_blocks(form):
-        if block in ("scopes", "modalities"):
-            continue
-        if block == "contacts":
-            for contact in wizard.contact_types(form):
-                who = wizard.contact_label(contact)
-                for suffix, name in zip(
-                    wizard.CONTACT_SUFFIXES,
-                    ("Nom", "Prénom", "Email", "Téléphone", "Fonction"),
-                    strict=True,
-                ):
-                    labels[f"{contact}_{suffix}"] = f"{name} ({who})"
-            continue
-        instance = wizard.block_form_class(form, block)()
-        labels.update({f.name: f.label.text for f in instance})
-    return labels

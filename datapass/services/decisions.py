@@ -1,0 +1,200 @@
+"""Instructors' decisions: approve, request changes, refuse, revoke, archive, cancel a reopening.
+
+Decisions run through ``workflow.apply`` and are protected by optimistic locking: the form
+carries the version of the request it was made on; a decision on a stale version, or one
+that loses a race (SQLAlchemy's ``version_id_col`` check at flush), is refused with
+``DecisionError(stale=True)``. ``decide`` and ``revoke_authorization`` own the transaction:
+they commit, or roll back before raising. ``approve``, ``revoke`` and ``restore`` are their
+steps and never commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from datapass import workflow
+from datapass.errors import UserError
+from datapass.extensions import db
+from datapass.models import Authorization, AuthorizationRequest, User
+from datapass.models.authorization import (
+    AUTHORIZATION_ACTIVE,
+    AUTHORIZATION_OBSOLETE,
+    AUTHORIZATION_REVOKED,
+)
+from datapass.models.base import utcnow
+from datapass.services import tokens
+
+STALE_MESSAGE = (
+    "La demande a été modifiée entre-temps (par le demandeur ou un autre instructeur) : "
+    "rechargez la page pour voir sa dernière version avant de décider."
+)
+REASON_MISSING = "Veuillez indiquer un motif."
+# The decisions whose event only moves the request (and may restore a reopening's answers).
+PLAIN_DECISIONS = ("request_changes", "refuse", "archive", "cancel_reopening")
+
+
+class DecisionError(UserError):
+    """A decision that cannot be made; ``stale`` when the request changed meanwhile."""
+
+    def __init__(self, message: str, *, stale: bool = False):
+        super().__init__(message)
+        self.stale = stale
+
+
+def check_version(request: AuthorizationRequest, version: Any) -> None:
+    """Refuse (stale) a decision made on another version of the request than the current one."""
+    try:
+        seen = int(version)
+    except (TypeError, ValueError):
+        seen = None
+    if seen != request.version:
+        raise DecisionError(STALE_MESSAGE, stale=True)
+
+
+def commit() -> None:
+    """Commit; a lost race (``StaleDataError``) is rolled back and refused as stale."""
+    try:
+        db.session.commit()
+    except StaleDataError as error:
+        db.session.rollback()
+        raise DecisionError(STALE_MESSAGE, stale=True) from error
+
+
+def _transition(request, event, user, *, reason=None, payload=None) -> None:
+    try:
+        workflow.apply(
+            request,
+            event,
+            actor=user,
+            role=workflow.INSTRUCTOR,
+            reason=reason,
+            payload=payload,
+        )
+    except workflow.TransitionError as error:
+        raise DecisionError(error.message) from error
+
+
+# ---------------------------------------------------------------- steps (no commit)
+
+
+def approve(request: AuthorizationRequest, user: User, message: str | None) -> Authorization:
+    """Freeze a new habilitation with its token; the previous active one becomes obsolete."""
+    now = utcnow()
+    for previous in request.authorizations:
+        if previous.state == AUTHORIZATION_ACTIVE:
+            previous.state = AUTHORIZATION_OBSOLETE
+            tokens.retire_tokens(previous, now=now)
+    authorization = Authorization(
+        definition_id=request.definition_id,
+        form_uid=request.form_uid,
+        organization=request.organization,
+        applicant=request.applicant,
+        data=dict(request.data or {}),
+        message=message,
+        approved_by=user,
+        created_at=now,
+    )
+    authorization.documents.extend(request.documents)
+    request.authorizations.append(authorization)
+    # No habilitation without its token, in the same transaction.
+    tokens.issue(authorization, now=now)
+    db.session.flush()
+    _transition(
+        request, "approve", user, reason=message, payload={"authorization": authorization.id}
+    )
+    request.events[-1].authorization_id = authorization.id
+    return authorization
+
+
+def _revoke_one(authorization: Authorization, reason: str, now) -> None:
+    authorization.state = AUTHORIZATION_REVOKED
+    authorization.revoked_at = now
+    authorization.revocation_reason = reason
+    tokens.revoke_tokens(authorization, now=now)
+
+
+def revoke(request: AuthorizationRequest, reason: str) -> None:
+    """Revoke every active habilitation of the request, and their tokens."""
+    now = utcnow()
+    for authorization in request.authorizations:
+        if authorization.is_active:
+            _revoke_one(authorization, reason, now)
+
+
+def restore(request: AuthorizationRequest) -> None:
+    """A refused or cancelled reopening: back to the answers of the validated habilitation."""
+    active = [a for a in request.authorizations if a.is_active]
+    if active:
+        request.data = dict(active[-1].data or {})
+        request.intitule = request.data.get("intitule")
+
+
+# ---------------------------------------------------------------- decisions (commit)
+
+
+def decide(
+    request: AuthorizationRequest,
+    event: str,
+    user: User,
+    *,
+    version: Any,
+    reason: str | None = None,
+) -> Authorization | None:
+    """Make a decision on ``request`` as an instructor; commit.
+
+    Raises ``DecisionError`` after rolling the session back.
+    """
+    try:
+        check_version(request, version)
+        reason = (reason or "").strip() or None
+        authorization = None
+        if event == "approve":
+            authorization = approve(request, user, reason)
+        elif event == "revoke":
+            if not reason:
+                raise DecisionError(REASON_MISSING)
+            _transition(request, "revoke", user, reason=reason)
+            revoke(request, reason)
+        elif event in PLAIN_DECISIONS:
+            was_reopening = request.is_reopening
+            _transition(request, event, user, reason=reason)
+            if event in ("refuse", "cancel_reopening") and was_reopening:
+                restore(request)
+        else:
+            raise DecisionError("Cette action n’existe pas.")
+    except DecisionError:
+        db.session.rollback()
+        raise
+    commit()
+    return authorization
+
+
+def revoke_authorization(authorization: Authorization, user: User, *, reason: str) -> None:
+    """Revoke one habilitation; the request follows when it held no other active one. Commits.
+
+    Raises ``DecisionError`` after rolling the session back.
+    """
+    try:
+        reason = (reason or "").strip()
+        if not reason:
+            raise DecisionError(REASON_MISSING)
+        if not authorization.is_active:
+            raise DecisionError("Cette habilitation n’est pas active.")
+        request = authorization.request
+        others = [a for a in request.authorizations if a is not authorization and a.is_active]
+        if not others and request.state == workflow.VALIDATED:
+            _transition(request, "revoke", user, reason=reason)
+        else:
+            request.record_event(
+                "revoke",
+                actor=user,
+                reason=reason,
+                payload={"authorization": authorization.id},
+            )
+        _revoke_one(authorization, reason, utcnow())
+    except DecisionError:
+        db.session.rollback()
+        raise
+    commit()

@@ -1,0 +1,88 @@
+"""What the instruction pages say in words: the changes a submission brought, field labels."""
+
+from __future__ import annotations
+
+from datapass.models import AuthorizationRequestEvent
+
+
+def describe_changes(event: AuthorizationRequestEvent, form) -> list[str]:
+    """The changes a submission brought, as French sentences for the timeline."""
+    payload = event.payload or {}
+    changes = payload.get("changes")
+    if changes is None:
+        return []
+    labels = field_labels(form)
+    definition = form.definition if form else None
+
+    def scope_label(value: str) -> str:
+        scope = definition.scope(value) if definition else None
+        return f"« {scope.label} »" if scope else f"« {value} »"
+
+    sentences = []
+    fields = changes.get("fields") or {}
+    if payload.get("first_submission"):
+        # Against the pre-filled values: only the pre-filled ones that changed matter.
+        changed = {name: pair for name, pair in fields.items() if pair[0]}
+        if not changed and not changes.get("scopes_removed"):
+            sentences.append("Premier dépôt sans modification des données pré-remplies.")
+        for name, (old, new) in changed.items():
+            label = labels.get(name, name)
+            sentences.append(f"Valeur pré-remplie modifiée : {label} (« {old} » → « {new} »).")
+        if removed := changes.get("scopes_removed"):
+            sentences.append(
+                "Données pré-cochées retirées : " + ", ".join(scope_label(s) for s in removed) + "."
+            )
+        if added := changes.get("scopes_added"):
+            sentences.append(
+                "Données demandées : " + ", ".join(scope_label(s) for s in added) + "."
+            )
+        if added := changes.get("documents_added"):
+            sentences.append("Documents joints : " + ", ".join(f"« {d} »" for d in added) + ".")
+        return sentences
+    for name, (old, new) in fields.items():
+        label = labels.get(name, name)
+        if not old:
+            sentences.append(f"{label} renseigné : « {new} ».")
+        elif not new:
+            sentences.append(f"{label} vidé (c’était « {old} »).")
+        else:
+            sentences.append(f"{label} modifié : « {old} » → « {new} ».")
+    if added := changes.get("scopes_added"):
+        sentences.append("Données ajoutées : " + ", ".join(scope_label(s) for s in added) + ".")
+    if removed := changes.get("scopes_removed"):
+        sentences.append("Données retirées : " + ", ".join(scope_label(s) for s in removed) + ".")
+    if added := changes.get("documents_added"):
+        sentences.append("Documents ajoutés : " + ", ".join(f"« {d} »" for d in added) + ".")
+    if removed := changes.get("documents_removed"):
+        sentences.append("Documents retirés : " + ", ".join(f"« {d} »" for d in removed) + ".")
+    if changes.get("modalities_added") or changes.get("modalities_removed"):
+        sentences.append("Modalités d’appel modifiées.")
+    if not sentences:
+        sentences.append("Aucune modification depuis le dépôt précédent.")
+    return sentences
+
+
+def field_labels(form) -> dict[str, str]:
+    """{field name: its French label} for every field of the form's blocks."""
+    # TODO(block registry): read the labels from the block registry instead of the wizard.
+    from datapass.forms import wizard
+
+    labels: dict[str, str] = {}
+    if form is None:
+        return labels
+    for block in wizard.all_blocks(form):
+        if block in ("scopes", "modalities"):
+            continue
+        if block == "contacts":
+            for contact in wizard.contact_types(form):
+                who = wizard.contact_label(contact)
+                for suffix, name in zip(
+                    wizard.CONTACT_SUFFIXES,
+                    ("Nom", "Prénom", "Email", "Téléphone", "Fonction"),
+                    strict=True,
+                ):
+                    labels[f"{contact}_{suffix}"] = f"{name} ({who})"
+            continue
+        instance = wizard.block_form_class(form, block)()
+        labels.update({f.name: f.label.text for f in instance})
+    return labels

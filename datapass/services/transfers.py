@@ -1,0 +1,83 @@
+"""Handing a request over to another verified member of its organisation.
+
+One service for both sides: the applicant hands their request to a colleague, an
+instructor moves it to another agent. The transfer is not a transition (the state does
+not change) but a timeline event, ``workflow.TRANSFER``, that sends the new applicant an
+email.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from datapass import workflow
+from datapass.errors import UserError
+from datapass.extensions import db
+from datapass.models import AuthorizationRequest, User
+from datapass.services import decisions
+
+UNKNOWN_EMAIL = (
+    "Aucun compte DataPass n’utilise cette adresse : la personne doit s’être connectée "
+    "au moins une fois."
+)
+SAME_APPLICANT = "Cette personne est déjà la demandeuse ou le demandeur."
+NOT_A_MEMBER = "Le nouveau demandeur doit être un membre vérifié de l’organisation de la demande."
+# A transfer the workflow refuses, in the words each side has always read.
+NOT_ALLOWED = {
+    workflow.INSTRUCTOR: "Cette demande ne peut pas être transférée dans son état actuel.",
+}
+NOT_ALLOWED_DEFAULT = "Vous ne pouvez pas transférer cette demande."
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def _check(request: AuthorizationRequest, new_applicant: User | None, role: str) -> User:
+    if not workflow.can_transfer(request, role):
+        raise UserError(NOT_ALLOWED.get(role, NOT_ALLOWED_DEFAULT))
+    if new_applicant is None:
+        raise UserError(UNKNOWN_EMAIL, field="email")
+    if new_applicant.id == request.applicant_id:
+        raise UserError(SAME_APPLICANT, field="email")
+    if request.organization_id not in new_applicant.verified_organization_ids:
+        raise UserError(NOT_A_MEMBER, field="email")
+    return new_applicant
+
+
+def transfer_request(
+    authorization_request: AuthorizationRequest,
+    actor: User,
+    new_applicant_email_or_user: str | User | None,
+    *,
+    role: str,
+    version: Any = None,
+) -> User:
+    """Make ``new_applicant_email_or_user`` the applicant of the request, as ``role``; commit.
+
+    ``role`` is the actor's workflow role on the request (``permissions.workflow_role``).
+    With ``version`` (the instructors' page carries it), a request changed meanwhile is
+    refused as stale. Returns the new applicant. Raises ``UserError`` (``DecisionError``
+    when stale) after rolling the session back.
+    """
+    new_applicant = new_applicant_email_or_user
+    try:
+        if version is not None:
+            decisions.check_version(authorization_request, version)
+        if isinstance(new_applicant, str):
+            new_applicant = find_user_by_email(new_applicant)
+        new_applicant = _check(authorization_request, new_applicant, role)
+    except UserError:
+        db.session.rollback()
+        raise
+    previous = authorization_request.applicant
+    authorization_request.applicant = new_applicant
+    authorization_request.record_event(
+        workflow.TRANSFER,
+        actor=actor,
+        payload={"from": previous.email, "to": new_applicant.email},
+    )
+    decisions.commit()
+    return new_applicant
