@@ -28,6 +28,7 @@ from datapass.models import (
     Organization,
     User,
 )
+from datapass.models.authorization import AUTHORIZATION_REVOKED, AUTHORIZATION_STATES
 from datapass.services import authorization_requests, organizations
 from datapass.siret import InvalidSiret, validate_siret
 from datapass.validators import ValidationError, normalize_email
@@ -134,7 +135,7 @@ def authorization_json(authorization: Authorization, *, with_data: bool = True) 
         "id": authorization.id,
         "slug": authorization.public_reference,
         "state": authorization.state,
-        "revoked": authorization.state == "revoked",
+        "revoked": authorization.state == AUTHORIZATION_REVOKED,
         "definition_id": authorization.definition_id,
         "form_uid": authorization.form_uid,
         "authorization_request_id": authorization.authorization_request_id,
@@ -399,7 +400,7 @@ def list_habilitations():
         .join(Authorization.organization)
         .where(Authorization.definition_id.in_(perimeter()))
     )
-    if (state := request.args.get("state")) in ("active", "obsolete", "revoked"):
+    if (state := request.args.get("state")) in AUTHORIZATION_STATES:
         query = query.where(Authorization.state == state)
     if siret := (request.args.get("siret") or "").replace(" ", ""):
         query = query.where(Organization.siret == siret)

@@ -15,6 +15,12 @@ if TYPE_CHECKING:
     from datapass.models.authorization import Authorization
     from datapass.models.user import User
 
+# Kinds of API clients: an API provider introspecting tokens, a developer's application
+# (client credentials for /api/v1).
+CLIENT_INTROSPECTION = "introspection"
+CLIENT_DEVELOPER = "developer"
+CLIENT_KINDS = (CLIENT_INTROSPECTION, CLIENT_DEVELOPER)
+
 
 class ApiToken(db.Model):
     """A habilitation's token. Only its SHA-256 is kept (the value itself is encrypted until
@@ -57,7 +63,7 @@ class ApiClient(db.Model):
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(255))
-    kind: Mapped[str] = mapped_column(String(32), default="introspection")
+    kind: Mapped[str] = mapped_column(String(32), default=CLIENT_INTROSPECTION)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     scopes: Mapped[list[str]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

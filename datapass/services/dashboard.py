@@ -8,6 +8,12 @@ from sqlalchemy.orm import joinedload
 from datapass import workflow
 from datapass.extensions import db
 from datapass.models import Authorization, AuthorizationRequest, Message, RequestContact, User
+from datapass.models.authorization import (
+    AUTHORIZATION_ACTIVE,
+    AUTHORIZATION_OBSOLETE,
+    AUTHORIZATION_REVOKED,
+)
+from datapass.models.message import INSTRUCTOR_SIDE
 
 SCOPES = {
     "mes-demandes": "Mes demandes",
@@ -22,9 +28,9 @@ GROUPS = (
     (workflow.REFUSED, "Refusées"),
 )
 AUTHORIZATION_GROUPS = (
-    ("active", "Habilitations actives"),
-    ("obsolete", "Habilitations obsolètes"),
-    ("revoked", "Habilitations révoquées"),
+    (AUTHORIZATION_ACTIVE, "Habilitations actives"),
+    (AUTHORIZATION_OBSOLETE, "Habilitations obsolètes"),
+    (AUTHORIZATION_REVOKED, "Habilitations révoquées"),
 )
 LIMIT = 200  # per list; beyond, the dashboard says so and the search of later issues helps
 
@@ -82,7 +88,7 @@ def unread_instructor_messages(requests: list[AuthorizationRequest]) -> dict[int
         select(Message.authorization_request_id, func.count())
         .where(
             Message.authorization_request_id.in_(ids),
-            Message.sender_side == "instructor",
+            Message.sender_side == INSTRUCTOR_SIDE,
             Message.read_at.is_(None),
         )
         .group_by(Message.authorization_request_id)

@@ -19,7 +19,9 @@ from datapass.crypto import InvalidToken, digest, seal, unseal
 from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import ApiClient, ApiToken, Authorization, TokenReminder
+from datapass.models.authorization import AUTHORIZATION_REVOKED
 from datapass.models.base import utcnow
+from datapass.models.token import CLIENT_INTROSPECTION
 
 PREFIX = "dpt_"
 CLIENT_PREFIX = "dpc_"
@@ -91,7 +93,7 @@ def reveal(token: ApiToken, user) -> str:
 def rotate(authorization: Authorization, user, *, now: datetime | None = None) -> ApiToken:
     """A new token; the previous one stays valid for the overlap, then expires. Commits."""
     now = now or utcnow()
-    if authorization.state != "active":
+    if not authorization.is_active:
         raise TokenError("Seule une habilitation active a un jeton.")
     previous = current_token(authorization)
     expires_at = previous.expires_at if previous else now + lifetime(authorization.definition_id)
@@ -112,7 +114,7 @@ def prolong(authorization: Authorization, *, now: datetime | None = None) -> Api
     """+ the token lifetime (18 months), from its current expiry (or now if expired)."""
     now = now or utcnow()
     token = current_token(authorization)
-    if token is None or authorization.state != "active":
+    if token is None or not authorization.is_active:
         raise TokenError("Cette habilitation n’a pas de jeton actif à prolonger.")
     if not can_prolong(token, now):
         raise TokenError(
@@ -152,7 +154,7 @@ def find_active(value: str, *, now: datetime | None = None) -> ApiToken | None:
     now = now or utcnow()
     if token is None or not hmac.compare_digest(token.token_hash, hashed):
         return None
-    if not token.is_active(now) or token.authorization.state == "revoked":
+    if not token.is_active(now) or token.authorization.state == AUTHORIZATION_REVOKED:
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
         token.last_used_at = now
@@ -180,7 +182,9 @@ def introspection(token: ApiToken | None) -> dict:
 # ---------------------------------------------------------------- API clients
 
 
-def create_client(name: str, *, kind: str = "introspection", owner=None) -> tuple[ApiClient, str]:
+def create_client(
+    name: str, *, kind: str = CLIENT_INTROSPECTION, owner=None
+) -> tuple[ApiClient, str]:
     """A new client; returns it with its secret, shown once (only its hash is kept). Commits."""
     secret = secrets.token_urlsafe(32)
     client = ApiClient(
@@ -196,7 +200,7 @@ def create_client(name: str, *, kind: str = "introspection", owner=None) -> tupl
 
 
 def authenticate_client(
-    client_id: str, secret: str, *, kind: str = "introspection"
+    client_id: str, secret: str, *, kind: str = CLIENT_INTROSPECTION
 ) -> ApiClient | None:
     client = db.session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
     expected = client.secret_hash if client is not None else digest("not-a-client")
@@ -228,7 +232,7 @@ def due_reminders(now: datetime) -> list[tuple[ApiToken, int]]:
     }
     due = []
     for token in tokens:
-        if token.authorization.state != "active":
+        if not token.authorization.is_active:
             continue
         days_left = (token.expires_at - now).total_seconds() / 86400
         reached = [d for d in REMINDER_DAYS if days_left <= d]
