@@ -32,6 +32,17 @@ STATE_LABELS = {
     ARCHIVED: "Supprimée",
     REVOKED: "Révoquée",
 }
+# The DSFR badge kind of each state (templates/_state_badges.html); None: the plain badge.
+# The label says the state, the colour only repeats it.
+STATE_BADGES = {
+    DRAFT: "new",
+    SUBMITTED: "info",
+    CHANGES_REQUESTED: "warning",
+    VALIDATED: "success",
+    REFUSED: "error",
+    ARCHIVED: None,
+    REVOKED: "error",
+}
 # The applicant may edit the answers in these states.
 EDITABLE_STATES = frozenset({DRAFT, CHANGES_REQUESTED})
 FINAL_STATES = frozenset({VALIDATED, REFUSED, ARCHIVED, REVOKED})

@@ -1,7 +1,9 @@
 """Jinja globals and filters shared by every template.
 
 Globals: ``has_endpoint``, ``app_environment``, ``page_url``; for the DSFR form macros
-(templates/dsfr/forms.html): ``form_error_list``, ``field_focus_id``, ``field_attrs``.
+(templates/dsfr/forms.html): ``form_error_list``, ``field_focus_id``, ``field_attrs``; for
+the state badges (templates/_state_badges.html): ``request_state_badges``,
+``authorization_state_badges`` (state → DSFR badge kind).
 Filters: ``date_fr``, ``datetime_fr``, ``filesize_fr``.
 """
 
@@ -13,6 +15,9 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request
+
+from datapass import workflow
+from datapass.models.authorization import AUTHORIZATION_STATE_BADGES
 
 PARIS = ZoneInfo("Europe/Paris")
 NBSP = "\u00a0"
@@ -155,6 +160,8 @@ def register(app: Flask) -> None:
         form_error_list=form_error_list,
         field_focus_id=field_focus_id,
         field_attrs=field_attrs,
+        request_state_badges=workflow.STATE_BADGES,
+        authorization_state_badges=AUTHORIZATION_STATE_BADGES,
     )
     app.jinja_env.filters.update(
         date_fr=date_fr,
