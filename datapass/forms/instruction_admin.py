@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from datapass import validators as v
 from datapass.models.instruction import TEMPLATE_KIND_LABELS
-from datapass.services.instructor_settings import template_title_taken
+from datapass.services.instructor_settings import TITLE_TAKEN, template_title_taken
 from datapass.services.message_templates import VARIABLES, unknown_variables
 
 NBSP = "\u00a0"
@@ -75,7 +75,7 @@ class MessageTemplateForm(FlaskForm):
 
     def validate_title(self, field):
         if template_title_taken(self.definition_id, field.data, exclude_id=self.template_id):
-            raise ValidationError("Un autre modèle de ce type d’habilitation porte déjà ce titre.")
+            raise ValidationError(TITLE_TAKEN)
 
     def validate_kind(self, field):
         if field.data not in TEMPLATE_KIND_LABELS:

@@ -12,6 +12,7 @@ import logging
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import InstructorNotificationSetting, MessageTemplate, User, UserRole
 from datapass.models.user import ROLE_IMPLIES, ROLE_NAMES
@@ -25,8 +26,15 @@ NOTIFICATION_KINDS = {
 }
 
 
-class TemplateTitleTaken(ValueError):
-    """Another template of the definition has this title."""
+TITLE_TAKEN = "Un autre modèle de ce type d’habilitation porte déjà ce titre."
+
+
+class TemplateTitleTaken(UserError):
+    """Another template of the definition has this title (on the ``title`` field)."""
+
+    def __init__(self, title: str):
+        super().__init__(TITLE_TAKEN, field="title")
+        self.title = title
 
 
 # ---------------------------------------------------------------- roles

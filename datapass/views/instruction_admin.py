@@ -32,7 +32,6 @@ from datapass.services.users import grant_role, revoke_role
 bp = Blueprint("instruction_admin", __name__)
 
 NBSP = "\u00a0"
-TITLE_TAKEN = "Un autre modèle de ce type d’habilitation porte déjà ce titre."
 
 
 def _definition_or_404(definition_id: str):
@@ -92,8 +91,8 @@ def new_template(definition_id: str):
             instructor_settings.create_template(
                 definition_id, form.title.data, form.kind.data, form.content.data
             )
-        except TemplateTitleTaken:
-            form.title.errors.append(TITLE_TAKEN)
+        except TemplateTitleTaken as error:
+            form[error.field].errors.append(error.message)
         else:
             flash(f"Le modèle «{NBSP}{form.title.data}{NBSP}» a été créé.", "success")
             return redirect(url_for(".templates", definition_id=definition_id))
@@ -113,8 +112,8 @@ def edit_template(definition_id: str, template_id: int):
             instructor_settings.update_template(
                 template, form.title.data, form.kind.data, form.content.data
             )
-        except TemplateTitleTaken:
-            form.title.errors.append(TITLE_TAKEN)
+        except TemplateTitleTaken as error:
+            form[error.field].errors.append(error.message)
         else:
             flash(f"Le modèle «{NBSP}{form.title.data}{NBSP}» a été modifié.", "success")
             return redirect(url_for(".templates", definition_id=definition_id))
