@@ -10,6 +10,8 @@ steps and never commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.orm.exc import StaleDataError
@@ -53,13 +55,23 @@ def check_version(request: AuthorizationRequest, version: Any) -> None:
         raise DecisionError(STALE_MESSAGE, stale=True)
 
 
-def commit() -> None:
-    """Commit; a lost race (``StaleDataError``) is rolled back and refused as stale."""
+@contextmanager
+def transaction() -> Iterator[None]:
+    """The transaction of a decision (or a transfer): committed at the end of the block.
+
+    A refusal (``UserError``) rolls the session back and goes on up; a lost race
+    (``StaleDataError``, at the commit or at any flush before it) is rolled back and refused
+    as ``DecisionError(stale=True)``.
+    """
     try:
+        yield
         db.session.commit()
     except StaleDataError as error:
         db.session.rollback()
         raise DecisionError(STALE_MESSAGE, stale=True) from error
+    except UserError:
+        db.session.rollback()
+        raise
 
 
 def _transition(request, event, user, *, reason=None, payload=None) -> None:
@@ -146,10 +158,10 @@ def decide(
 
     Raises ``DecisionError`` after rolling the session back.
     """
-    try:
+    authorization = None
+    with transaction():
         check_version(request, version)
         reason = (reason or "").strip() or None
-        authorization = None
         if event == "approve":
             authorization = approve(request, user, reason)
         elif event == "revoke":
@@ -164,10 +176,6 @@ def decide(
                 restore(request)
         else:
             raise DecisionError("Cette action n’existe pas.")
-    except DecisionError:
-        db.session.rollback()
-        raise
-    commit()
     return authorization
 
 
@@ -176,7 +184,7 @@ def revoke_authorization(authorization: Authorization, user: User, *, reason: st
 
     Raises ``DecisionError`` after rolling the session back.
     """
-    try:
+    with transaction():
         reason = (reason or "").strip()
         if not reason:
             raise DecisionError(REASON_MISSING)
@@ -194,7 +202,3 @@ def revoke_authorization(authorization: Authorization, user: User, *, reason: st
                 payload={"authorization": authorization.id},
             )
         _revoke_one(authorization, reason, utcnow())
-    except DecisionError:
-        db.session.rollback()
-        raise
-    commit()

@@ -63,21 +63,17 @@ def transfer_request(
     when stale) after rolling the session back.
     """
     new_applicant = new_applicant_email_or_user
-    try:
+    with decisions.transaction():
         if version is not None:
             decisions.check_version(authorization_request, version)
         if isinstance(new_applicant, str):
             new_applicant = find_user_by_email(new_applicant)
         new_applicant = _check(authorization_request, new_applicant, role)
-    except UserError:
-        db.session.rollback()
-        raise
-    previous = authorization_request.applicant
-    authorization_request.applicant = new_applicant
-    authorization_request.record_event(
-        workflow.TRANSFER,
-        actor=actor,
-        payload={"from": previous.email, "to": new_applicant.email},
-    )
-    decisions.commit()
+        previous = authorization_request.applicant
+        authorization_request.applicant = new_applicant
+        authorization_request.record_event(
+            workflow.TRANSFER,
+            actor=actor,
+            payload={"from": previous.email, "to": new_applicant.email},
+        )
     return new_applicant

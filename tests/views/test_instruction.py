@@ -441,6 +441,65 @@ def test_messages_both_ways_with_unread_marker(client, db, login_as):
     assert load(db, request.id).messages[0].processed_at is not None
 
 
+def _transfer(client, request_id, email, version=None):
+    page = client.get(f"/instruction/demandes/{request_id}").text
+    if version is None:
+        version = page.split('name="version" type="hidden" value="')[1].split('"')[0]
+    return client.post(
+        f"/instruction/demandes/{request_id}/transfert",
+        data={"csrf_token": csrf_token(page), "version": version, "email": email},
+        follow_redirects=True,
+    )
+
+
+def test_an_instructor_transfers_a_request_to_a_verified_member(client, db, instructor):
+    request = submitted_request()
+    applicant_id = request.applicant_id
+    colleague = UserFactory(current_organization=request.organization)
+    outsider = UserFactory()
+    db.session.commit()
+    refused = _transfer(client, request.id, outsider.email)
+    assert "Le nouveau demandeur doit être un membre vérifié" in refused.text
+    unknown = _transfer(client, request.id, "personne@ccas.example.fr")
+    assert "Aucun compte DataPass n’utilise cette adresse" in unknown.text
+    stale = _transfer(client, request.id, colleague.email, version=request.version - 1)
+    assert "rechargez la page" in stale.text
+    assert load(db, request.id).applicant_id == applicant_id
+    done = _transfer(client, request.id, colleague.email)
+    assert f"La demande a été transférée à {colleague.email}." in done.text
+    request = load(db, request.id)
+    assert request.applicant_id == colleague.id and request.events[-1].name == "transfer"
+
+
+def test_a_revocation_refused_by_the_service_is_flashed(client, db, instructor):
+    request = submitted_request()
+    decide(client, request.id, "approve")
+    authorization = load(db, request.id).authorizations[0]
+    token = csrf_token(client.get(f"/instruction/demandes/{request.id}").text)
+    response = client.post(
+        f"/instruction/habilitations/{authorization.id}/revocation",
+        data={"csrf_token": token, "reason": " "},
+        follow_redirects=True,
+    )
+    assert "Veuillez indiquer un motif." in response.text
+    assert load(db, request.id).authorizations[0].state == "active"
+
+
+def test_state_badges_have_one_colour_per_state(client, db, instructor):
+    from datapass import workflow
+    from datapass.models.authorization import AUTHORIZATION_STATE_BADGES, AUTHORIZATION_STATES
+
+    assert set(workflow.STATE_BADGES) == set(workflow.STATES)
+    assert set(AUTHORIZATION_STATE_BADGES) == set(AUTHORIZATION_STATES)
+    request = submitted_request()
+    badge = '<p class="fr-badge fr-badge--info fr-badge--sm">En cours d’instruction</p>'
+    assert badge in client.get(f"/instruction/demandes/{request.id}").text
+    assert badge in client.get("/instruction/tableau-de-bord/demandes").text
+    decide(client, request.id, "approve")
+    active = '<p class="fr-badge fr-badge--success fr-badge--sm">Active</p>'
+    assert active in client.get("/instruction/tableau-de-bord/habilitations").text
+
+
 def _captured_queue_sql(db, criteria_args):
     from werkzeug.datastructures import MultiDict
 
