@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datapass import blocks
 from datapass.models import AuthorizationRequestEvent
 
 
@@ -63,26 +64,5 @@ def describe_changes(event: AuthorizationRequestEvent, form) -> list[str]:
 
 
 def field_labels(form) -> dict[str, str]:
-    """{field name: its French label} for every field of the form's blocks."""
-    # TODO(block registry): read the labels from the block registry instead of the wizard.
-    from datapass.forms import wizard
-
-    labels: dict[str, str] = {}
-    if form is None:
-        return labels
-    for block in wizard.all_blocks(form):
-        if block in ("scopes", "modalities"):
-            continue
-        if block == "contacts":
-            for contact in wizard.contact_types(form):
-                who = wizard.contact_label(contact)
-                for suffix, name in zip(
-                    wizard.CONTACT_SUFFIXES,
-                    ("Nom", "Prénom", "Email", "Téléphone", "Fonction"),
-                    strict=True,
-                ):
-                    labels[f"{contact}_{suffix}"] = f"{name} ({who})"
-            continue
-        instance = wizard.block_form_class(form, block)()
-        labels.update({f.name: f.label.text for f in instance})
-    return labels
+    """{field name: its French label} for every answer of the démarche (block registry)."""
+    return blocks.field_labels(form)

@@ -12,7 +12,7 @@ from datapass.models.authorization import (
     AUTHORIZATION_OBSOLETE,
     AUTHORIZATION_REVOKED,
 )
-from datapass.services import authorization_requests, decisions
+from datapass.services import authorization_requests, decisions, submission
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 
@@ -51,12 +51,12 @@ def approved_request(instructor, applicant=None) -> AuthorizationRequest:
     return request
 
 
-def reopened_and_resubmitted(request, applicant) -> None:
+def reopened_and_resubmitted(db, request, applicant) -> None:
     authorization_requests.reopen_request(request, applicant)
     form = authorization_requests.get_catalog().form(request.form_uid)
-    authorization_requests.save_answers(request, form, "basic_infos", {"intitule": "Version 2"})
-    authorization_requests.commit()
-    result = authorization_requests.submit_request(
+    authorization_requests.write_answers(request, form, {"intitule": "Version 2"})
+    db.session.commit()
+    result = submission.submit_request(
         request, form, applicant, terms_accepted=True, dpo_informed=True
     )
     assert result.ok, result.errors
@@ -101,7 +101,7 @@ def test_an_approval_that_fails_leaves_neither_habilitation_nor_token(db, instru
 def test_a_second_approval_makes_the_first_habilitation_obsolete(db, instructor):
     applicant = UserFactory()
     request = approved_request(instructor, applicant)
-    reopened_and_resubmitted(request, applicant)
+    reopened_and_resubmitted(db, request, applicant)
     decisions.decide(request, "approve", instructor, version=request.version)
     first, second = reload(db, request.id).authorizations
     assert (first.state, second.state) == (AUTHORIZATION_OBSOLETE, AUTHORIZATION_ACTIVE)
@@ -248,7 +248,7 @@ def test_refusing_a_reopening_restores_the_validated_answers(db, instructor, eve
     applicant = UserFactory()
     request = approved_request(instructor, applicant)
     validated = dict(request.authorizations[0].data)
-    reopened_and_resubmitted(request, applicant)
+    reopened_and_resubmitted(db, request, applicant)
     assert reload(db, request.id).data["intitule"] == "Version 2"
     request = reload(db, request.id)
     decisions.decide(request, event, instructor, version=request.version, reason="Non")

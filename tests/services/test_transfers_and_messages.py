@@ -133,7 +133,7 @@ def test_a_plain_draft_cannot_be_transferred(db, role, message, instructor):
 
     applicant = UserFactory()
     colleague = UserFactory(current_organization=applicant.current_organization)
-    draft = authorization_requests.start_request(
+    draft = authorization_requests.start_request_for_applicant(
         applicant, get_catalog().form("api-particulier-ccas-arche-mc2")
     )
     actor = applicant if role == workflow.APPLICANT else instructor
@@ -158,7 +158,7 @@ def test_the_workflow_refusal_comes_before_looking_the_email_up(db, instructor):
     from datapass.services import authorization_requests
 
     applicant = UserFactory()
-    draft = authorization_requests.start_request(
+    draft = authorization_requests.start_request_for_applicant(
         applicant, get_catalog().form("api-particulier-ccas-arche-mc2")
     )
     with pytest.raises(UserError) as refused:
