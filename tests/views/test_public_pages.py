@@ -1,4 +1,4 @@
-"""Public pages, the DSFR layout and the error pages."""
+"""Public pages, the DSFR layout, the error pages and the security headers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask import abort, render_template
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
-from datapass import catalog
+from datapass import catalog, create_app
 from datapass.views import errors
 
 PUBLIC_PAGES = {
@@ -180,3 +180,38 @@ def test_csrf_failure_explains_the_expired_form(app, client):
     assert response.status_code == 400
     assert "Le formulaire a expiré" in response.text
     assert "<title>Requête incorrecte – DataPass</title>" in response.text
+
+
+# ---------------------------------------------------------------- every response
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    # Sign-in and sign-out forms end at the identity provider.
+    assert "form-action 'self' http://127.0.0.1:" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_production_adds_hsts(tmp_path):
+    app = create_app(
+        environ={
+            "DATAPASS_ENV": "production",
+            "SECRET_KEY": "s" * 40,
+            "DATABASE_URL": "postgresql://u@127.0.0.1:1/none",
+            "OIDC_DISCOVERY_URL": "https://idp.example.gouv.fr/.well-known/openid-configuration",
+            "MAIL_SERVER": "smtp.example.gouv.fr",
+            "INSTANCE_DIR": str(tmp_path),
+        }
+    )
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    response = app.test_client().get("/accessibilite", base_url="https://datapass.example.gouv.fr")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_huge_ids_are_not_found(client, db, login_as):
+    login_as()
+    assert client.get("/demandes/99999999999999999999").status_code == 404
