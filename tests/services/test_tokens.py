@@ -30,14 +30,14 @@ NBSP = "\u00a0"  # before « : » in French messages
 
 
 @pytest.fixture
-def context(app, db):
+def in_request(app, db):
     """Emails are composed with the request's URLs: services run in a request context."""
     with app.test_request_context():
         yield
 
 
 @pytest.fixture
-def instructor(context):
+def instructor(in_request):
     return UserFactory(roles=[INSTRUCTOR])
 
 
@@ -104,7 +104,7 @@ def test_two_tokens_never_share_a_value(authorization):
     assert (second.issued_at, second.expires_at) == (now, now + timedelta(days=548))
 
 
-def test_the_lifetime_is_the_setting_or_the_definitions_own(app, monkeypatch, tmp_path, context):
+def test_the_lifetime_is_the_setting_or_the_definitions_own(app, monkeypatch, tmp_path, in_request):
     monkeypatch.setitem(app.config, "TOKEN_LIFETIME_DAYS", 30)
     assert tokens.lifetime() == tokens.lifetime("api_particulier") == timedelta(days=30)
     assert tokens.lifetime("unknown_definition") == timedelta(days=30)
