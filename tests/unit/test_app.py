@@ -1,4 +1,4 @@
-"""The application factory (the headers of its responses: tests/views/test_public_pages.py)."""
+"""The application factory (the responses it gives: tests/views/test_public_pages.py)."""
 
 from __future__ import annotations
 
