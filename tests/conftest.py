@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 from datapass import create_app
 from datapass.extensions import db as _db
 from datapass.local_idp import create_idp_app
+from tests.support.smtp import SmtpServer
 
 # The local identity provider speaks plain http on 127.0.0.1.
 os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
@@ -55,6 +56,17 @@ def idp_url():
     """The bundled local OpenID Connect provider (oidc-provider-mock), JWT userinfo on."""
     with ServerThread(create_idp_app(audience=OIDC_CLIENT_ID)) as server:
         yield server.url
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    """A real SMTP server on 127.0.0.1 for this test, set as the app's; yields its inbox."""
+    server = SmtpServer().start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", server.port)
+    monkeypatch.setitem(app.config, "MAIL_TIMEOUT_SECONDS", 2)
+    yield server.inbox
+    server.stop()
 
 
 @pytest.fixture(scope="session")

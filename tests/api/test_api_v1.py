@@ -12,7 +12,7 @@ from datapass.services import decisions
 from tests.api.conftest import bearer_for, validate
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
-from tests.support.oidc import csrf_token
+from tests.support.http import post_form
 
 CCAS_SIRET = "26920023400012"
 
@@ -196,19 +196,15 @@ def test_developers_manage_their_applications(client, db, login_as):
     login_as(roles=["api_particulier:developer"])
     page = client.get("/developpeurs/applications")
     assert page.status_code == 200
-    created = client.post(
+    created = post_form(
+        client,
         "/developpeurs/applications",
-        data={
-            "csrf_token": csrf_token(page.text),
-            "name": "Connecteur",
-            "scopes": ["read_authorizations"],
-        },
+        {"name": "Connecteur", "scopes": ["read_authorizations"]},
+        page=page,
     )
     assert created.status_code == 200 and "Secret" in created.text
     assert created.headers["Cache-Control"] == "no-store"
-    missing = client.post(
-        "/developpeurs/applications", data={"csrf_token": csrf_token(page.text), "name": "X"}
-    )
+    missing = post_form(client, "/developpeurs/applications", {"name": "X"}, page=page)
     assert missing.status_code == 422 and "Cochez au moins une portée." in missing.text
 
 

@@ -1,4 +1,7 @@
-"""The outbox and the emails: real SMTP server, retries, leases, rollbacks, unsubscribe."""
+"""The outbox and the emails: real SMTP server, retries, leases, rollbacks.
+
+The pages (jobs, unsubscribe, dev mailbox) are in ``tests/views/test_outbox_pages.py``.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from sqlalchemy import select, text
 
 from datapass import outbox, workflow
 from datapass.extensions import db as _db
-from datapass.models import InstructorNotificationSetting, OutboxJob
+from datapass.models import OutboxJob
 from datapass.models.base import utcnow
 from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
 from datapass.services import (
@@ -27,16 +30,6 @@ from tests.support.authorization_requests import submitted_request
 from tests.support.smtp import SmtpServer, free_port
 
 LATER = timedelta(hours=7)  # beyond any backoff of the first attempts
-
-
-@pytest.fixture
-def smtp(app, monkeypatch):
-    server = SmtpServer().start()
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", server.port)
-    monkeypatch.setitem(app.config, "MAIL_TIMEOUT_SECONDS", 2)
-    yield server.inbox
-    server.stop()
 
 
 def email_jobs(db, key=None):
@@ -152,31 +145,6 @@ def test_smtp_down_then_up_delivers_once(app, db, monkeypatch):
     assert email_jobs(db)[0].state == "done" and email_jobs(db)[0].attempts == 2
 
 
-def test_a_job_becomes_dead_then_an_admin_replays_it(app, db, client, login_as, monkeypatch):
-    from tests.support.oidc import csrf_token
-
-    job = outbox.enqueue(
-        "email", {"key": "x", "to": ["a@b.fr"], "subject": "s", "text": "t"}, max_attempts=2
-    )
-    _db.session.commit()
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())
-    outbox.drain()
-    outbox.drain(now=utcnow() + LATER)
-    assert job.state == "dead" and job.attempts == 2
-    login_as(roles=["admin"])
-    page = client.get("/admin/taches")
-    assert page.status_code == 200 and f"Rejouer la tâche {job.id}" in page.text
-    client.post(f"/admin/taches/{job.id}/rejouer", data={"csrf_token": csrf_token(page.text)})
-    _db.session.expire_all()
-    assert job.state == "pending" and job.attempts == 0
-
-
-def test_only_admins_see_the_jobs(client, db, login_as):
-    login_as(roles=["api_particulier:instructor"])
-    assert client.get("/admin/taches").status_code == 403
-
-
 def test_a_worker_that_dies_after_claiming_leaves_the_row_for_later(app, db, smtp):
     job = outbox.enqueue("email", {"key": "x", "to": ["a@b.fr"], "subject": "s", "text": "t"})
     _db.session.commit()
@@ -221,34 +189,6 @@ def test_two_postgresql_workers_never_claim_the_same_row(app):
                 connection.execute(text("DELETE FROM outbox_jobs WHERE kind = 'race'"))
 
 
-def test_instructors_are_notified_and_can_unsubscribe_in_one_click(app, db, client, smtp):
-    instructor = UserFactory(roles=["api_particulier:instructor"])
-    _db.session.commit()
-    with app.test_request_context():
-        submitted_request()
-        outbox.drain()
-    message = next(m for m in smtp.messages if str(m["To"]) == instructor.email)
-    assert str(message["Subject"]).startswith("Nouvelle demande à instruire")
-    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    body = message.get_body(preferencelist=("plain",)).get_content()
-    link = re.search(r"http\S+/notifications/desabonnement/\S+", body).group(0)
-    path = link.split("127.0.0.1:5000")[1]
-    assert client.get(path).status_code == 200
-    assert client.post(path).status_code == 200  # one click, as mail clients do (RFC 8058)
-    setting = _db.session.scalar(
-        select(InstructorNotificationSetting).where(
-            InstructorNotificationSetting.user_id == instructor.id
-        )
-    )
-    assert setting.notify_submissions is False
-    smtp.messages.clear()
-    with app.test_request_context():
-        submitted_request()
-        outbox.drain()
-    assert instructor.email not in [str(m["To"]) for m in smtp.messages]
-    assert client.get("/notifications/desabonnement/forged").status_code == 404
-
-
 def test_messages_both_ways_and_transfer(app, db, smtp):
     instructor = UserFactory(roles=["api_particulier:instructor"])
     _db.session.commit()
@@ -265,19 +205,6 @@ def test_messages_both_ways_and_transfer(app, db, smtp):
     assert any("Nouveau message des instructeurs" in s for s in subjects)
     transferred = [m for m in smtp.messages if "transférée" in str(m["Subject"])]
     assert transferred and colleague.email in str(transferred[0]["To"])
-
-
-def test_without_smtp_the_dev_mailbox_keeps_emails(app, db, client, login_as, monkeypatch):
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "")
-    with app.test_request_context():
-        request = submitted_request()
-        outbox.drain()
-    mailbox = Path(app.config["INSTANCE_DIR"]) / "mailbox"
-    assert any(mailbox.glob("*.eml"))
-    page = client.get("/dev/courriels")
-    assert page.status_code == 200 and f"D{request.id}" in page.text
-    name = re.search(r"/dev/courriels/([\w-]+)", page.text).group(1)
-    assert "L231-1" in client.get(f"/dev/courriels/{name}").text
 
 
 def test_docs_list_every_email_the_code_sends():

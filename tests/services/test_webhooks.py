@@ -1,4 +1,7 @@
-"""Signed webhooks: delivery with retries, attempt log, token_id, deactivation, SSRF, pages."""
+"""Signed webhooks: delivery with retries, attempt log, token_id, deactivation, SSRF.
+
+The developers' pages are in ``tests/views/test_webhook_pages.py``.
+"""
 
 from __future__ import annotations
 
@@ -15,15 +18,14 @@ from datapass import outbox
 from datapass.extensions import db as _db
 from datapass.models import OutboxJob
 from datapass.models.base import utcnow
-from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
 from datapass.services import decisions
 from datapass.services import webhook_delivery as delivery
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
-from tests.support.oidc import csrf_token
+from tests.support.http import reload
+from tests.support.webhooks import SECRET, attempts, make_webhook
 
 LATER = timedelta(hours=7)
-SECRET = "a" * 64
 
 
 class Receiver:
@@ -61,29 +63,6 @@ def receiver(httpserver):
     return install
 
 
-def make_webhook(httpserver, events=WEBHOOK_EVENTS, enabled=True):
-    webhook = Webhook(
-        definition_id="api_particulier",
-        url=httpserver.url_for("/hook"),
-        events=list(events),
-        sealed_secret=delivery.seal(SECRET),
-        validated=True,
-        enabled=enabled,
-    )
-    _db.session.add(webhook)
-    _db.session.commit()
-    return webhook
-
-
-def attempts(db, webhook):
-    db.session.expire_all()
-    return db.session.scalars(
-        select(WebhookAttempt)
-        .where(WebhookAttempt.webhook_id == webhook.id)
-        .order_by(WebhookAttempt.id)
-    ).all()
-
-
 def test_approval_delivers_a_signed_payload_and_stores_the_token_id(app, db, httpserver, receiver):
     hook = receiver((200, {"token_id": "tok-42"}))
     webhook = make_webhook(httpserver, events=["approve"])
@@ -112,9 +91,8 @@ def test_approval_delivers_a_signed_payload_and_stores_the_token_id(app, db, htt
     assert data["authorizations"][0]["slug"].startswith("H")
     assert data["data"]["scopes"] == request.data["scopes"]
     assert call["delivery"] == f"webhook-{webhook.id}-{request.events[-1].id}"
-    db.session.expire_all()
-    assert request.external_provider_id == "tok-42"
-    [attempt] = attempts(db, webhook)
+    assert reload(request).external_provider_id == "tok-42"
+    [attempt] = attempts(webhook)
     assert attempt.success and attempt.status_code == 200
 
 
@@ -128,7 +106,7 @@ def test_500_three_times_then_200_is_delivered_with_four_attempts(app, db, https
             outbox.drain(now=now + LATER * round_)
     assert len(hook.calls) == 4 and all(call["valid"] for call in hook.calls)
     assert len({call["delivery"] for call in hook.calls}) == 1  # the same delivery, retried
-    logged = attempts(db, webhook)
+    logged = attempts(webhook)
     assert [a.status_code for a in logged] == [500, 500, 500, 200]
     job = db.session.scalar(select(OutboxJob).where(OutboxJob.kind == "webhook"))
     assert job.state == "done" and job.attempts == 4
@@ -148,7 +126,7 @@ def test_a_receiver_timing_out_is_retried(app, db, httpserver, monkeypatch):
     with app.test_request_context():
         submitted_request()
         outbox.drain()
-    [attempt] = attempts(db, webhook)
+    [attempt] = attempts(webhook)
     assert attempt.status_code is None and attempt.error == "ReadTimeout"
     job = db.session.scalar(select(OutboxJob).where(OutboxJob.kind == "webhook"))
     assert job.state == "pending" and job.attempts == 1
@@ -227,115 +205,6 @@ def test_production_refuses_internal_or_plain_http_urls(app, monkeypatch, url):
         delivery.check_url(url)
 
 
-# ---------------------------------------------------------------- pages
-
-
-def test_developer_creates_tests_enables_a_webhook_and_reads_attempts(
-    app, client, db, httpserver, login_as
-):
-    received = []
-
-    def handler(request):
-        received.append(json.loads(request.get_data()))
-        return Response("{}", status=200)
-
-    httpserver.expect_request("/hook", method="POST").respond_with_handler(handler)
-    login_as(roles=["api_particulier:developer"])
-    page = client.get("/developpeurs/webhooks/nouveau")
-    assert page.status_code == 200
-    created = client.post(
-        "/developpeurs/webhooks/nouveau",
-        data={
-            "csrf_token": csrf_token(page.text),
-            "url": httpserver.url_for("/hook"),
-            "definition": "api_particulier",
-            "events": ["submit", "approve"],
-        },
-    )
-    assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
-    secret = created.text.split('id="webhook-secret" readonly value="')[1].split('"')[0]
-    assert len(secret) == 64
-    assert received and received[0]["test"] is True
-    webhook = db.session.scalar(select(Webhook))
-    assert webhook.validated and not webhook.enabled and secret not in webhook.sealed_secret
-    client.post(
-        f"/developpeurs/webhooks/{webhook.id}/activer", data={"csrf_token": csrf_token(page.text)}
-    )
-    db.session.expire_all()
-    assert webhook.enabled
-    log = client.get(f"/developpeurs/webhooks/{webhook.id}/tentatives")
-    assert log.status_code == 200 and "test" in log.text
-    [attempt] = attempts(db, webhook)
-    client.post(
-        f"/developpeurs/webhooks/{webhook.id}/tentatives/{attempt.id}/rejouer",
-        data={"csrf_token": csrf_token(page.text)},
-    )
-    with app.test_request_context():
-        outbox.drain()
-    assert len(received) == 2
-    # Editing disables until a new test.
-    client.post(
-        f"/developpeurs/webhooks/{webhook.id}/modifier",
-        data={
-            "csrf_token": csrf_token(page.text),
-            "url": httpserver.url_for("/hook"),
-            "definition": "api_particulier",
-            "events": ["submit"],
-        },
-    )
-    db.session.expire_all()
-    assert not webhook.enabled and webhook.events == ["submit"]
-
-
-def test_webhook_form_errors_keep_input(client, db, login_as):
-    login_as(roles=["api_particulier:developer"])
-    page = client.get("/developpeurs/webhooks/nouveau")
-    response = client.post(
-        "/developpeurs/webhooks/nouveau",
-        data={
-            "csrf_token": csrf_token(page.text),
-            "url": "pas une url",
-            "definition": "api_particulier",
-        },
-    )
-    assert response.status_code == 422
-    assert (
-        "Cochez au moins un événement." in response.text and 'value="pas une url"' in response.text
-    )
-
-
-@pytest.mark.parametrize(
-    ("roles", "status"),
-    [
-        ((), 403),
-        (("api_particulier:reporter",), 403),
-        (("autre:developer",), 403),
-        (("api_particulier:developer",), 200),
-        (("admin",), 200),
-    ],
-)
-def test_webhook_pages_need_the_developer_role(client, db, login_as, roles, status):
-    login_as(roles=list(roles))
-    assert client.get("/developpeurs/webhooks").status_code == status
-
-
-def test_another_definitions_developer_cannot_touch_a_webhook(client, db, httpserver, login_as):
-    webhook = make_webhook(httpserver)
-    login_as(roles=["api_particulier:developer"])
-    assert client.get(f"/developpeurs/webhooks/{webhook.id}/tentatives").status_code == 200
-    login_as(roles=["autre:developer", "api_particulier:reporter"])
-    assert client.get(f"/developpeurs/webhooks/{webhook.id}/tentatives").status_code == 403
-
-
-def test_the_development_receiver_answers_a_token_id(app, client, db):
-    response = client.post(
-        "/dev/webhooks/recepteur",
-        data=b'{"test": true}',
-        headers={"X-DataPass-Delivery": "ping-1", "Content-Type": "application/json"},
-    )
-    assert response.status_code == 200 and response.get_json() == {"token_id": "dev-ping-1"}
-
-
 # ---------------------------------------------------------------- payload, log, alerts (more)
 
 
@@ -396,7 +265,7 @@ def test_response_excerpts_are_cut_at_10_000_characters(app, db, httpserver):
     with app.test_request_context():
         submitted_request()
         outbox.drain()
-    [attempt] = attempts(db, webhook)
+    [attempt] = attempts(webhook)
     assert attempt.status_code == 502 and len(attempt.response_excerpt) == 10_000
     assert webhook.consecutive_failures == 1 and webhook.first_failure_at is not None
 
@@ -409,7 +278,7 @@ def test_a_non_json_approval_answer_is_ignored(app, db, httpserver):
         instructor = UserFactory(roles=["api_particulier:instructor"])
         decisions.decide(request, "approve", instructor, version=request.version)
         outbox.drain()
-    db.session.expire_all()
+    request = reload(request)
     assert request.state == "validated" and request.external_provider_id is None
 
 
@@ -468,7 +337,7 @@ def test_a_success_resets_the_failure_count(app, db, httpserver, receiver):
     with app.test_request_context():
         submitted_request()
         outbox.drain()
-    db.session.expire_all()
+    webhook = reload(webhook)
     assert webhook.consecutive_failures == 0 and webhook.first_failure_at is None
 
 

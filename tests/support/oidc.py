@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import requests
 
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf_token(html: str) -> str:
-    match = CSRF_RE.search(html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
+# csrf_token moved to tests.support.http; still importable from here.
+from tests.support.http import csrf_token as csrf_token
+from tests.support.http import post_form
 
 
 def start_sign_in(client, next_url: str | None = None) -> str:
@@ -21,7 +16,7 @@ def start_sign_in(client, next_url: str | None = None) -> str:
     path = "/connexion" + (f"?{urlencode({'next': next_url})}" if next_url else "")
     page = client.get(path)
     assert page.status_code == 200
-    response = client.post("/connexion", data={"csrf_token": csrf_token(page.text)})
+    response = post_form(client, "/connexion", page=page)
     assert response.status_code == 302, response.text
     return response.headers["Location"]
 

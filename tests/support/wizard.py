@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from datapass import blocks
-from tests.support.oidc import csrf_token
+from tests.support.http import post_form
 
 LEGIFRANCE = "https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000031106561/"
 STEP_URL = re.compile(r"/demandes/(\d+)/etapes/([a-z-]+)$")
@@ -59,9 +59,7 @@ def start(client, form, query: str = "") -> int:
     """Open the form's introduction, press « Débuter ma demande »; return the request id."""
     intro = client.get(f"/formulaires/{form.uid}/demande/nouveau{query}")
     assert intro.status_code == 200, intro.status_code
-    response = client.post(
-        f"/formulaires/{form.uid}/demande/nouveau", data={"csrf_token": csrf_token(intro.text)}
-    )
+    response = post_form(client, f"/formulaires/{form.uid}/demande/nouveau", page=intro)
     assert response.status_code == 302, response.text
     match = STEP_URL.search(response.headers["Location"])
     assert match and match.group(2) == "organisation", response.headers["Location"]
@@ -72,8 +70,7 @@ def post_step(client, request_id: int, slug: str, data: dict, action: str = "nex
     url = f"/demandes/{request_id}/etapes/{slug}"
     page = client.get(url)
     assert page.status_code == 200, (slug, page.status_code)
-    payload = {"csrf_token": csrf_token(page.text), "action": action, **data}
-    return client.post(url, data=payload, **kwargs)
+    return post_form(client, url, {"action": action, **data}, page=page, **kwargs)
 
 
 def fill_all(client, form, request_id: int) -> None:

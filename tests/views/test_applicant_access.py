@@ -13,7 +13,7 @@ from datapass.extensions import db as _db
 from datapass.models import AuthorizationRequest, Document
 from datapass.storage import get_storage
 from tests.factories import UserFactory
-from tests.support.oidc import csrf_token
+from tests.support.http import post_form, reload
 from tests.support.wizard import fill_all, post_step, start, submit
 
 CATALOG = load_catalog(DEFAULT_DIR)
@@ -25,11 +25,6 @@ PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\
 @pytest.fixture
 def agent(login_as):
     return login_as()
-
-
-def load(db, request_id) -> AuthorizationRequest:
-    db.session.expire_all()
-    return db.session.get(AuthorizationRequest, request_id)
 
 
 # ---------------------------------------------------------------- choosing a démarche
@@ -103,15 +98,15 @@ def test_prefill_precedence_and_allowlist(client, db, agent):
         "&duree_conservation_donnees_caractere_personnel=douze"
     )
     request_id = start(client, FACULTATIVES, query)
-    data = load(db, request_id).data
+    data = reload(AuthorizationRequest, request_id).data
     assert data["intitule"] == "Portail xfamille"  # query beats the form default, sanitised
     assert data["scopes"] == ["cnaf_quotient_familial", "cnaf_enfants"]  # default + query
     assert "contact_technique_email" not in data  # contacts are never pre-filled
     assert "duree_conservation_donnees_caractere_personnel" not in data  # bad value skipped
-    assert load(db, request_id).state == "draft"
+    assert reload(AuthorizationRequest, request_id).state == "draft"
     # What the applicant types wins.
     post_step(client, request_id, "projet", {"intitule": "Mon portail"}, action="save")
-    assert load(db, request_id).data["intitule"] == "Mon portail"
+    assert reload(AuthorizationRequest, request_id).data["intitule"] == "Mon portail"
 
 
 def test_prefilled_blocks_show_a_notice(client, agent):
@@ -124,7 +119,7 @@ def test_prefilled_blocks_show_a_notice(client, agent):
 def test_intro_without_parameters_clears_the_prefill(client, db, agent):
     client.get(f"/formulaires/{FREE.uid}/demande/nouveau?intitule=Ancien")
     request_id = start(client, FREE)
-    assert "intitule" not in load(db, request_id).data
+    assert "intitule" not in reload(AuthorizationRequest, request_id).data
 
 
 # ---------------------------------------------------------------- uploads
@@ -151,7 +146,7 @@ def test_a_pdf_is_stored_listed_and_downloadable(client, db, agent):
     request_id = start(client, FACULTATIVES)
     response = upload(client, request_id, [(io.BytesIO(PDF), "délibération CA.pdf")])
     assert response.status_code == 302
-    request = load(db, request_id)
+    request = reload(AuthorizationRequest, request_id)
     [document] = request.documents
     assert document.filename == "délibération CA.pdf"
     assert document.size == len(PDF) and len(document.sha256) == 64
@@ -175,11 +170,11 @@ def test_a_pdf_is_stored_listed_and_downloadable(client, db, agent):
 def test_a_document_can_be_removed(client, db, agent):
     request_id = start(client, FACULTATIVES)
     upload(client, request_id, [(io.BytesIO(PDF), "a.pdf")])
-    document = load(db, request_id).documents[0]
+    document = reload(AuthorizationRequest, request_id).documents[0]
     key = document.storage_key
     response = upload(client, request_id, [], extra={"remove_document": str(document.id)})
     assert response.status_code == 302
-    assert load(db, request_id).documents == []
+    assert reload(AuthorizationRequest, request_id).documents == []
     assert not get_storage().exists(key)
 
 
@@ -214,7 +209,7 @@ def test_hostile_uploads_are_rejected_and_the_draft_kept(client, db, agent, cont
     assert response.status_code == 422
     assert message in response.text
     assert "Texte gardé" in response.text
-    request = load(db, request_id)
+    request = reload(AuthorizationRequest, request_id)
     assert request.documents == []
     assert request.data["cadre_juridique_nature"] == "Texte gardé"
     # The test client keeps the request (and its spooled upload) on the response.
@@ -229,7 +224,7 @@ def test_seventh_file_is_refused(client, db, agent):
     response = upload(client, request_id, files)
     assert response.status_code == 422
     assert "6" in response.text
-    assert len(load(db, request_id).documents) == 6
+    assert len(reload(AuthorizationRequest, request_id).documents) == 6
 
 
 @pytest.mark.parametrize(
@@ -238,7 +233,7 @@ def test_seventh_file_is_refused(client, db, agent):
 def test_hostile_names_are_cleaned(client, db, agent, name):
     request_id = start(client, FACULTATIVES)
     upload(client, request_id, [(io.BytesIO(PDF), name)])
-    [document] = load(db, request_id).documents
+    [document] = reload(AuthorizationRequest, request_id).documents
     assert "/" not in document.filename and "\\" not in document.filename
     assert ".." not in document.filename.replace("..pdf", "")
     assert "\u202e" not in document.filename and "\x00" not in document.filename
@@ -279,13 +274,13 @@ def test_another_organisation_gets_404(client, db, login_as):
         f"/demandes/{request.id}/documents/{document_id}",
     ):
         assert client.get(url).status_code == 404, url
-    token = csrf_token(client.get("/tableau-de-bord").text)
+    dashboard = client.get("/tableau-de-bord")
     for url in (
         f"/demandes/{request.id}/etapes/projet",
         f"/demandes/{request.id}/actions/archive",
         f"/demandes/{request.id}/messages",
     ):
-        assert client.post(url, data={"csrf_token": token, "body": "x"}).status_code == 404, url
+        assert post_form(client, url, {"body": "x"}, page=dashboard).status_code == 404, url
 
 
 def test_signed_out_users_are_sent_to_sign_in(client, db):
@@ -316,15 +311,13 @@ def test_dashboard_groups_and_request_page(client, db, agent):
 
 def test_applicant_can_message_and_delete_a_draft(client, db, agent):
     request_id = start(client, FREE)
-    token = csrf_token(client.get(f"/demandes/{request_id}").text)
-    sent = client.post(
-        f"/demandes/{request_id}/messages", data={"csrf_token": token, "body": "Bonjour"}
-    )
+    page = client.get(f"/demandes/{request_id}")
+    sent = post_form(client, f"/demandes/{request_id}/messages", {"body": "Bonjour"}, page=page)
     assert sent.status_code == 302
-    assert load(db, request_id).messages[0].body == "Bonjour"
-    archived = client.post(f"/demandes/{request_id}/actions/archive", data={"csrf_token": token})
+    assert reload(AuthorizationRequest, request_id).messages[0].body == "Bonjour"
+    archived = post_form(client, f"/demandes/{request_id}/actions/archive", page=page)
     assert archived.status_code == 302
-    assert load(db, request_id).state == "archived"
+    assert reload(AuthorizationRequest, request_id).state == "archived"
 
 
 def test_dashboard_query_count_does_not_grow(client, db, agent):
@@ -378,7 +371,7 @@ def test_organisation_step_shows_the_registry_and_accepts_another_siret(client, 
     other = "26920023400012"  # another CCAS, valid checksum
     moved = post_step(client, request_id, "organisation", {"siret": other})
     assert moved.status_code == 302
-    request = load(db, request_id)
+    request = reload(AuthorizationRequest, request_id)
     assert request.organization.siret == other
     membership = agent.membership_for(request.organization_id)
     assert membership is not None and not membership.verified
@@ -390,23 +383,21 @@ def test_transfer_to_a_verified_member(client, db, agent):
     db.session.commit()
     assert any(m.verified for m in colleague.memberships)
     request_id = start(client, FREE)
-    token = csrf_token(client.get(f"/demandes/{request_id}").text)
-    draft = client.post(
-        f"/demandes/{request_id}/transfert", data={"csrf_token": token, "email": colleague.email}
+    page = client.get(f"/demandes/{request_id}")
+    url = f"/demandes/{request_id}/transfert"
+    draft = post_form(client, url, {"email": colleague.email}, page=page)
+    assert (
+        draft.status_code == 302
+        and reload(AuthorizationRequest, request_id).applicant_id == agent.id
     )
-    assert draft.status_code == 302 and load(db, request_id).applicant_id == agent.id
     fill_all(client, FREE, request_id)
     submit(client, request_id, FREE)
-    refused = client.post(
-        f"/demandes/{request_id}/transfert", data={"csrf_token": token, "email": outsider.email}
-    )
+    refused = post_form(client, url, {"email": outsider.email}, page=page)
     assert refused.status_code == 302
-    assert load(db, request_id).applicant_id == agent.id
-    done = client.post(
-        f"/demandes/{request_id}/transfert", data={"csrf_token": token, "email": colleague.email}
-    )
+    assert reload(AuthorizationRequest, request_id).applicant_id == agent.id
+    done = post_form(client, url, {"email": colleague.email}, page=page)
     assert done.status_code == 302
-    request = load(db, request_id)
+    request = reload(AuthorizationRequest, request_id)
     assert request.applicant_id == colleague.id
     assert any(event.name == "transfer" for event in request.events)
 
@@ -418,7 +409,7 @@ def test_reopen_then_cancel_keeps_the_habilitation(client, db, agent):
     request_id = start(client, FREE)
     fill_all(client, FREE, request_id)
     submit(client, request_id, FREE)
-    request = load(db, request_id)
+    request = reload(AuthorizationRequest, request_id)
     request.state = "validated"
     request.last_validated_at = utcnow()
     request.authorizations.append(
@@ -433,18 +424,15 @@ def test_reopen_then_cancel_keeps_the_habilitation(client, db, agent):
     db.session.commit()
     page = client.get(f"/demandes/{request_id}")
     assert "Mettre à jour l’habilitation" in page.text
-    token = csrf_token(page.text)
-    reopened = client.post(f"/demandes/{request_id}/actions/reopen", data={"csrf_token": token})
+    reopened = post_form(client, f"/demandes/{request_id}/actions/reopen", page=page)
     assert reopened.status_code == 302 and "/etapes/organisation" in reopened.headers["Location"]
-    request = load(db, request_id)
+    request = reload(AuthorizationRequest, request_id)
     assert request.state == "draft" and request.is_reopening
     assert request.authorizations[0].state == "active"  # still valid meanwhile
     post_step(client, request_id, "projet", {"intitule": "Nouveau nom"}, action="save")
-    cancel = client.post(
-        f"/demandes/{request_id}/actions/cancel_reopening", data={"csrf_token": token}
-    )
+    cancel = post_form(client, f"/demandes/{request_id}/actions/cancel_reopening", page=page)
     assert cancel.status_code == 302
-    request = load(db, request_id)
+    request = reload(AuthorizationRequest, request_id)
     assert request.state == "validated"
     assert request.data["intitule"] == "Aides sociales facultatives"
 

@@ -7,6 +7,7 @@ import pytest
 from datapass import blocks, workflow
 from datapass.catalog import DEFAULT_DIR, load_catalog
 from datapass.models import AuthorizationRequest
+from tests.support.http import post_form, reload
 from tests.support.wizard import fill_all, post_step, start, submit, valid_answers
 
 CATALOG = load_catalog(DEFAULT_DIR)
@@ -16,11 +17,6 @@ FORMS = list(CATALOG.forms.values())
 @pytest.fixture
 def agent(login_as):
     return login_as()
-
-
-def load(db, request_id) -> AuthorizationRequest:
-    db.session.expire_all()
-    return db.session.get(AuthorizationRequest, request_id)
 
 
 @pytest.mark.parametrize("form", FORMS, ids=lambda form: form.uid)
@@ -34,7 +30,7 @@ def test_every_shipped_form_can_be_filled_and_submitted(client, db, agent, form)
     assert response.status_code == 302, response.text
     assert response.headers["Location"].endswith(f"/demandes/{request_id}")
 
-    request = load(db, request_id)
+    request = reload(AuthorizationRequest, request_id)
     assert request.state == workflow.SUBMITTED
     assert request.last_submitted_at is not None
     assert request.intitule == "Aides sociales facultatives"
@@ -84,7 +80,7 @@ def test_next_validates_and_keeps_every_value(client, db, agent):
     assert "Décrivez le projet." in response.text
     assert 'value="Mon projet gras"' in response.text  # kept (tags stripped)
     assert 'value="x"' in response.text
-    assert load(db, request_id).data["intitule"] == "Mon projet gras"
+    assert reload(AuthorizationRequest, request_id).data["intitule"] == "Mon projet gras"
 
 
 def test_save_does_not_validate_and_previous_keeps_input(client, db, agent):
@@ -101,7 +97,7 @@ def test_save_does_not_validate_and_previous_keeps_input(client, db, agent):
         action="previous",
     )
     assert back.headers["Location"].endswith("/etapes/projet")
-    data = load(db, request_id).data
+    data = reload(AuthorizationRequest, request_id).data
     assert data["intitule"] == "Brouillon" and data["cadre_juridique_nature"] == "L114-8"
 
 
@@ -190,7 +186,7 @@ def test_crafted_post_cannot_change_locked_blocks(client, db, agent):
         "modalities": ["france_connect"],
     }
     post_step(client, request_id, "projet", forged)
-    data = load(db, request_id).data
+    data = reload(AuthorizationRequest, request_id).data
     assert data["scopes"] == ["cnaf_quotient_familial", "cnaf_allocataires"]
     assert data["modalities"] == ["params"]
 
@@ -200,14 +196,14 @@ def test_locked_scopes_cannot_be_unticked(client, db, agent):
     request_id = start(client, form)
     # The legal block is static for this form: its fields cannot be posted either.
     post_step(client, request_id, "donnees", {"scopes": ["cnaf_enfants"]})
-    request = load(db, request_id)
+    request = reload(AuthorizationRequest, request_id)
     assert request.data["scopes"] == ["cnaf_enfants"]
     legal = client.post(
         f"/demandes/{request_id}/etapes/cadre-juridique", data={"cadre_juridique_url": "x"}
     )
     assert legal.status_code in (400, 404)
     assert (
-        load(db, request_id).data["cadre_juridique_url"]
+        reload(AuthorizationRequest, request_id).data["cadre_juridique_url"]
         == form.initialize_with["cadre_juridique_url"]
     )
 
@@ -223,12 +219,12 @@ def test_contacts_its_me_fills_a_card_from_the_profile(client, db, login_as):
     request_id = start(client, form)
     response = post_step(client, request_id, "contacts", {}, action="itsme:contact_technique")
     assert response.status_code == 302
-    data = load(db, request_id).data
+    data = reload(AuthorizationRequest, request_id).data
     assert data["contact_technique_email"] == user.email
     assert data["contact_technique_given_name"] == "Léa"
     # Not offered for the DPO nor the controller.
     post_step(client, request_id, "contacts", {}, action="itsme:delegue_protection_donnees")
-    assert not load(db, request_id).data.get("delegue_protection_donnees_email")
+    assert not reload(AuthorizationRequest, request_id).data.get("delegue_protection_donnees_email")
 
 
 def test_contacts_step_shows_four_fieldsets(client, agent):
@@ -272,7 +268,7 @@ def test_submission_requires_terms_and_dpo(client, db, agent):
     fill_all(client, form, request_id)
     response = submit(client, request_id, form, terms_of_service_accepted=None)
     assert response.status_code == 422
-    assert load(db, request_id).state == workflow.DRAFT
+    assert reload(AuthorizationRequest, request_id).state == workflow.DRAFT
 
 
 def test_incomplete_request_cannot_be_submitted(client, db, agent):
@@ -282,7 +278,7 @@ def test_incomplete_request_cannot_be_submitted(client, db, agent):
     assert response.status_code == 422
     assert "La demande ne peut pas encore être soumise" in response.text
     assert 'href="#bloc-basic_infos"' in response.text
-    assert load(db, request_id).state == workflow.DRAFT
+    assert reload(AuthorizationRequest, request_id).state == workflow.DRAFT
 
 
 def test_first_submission_changelog_against_prefill(client, db, agent):
@@ -290,7 +286,7 @@ def test_first_submission_changelog_against_prefill(client, db, agent):
     request_id = start(client, form)
     fill_all(client, form, request_id)
     submit(client, request_id, form)
-    event = next(e for e in load(db, request_id).events if e.name == "submit")
+    event = next(e for e in reload(AuthorizationRequest, request_id).events if e.name == "submit")
     changes = event.payload["changes"]
     assert "intitule" in str(changes)  # the pre-filled intitulé was changed by the applicant
 
@@ -317,18 +313,18 @@ def test_submitted_request_is_read_only(client, db, agent):
 
 
 def test_a_step_posted_from_a_stale_page_is_refused(client, db, agent):
-    from tests.support.oidc import csrf_token
-
     form = CATALOG.form("api-particulier")
     request_id = start(client, form)
-    page = client.get(f"/demandes/{request_id}/etapes/projet").text
-    version = page.split('name="version" value="')[1].split('"')[0]
+    page = client.get(f"/demandes/{request_id}/etapes/projet")
+    version = page.text.split('name="version" value="')[1].split('"')[0]
     # Another tab saves meanwhile.
     post_step(client, request_id, "projet", {"intitule": "Depuis l’autre onglet"}, action="save")
-    response = client.post(
+    response = post_form(
+        client,
         f"/demandes/{request_id}/etapes/projet",
-        data={"csrf_token": csrf_token(page), "version": version, "intitule": "Ancien onglet"},
+        {"version": version, "intitule": "Ancien onglet"},
+        page=page,
     )
     assert response.status_code == 409
     assert "modifiée entre-temps" in response.text
-    assert load(db, request_id).data["intitule"] == "Depuis l’autre onglet"
+    assert reload(AuthorizationRequest, request_id).data["intitule"] == "Depuis l’autre onglet"

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from datapass.models import Membership, Organization, User, UserSession
 from datapass.models.base import utcnow
 from datapass.services.users import grant_role
+from tests.support.http import post_form
 from tests.support.oidc import (
     authorize,
-    csrf_token,
     follow_callback,
     register_identity,
     sign_in,
@@ -134,14 +134,12 @@ def test_sign_in_without_siret_asks_for_one(client, db, idp_url, sirene_url):
     assert "/compte/organisation" in response.headers["Location"]
 
     page = client.get("/compte/organisation")
-    form = {"csrf_token": csrf_token(page.text), "siret": "123"}
-    bad = client.post("/compte/organisation", data=form)
+    bad = post_form(client, "/compte/organisation", {"siret": "123"}, page=page)
     assert bad.status_code == 200
     assert "14 chiffres" in bad.text
     assert 'value="123"' in bad.text  # what was typed is kept
 
-    form["siret"] = "269 200 234 00012"
-    good = client.post("/compte/organisation", data=form)
+    good = post_form(client, "/compte/organisation", {"siret": "269 200 234 00012"}, page=page)
     assert good.status_code == 302
     user = db.session.scalar(select(User).where(User.sub == "no-siret"))
     assert user.current_organization.siret == CCAS_SIRET
@@ -196,8 +194,7 @@ def test_callback_without_a_flow_is_refused(client, db):
 
 def test_sign_out_ends_the_session_and_goes_through_the_provider(client, db, agent, idp_url):
     sign_in(client, agent)
-    page = client.get("/compte")
-    response = client.post("/deconnexion", data={"csrf_token": csrf_token(page.text)})
+    response = post_form(client, "/deconnexion", page="/compte")
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location.startswith(f"{idp_url}/oauth2/end_session")
@@ -214,10 +211,7 @@ def test_sign_out_everywhere_refuses_other_sessions(app, db, agent):
     sign_in(second, agent)
     assert second.get("/compte").status_code == 200
 
-    page = first.get("/compte")
-    response = first.post(
-        "/deconnexion/tous-les-appareils", data={"csrf_token": csrf_token(page.text)}
-    )
+    response = post_form(first, "/deconnexion/tous-les-appareils", page="/compte")
     assert response.status_code == 302
     refused = second.get("/compte")
     assert refused.status_code == 302
@@ -286,16 +280,12 @@ def test_switch_current_organisation(client, db, login_as):
     user.memberships.append(Membership(organization=other, verified=False))
     db.session.commit()
     page = client.get("/compte")
-    token = csrf_token(page.text)
-    response = client.post(
-        "/compte/organisation-courante", data={"csrf_token": token, "organization_id": other.id}
-    )
+    url = "/compte/organisation-courante"
+    response = post_form(client, url, {"organization_id": other.id}, page=page)
     assert response.status_code == 302
     assert user.current_organization == other
     stranger = OrganizationFactory()
-    refused = client.post(
-        "/compte/organisation-courante", data={"csrf_token": token, "organization_id": stranger.id}
-    )
+    refused = post_form(client, url, {"organization_id": stranger.id}, page=page)
     assert refused.status_code == 400
 
 

@@ -1,4 +1,4 @@
-"""Public pages, the DSFR layout and the error pages."""
+"""Public pages, the DSFR layout, the error pages, the security headers, refusals."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask import abort, render_template
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
-from datapass import catalog
+from datapass import catalog, create_app
 from datapass.views import errors
 
 PUBLIC_PAGES = {
@@ -180,3 +180,84 @@ def test_csrf_failure_explains_the_expired_form(app, client):
     assert response.status_code == 400
     assert "Le formulaire a expiré" in response.text
     assert "<title>Requête incorrecte – DataPass</title>" in response.text
+
+
+# ---------------------------------------------------------------- every response
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    # Sign-in and sign-out forms end at the identity provider.
+    assert "form-action 'self' http://127.0.0.1:" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_production_adds_hsts(tmp_path):
+    app = create_app(
+        environ={
+            "DATAPASS_ENV": "production",
+            "SECRET_KEY": "s" * 40,
+            "DATABASE_URL": "postgresql://u@127.0.0.1:1/none",
+            "OIDC_DISCOVERY_URL": "https://idp.example.gouv.fr/.well-known/openid-configuration",
+            "MAIL_SERVER": "smtp.example.gouv.fr",
+            "INSTANCE_DIR": str(tmp_path),
+        }
+    )
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    response = app.test_client().get("/accessibilite", base_url="https://datapass.example.gouv.fr")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_huge_ids_are_not_found(client, db, login_as):
+    login_as()
+    assert client.get("/demandes/99999999999999999999").status_code == 404
+
+
+# ---------------------------------------------------------------- refusals (UserError)
+
+
+def _app_with_refusing_routes(tmp_path):
+    """A fresh app (routes cannot be added to the shared one) whose views raise UserError."""
+    from datapass.errors import UserError
+
+    app = create_app(
+        {"TESTING": True, "WTF_CSRF_ENABLED": False},
+        environ={
+            "DATAPASS_ENV": "test",
+            "INSTANCE_DIR": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'refusals.sqlite3'}",
+        },
+    )
+
+    @app.post("/essai/refus")
+    def refuse():
+        raise UserError("Cette action n’est pas possible.")
+
+    @app.post("/api/essai/refus")
+    def refuse_api():
+        raise UserError("Cette action n’est pas possible.")
+
+    return app
+
+
+def test_an_uncaught_user_error_is_flashed_and_sends_back(tmp_path):
+    client = _app_with_refusing_routes(tmp_path).test_client()
+    response = client.post("/essai/refus", headers={"Referer": "http://localhost/demandes/3"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/demandes/3"
+    with client.session_transaction() as session:
+        assert session["_flashes"] == [("error", "Cette action n’est pas possible.")]
+    # A foreign referrer is never followed.
+    response = client.post("/essai/refus", headers={"Referer": "https://evil.example/x"})
+    assert response.headers["Location"] == "/"
+
+
+def test_an_uncaught_user_error_under_api_is_a_json_422(tmp_path):
+    client = _app_with_refusing_routes(tmp_path).test_client()
+    response = client.post("/api/essai/refus")
+    assert response.status_code == 422
+    assert response.json["errors"][0]["detail"] == "Cette action n’est pas possible."

@@ -16,7 +16,7 @@ from datapass.models.base import utcnow
 from datapass.services import decisions, tokens
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
-from tests.support.oidc import csrf_token
+from tests.support.http import post_form, reload
 
 
 @pytest.fixture
@@ -40,10 +40,7 @@ def approved(app, db):
 def reveal(client, authorization_id):
     page = client.get(f"/habilitations/{authorization_id}")
     assert "Afficher le jeton" in page.text
-    response = client.post(
-        f"/habilitations/{authorization_id}/jeton/afficher",
-        data={"csrf_token": csrf_token(page.text)},
-    )
+    response = post_form(client, f"/habilitations/{authorization_id}/jeton/afficher", page=page)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     return response.text.split('id="token-value" readonly value="')[1].split('"')[0]
@@ -154,10 +151,10 @@ def test_rotation_keeps_the_old_token_for_the_overlap(client, db, approved, prov
     authorization = request.authorizations[0]
     login_as(applicant)
     old = reveal(client, authorization.id)
-    page = client.get(f"/habilitations/{authorization.id}")
-    client.post(
+    post_form(
+        client,
         f"/habilitations/{authorization.id}/jeton/renouveler",
-        data={"csrf_token": csrf_token(page.text)},
+        page=f"/habilitations/{authorization.id}",
     )
     new = reveal(client, authorization.id)
     assert new != old
@@ -182,20 +179,13 @@ def test_prolongation_needs_unchanged_purpose_data_and_contacts(client, db, appr
     page = client.get(f"/habilitations/{authorization.id}")
     assert "Prolonger de 18 mois" in page.text
     url = f"/habilitations/{authorization.id}/prolongation"
-    refused = client.post(url, data={"csrf_token": csrf_token(page.text), "same_purpose": "y"})
+    refused = post_form(client, url, {"same_purpose": "y"}, page=page)
     assert refused.status_code == 422 and "mettez à jour votre demande" in refused.text
-    done = client.post(
-        url,
-        data={
-            "csrf_token": csrf_token(page.text),
-            "same_purpose": "y",
-            "same_data": "y",
-            "same_contacts": "y",
-        },
+    done = post_form(
+        client, url, {"same_purpose": "y", "same_data": "y", "same_contacts": "y"}, page=page
     )
     assert done.status_code == 302
-    db.session.expire_all()
-    assert (token.expires_at - utcnow()).days >= 548 + 19
+    assert (reload(token).expires_at - utcnow()).days >= 548 + 19
 
 
 def test_reminders_are_sent_once_per_threshold(app, db, approved):
@@ -224,8 +214,7 @@ def test_last_used_is_written_at_most_once_a_minute(client, db, approved, provid
     token = request.authorizations[0].tokens[0]
     first = token.last_used_at
     introspect(client, provider, value)
-    db.session.expire_all()
-    assert token.last_used_at == first
+    assert reload(token).last_used_at == first
 
 
 def test_introspection_is_one_indexed_lookup(client, db, approved, provider, login_as):
@@ -268,10 +257,7 @@ def test_the_token_value_is_nowhere_in_the_database_nor_the_logs(
 
 def test_admins_create_introspection_clients(client, db, login_as):
     login_as(roles=["admin"])
-    page = client.get("/admin/clients")
-    response = client.post(
-        "/admin/clients", data={"csrf_token": csrf_token(page.text), "name": "Fournisseur"}
-    )
+    response = post_form(client, "/admin/clients", {"name": "Fournisseur"})
     assert response.status_code == 200 and "Secret" in response.text
     assert client.get("/admin/clients").text.count("dpc_") >= 1
 

@@ -1,0 +1,36 @@
+"""Webhooks of the API providers, stored as the developers' pages would leave them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from datapass.extensions import db
+from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
+from datapass.services import webhook_delivery as delivery
+
+SECRET = "a" * 64
+
+
+def make_webhook(httpserver, events=WEBHOOK_EVENTS, enabled=True) -> Webhook:
+    """A validated webhook of api_particulier posting to ``/hook`` of ``httpserver``; commits."""
+    webhook = Webhook(
+        definition_id="api_particulier",
+        url=httpserver.url_for("/hook"),
+        events=list(events),
+        sealed_secret=delivery.seal(SECRET),
+        validated=True,
+        enabled=enabled,
+    )
+    db.session.add(webhook)
+    db.session.commit()
+    return webhook
+
+
+def attempts(webhook) -> list[WebhookAttempt]:
+    """The webhook's attempt log as the database has it now, oldest first."""
+    db.session.expire_all()
+    return db.session.scalars(
+        select(WebhookAttempt)
+        .where(WebhookAttempt.webhook_id == webhook.id)
+        .order_by(WebhookAttempt.id)
+    ).all()
