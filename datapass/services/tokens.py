@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from datapass.crypto import InvalidToken, digest, seal, unseal
 from datapass.errors import UserError
@@ -119,6 +119,8 @@ def prolong(authorization: Authorization, *, now: datetime | None = None) -> Api
             "Le jeton peut être prolongé dans les 90 jours qui précèdent son expiration."
         )
     token.expires_at = max(token.expires_at, now) + lifetime(authorization.definition_id)
+    # A new expiry date: its reminders (90, 60, 30… days before) start again.
+    db.session.execute(delete(TokenReminder).where(TokenReminder.token_id == token.id))
     db.session.commit()
     return token
 
