@@ -268,7 +268,7 @@ def send_reminders(now: datetime | None = None) -> int:
                 "action_url": emails.public_url(f"/habilitations/{authorization.id}"),
                 "action_label": "Prolonger ou mettre à jour",
             },
-            event_id=f"{token.id}-{threshold}",
+            event_id=f"{token.id}-{token.expires_at:%Y%m%d}-{threshold}",
         )
         count += 1
     db.session.commit()
