@@ -16,7 +16,7 @@ from datapass.extensions import db as _db
 from datapass.models import OutboxJob
 from datapass.models.base import utcnow
 from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
-from datapass.services import instruction
+from datapass.services import instruction, webhooks
 from datapass.services import webhook_delivery as delivery
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
@@ -66,7 +66,7 @@ def make_webhook(httpserver, events=WEBHOOK_EVENTS, enabled=True):
         definition_id="api_particulier",
         url=httpserver.url_for("/hook"),
         events=list(events),
-        sealed_secret=delivery.seal(SECRET),
+        sealed_secret=webhooks.seal(SECRET),
         validated=True,
         enabled=enabled,
     )

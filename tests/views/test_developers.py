@@ -15,6 +15,7 @@ from datapass import outbox
 from datapass.models import OutboxJob
 from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
 from datapass.services import webhook_delivery as delivery
+from datapass.services import webhooks
 from tests.support.oidc import csrf_token
 
 SECRET = "b" * 64
@@ -58,7 +59,7 @@ def webhook(db, httpserver, receiver):
         definition_id="api_particulier",
         url=httpserver.url_for("/hook"),
         events=list(WEBHOOK_EVENTS),
-        sealed_secret=delivery.seal(SECRET),
+        sealed_secret=webhooks.seal(SECRET),
         validated=True,
         enabled=True,
     )
@@ -149,7 +150,7 @@ def test_unknown_webhooks_and_foreign_attempts_are_not_found(client, db, login_a
         definition_id="api_particulier",
         url="http://127.0.0.1:9/other",
         events=["submit"],
-        sealed_secret=delivery.seal(SECRET),
+        sealed_secret=webhooks.seal(SECRET),
     )
     db.session.add(other)
     db.session.commit()
@@ -176,7 +177,7 @@ def test_a_webhook_of_a_definition_outside_the_catalogue_is_hidden(client, db, l
         definition_id="autre",
         url="https://autre.exemple.fr/hook",
         events=["submit"],
-        sealed_secret=delivery.seal(SECRET),
+        sealed_secret=webhooks.seal(SECRET),
     )
     db.session.add(stray)
     db.session.commit()
