@@ -25,8 +25,8 @@ def test_security_headers(client):
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
-def test_production_adds_hsts(tmp_path):
-    app = create_app(
+def production_app(tmp_path):
+    return create_app(
         environ={
             "DATAPASS_ENV": "production",
             "SECRET_KEY": "s" * 40,
@@ -36,6 +36,10 @@ def test_production_adds_hsts(tmp_path):
             "INSTANCE_DIR": str(tmp_path),
         }
     )
+
+
+def test_production_adds_hsts(tmp_path):
+    app = production_app(tmp_path)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/accessibilite", base_url="https://datapass.example.gouv.fr")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
@@ -44,3 +48,46 @@ def test_production_adds_hsts(tmp_path):
 def test_huge_ids_are_not_found(client, db, login_as):
     login_as()
     assert client.get("/demandes/99999999999999999999").status_code == 404
+
+
+def test_the_dev_blueprint_is_absent_in_production(tmp_path):
+    app = production_app(tmp_path)
+    assert "dev" not in app.blueprints
+    assert not any(rule.rule.startswith("/dev/") for rule in app.url_map.iter_rules())
+    client = app.test_client()
+    base_url = "https://datapass.example.gouv.fr"
+    assert client.get("/dev/courriels", base_url=base_url).status_code == 404
+    assert client.get("/dev/courriels/x", base_url=base_url).status_code == 404
+    assert client.post("/dev/webhooks/recepteur", base_url=base_url).status_code == 404
+
+
+def test_the_dev_blueprint_is_there_outside_production(app):
+    assert "dev" in app.blueprints
+    assert {"/dev/courriels", "/dev/courriels/<name>", "/dev/webhooks/recepteur"} <= {
+        rule.rule for rule in app.url_map.iter_rules()
+    }
+
+
+def test_the_dev_mailbox_is_hidden_when_emails_go_out_by_smtp(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.gouv.fr")
+    assert client.get("/dev/courriels").status_code == 404
+    assert client.get("/dev/courriels/x").status_code == 404
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "")
+    assert client.get("/dev/courriels").status_code == 200
+
+
+def test_machine_endpoints_are_one_api_blueprint(app):
+    endpoints = {rule.rule: rule.endpoint for rule in app.url_map.iter_rules()}
+    for path in (
+        "/api/v1/demandes",
+        "/api/oauth/token",
+        "/api/oauth/introspect",
+        "/api/introspect",
+        "/api/openapi.yaml",
+    ):
+        assert endpoints[path].startswith("api."), path
+    assert all(
+        endpoint.startswith("developers.")
+        for path, endpoint in endpoints.items()
+        if path.startswith("/developpeurs/")
+    )

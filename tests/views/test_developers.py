@@ -465,3 +465,57 @@ def test_replay_sends_the_same_body_again(app, client, db, login_as, webhook, re
     assert call["body"] == attempt.body.encode() and call["valid"]
     log = client.get(f"{BASE}/{webhook.id}/tentatives").text
     assert "200 (succès)" in log
+
+
+# ---------------------------------------------------------------- applications
+
+
+def test_an_application_is_created_with_its_scopes_and_revoked_by_its_owner(client, db, login_as):
+    from datapass.models import ApiClient
+
+    owner = login_as(roles=["api_particulier:developer"])
+    created = client.post(
+        "/developpeurs/applications",
+        data={
+            "csrf_token": token(client),
+            "name": "Connecteur",
+            "scopes": ["read_authorizations", "read_webhooks"],
+        },
+    )
+    assert created.status_code == 200
+    application = db.session.scalar(select(ApiClient).where(ApiClient.owner_id == owner.id))
+    assert application.kind == "developer"
+    assert application.scopes == ["read_authorizations", "read_webhooks"]
+    url = f"/developpeurs/applications/{application.id}/revoquer"
+    assert client.post(url).status_code == 400  # no CSRF token
+    response = client.post(url, data={"csrf_token": token(client)})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/developpeurs/applications"
+    db.session.expire_all()
+    assert application.revoked_at is not None
+    assert (
+        "L’application « Connecteur » est révoquée."
+        in client.get(response.headers["Location"]).text
+    )
+
+
+def test_another_developers_application_is_not_found(client, db, login_as):
+    from datapass.services import tokens as token_service
+    from tests.factories import UserFactory
+
+    other = UserFactory(roles=["api_particulier:developer"])
+    application, _ = token_service.create_client("Autre", kind="developer", owner=other)
+    login_as(roles=["api_particulier:developer"])
+    url = f"/developpeurs/applications/{application.id}/revoquer"
+    assert client.post(url, data={"csrf_token": token(client)}).status_code == 404
+    db.session.expire_all()
+    assert application.revoked_at is None
+
+
+def test_the_developers_tab_is_current_on_every_developers_page(client, db, login_as, webhook):
+    login_as(roles=["api_particulier:developer"])
+    for path in ("/developpeurs/applications", BASE, f"{BASE}/{webhook.id}/tentatives"):
+        page = client.get(path).text
+        assert 'href="/developpeurs/applications" aria-current="page">Développeurs' in page
+    login_as(roles=["api_particulier:instructor"])
+    assert "Développeurs</a>" not in client.get("/").text
