@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+logger = logging.getLogger(__name__)
 
 
 def configure_engine(engine: Engine) -> None:
@@ -25,3 +29,17 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN")
+
+
+def discard_changes() -> None:
+    """Roll the session back after a failure, so that an error page can still query.
+
+    For the error handlers (``views/errors.py``): services roll back what they refuse;
+    this is the net for what escaped them. Never raises.
+    """
+    from datapass.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:
+        logger.exception("rollback after an error failed")

@@ -15,7 +15,7 @@ from authlib.oauth2.rfc6750.errors import InsufficientScopeError
 from flask import Response, g, jsonify, request, url_for
 from sqlalchemy import select
 
-from datapass import workflow
+from datapass import blocks, workflow
 from datapass.api import bp
 from datapass.api.oauth import require_oauth
 from datapass.api.serializers import (
@@ -25,18 +25,16 @@ from datapass.api.serializers import (
     iso,
 )
 from datapass.catalog import get_catalog
-from datapass.catalog.blocks import DOCUMENT_FIELDS, known_fields
+from datapass.errors import UserError
 from datapass.extensions import db
-from datapass.forms import wizard
 from datapass.models import (
     Authorization,
     AuthorizationRequest,
     AuthorizationRequestEvent,
     Organization,
-    User,
 )
 from datapass.permissions import developer_definitions
-from datapass.services import authorization_requests, organizations
+from datapass.services import authorization_requests
 from datapass.siret import InvalidSiret, validate_siret
 from datapass.validators import ValidationError, normalize_email
 
@@ -197,30 +195,15 @@ def demande_events(raw_id: str):
     return jsonify([{"id": e.id, "name": e.name, "created_at": iso(e.created_at)} for e in events])
 
 
-def _check_data(form, data) -> tuple[dict, object]:
-    """Answers an API client may write: the form's fields (no document, no locked block)."""
+def _check_data(catalog_form, data) -> tuple[dict, object]:
+    """Answers an API client may write, cleaned as the wizard cleans them (no document, no
+    locked block); the first problem is answered as a 422."""
     if not isinstance(data, dict):
         return {}, error(422, "Données invalides", "data doit être un objet.", "/demande/data")
-    allowed = known_fields(form.definition.contact_types) - DOCUMENT_FIELDS
-    cleaned = {}
-    for key, value in data.items():
-        pointer = f"/demande/data/{key}"
-        if key not in allowed:
-            return {}, error(
-                422, "Champ inconnu", f"{key} n’est pas un champ de ce formulaire.", pointer
-            )
-        if wizard.field_is_locked(form, key):
-            return {}, error(422, "Champ verrouillé", f"{key} est fixé par la démarche.", pointer)
-        if key in authorization_requests.LIST_FIELDS:
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                return {}, error(
-                    422, "Valeur invalide", f"{key} doit être une liste de textes.", pointer
-                )
-            cleaned[key] = [authorization_requests.sanitize(v) for v in value]
-        elif isinstance(value, str | int | float) and not isinstance(value, bool):
-            cleaned[key] = authorization_requests.sanitize(value)
-        else:
-            return {}, error(422, "Valeur invalide", f"{key} doit être un texte.", pointer)
+    cleaned, problems = blocks.clean_answers(catalog_form, data)
+    if problems:
+        problem = problems[0]
+        return {}, error(422, problem.title, problem.detail, f"/demande/data/{problem.field}")
     return cleaned, None
 
 
@@ -231,8 +214,8 @@ def create_demande():
     demande = body.get("demande") if isinstance(body, dict) else None
     if not isinstance(demande, dict):
         return error(400, "Corps invalide", 'Envoyez {"demande": {…}} en JSON.', "/demande")
-    form = get_catalog().form(str(demande.get("form_uid") or ""))
-    if form is None or form.definition.id not in perimeter():
+    catalog_form = get_catalog().form(str(demande.get("form_uid") or ""))
+    if catalog_form is None or catalog_form.definition.id not in perimeter():
         return error(
             422,
             "Formulaire inconnu",
@@ -251,78 +234,46 @@ def create_demande():
         siret = validate_siret(str(organization_data.get("siret") or ""))
     except InvalidSiret as exc:
         return error(422, "SIRET invalide", exc.message, "/demande/organization/siret")
-    data, problem = _check_data(form, demande.get("data") or {})
+    data, problem = _check_data(catalog_form, demande.get("data") or {})
     if problem is not None:
         return problem
-    organization = organizations.find_or_create_organization(siret)
-    if organization.is_closed:
-        return error(
-            422,
-            "Établissement fermé",
-            "Cet établissement est fermé d’après Sirene.",
-            "/demande/organization/siret",
+    try:
+        authorization_request = authorization_requests.start_request_by_api(
+            catalog_form,
+            siret=siret,
+            email=email,
+            profile=applicant_data,
+            answers=data,
+            client_id=g.api_client.client_id,
         )
-    applicant = db.session.scalar(select(User).where(User.email == email))
-    if applicant is None:
-        applicant = User(email=email)
-        db.session.add(applicant)
-    for key in ("given_name", "family_name", "job_title", "phone_number"):
-        value = applicant_data.get(key)
-        if isinstance(value, str) and value.strip() and not getattr(applicant, key):
-            setattr(applicant, key, authorization_requests.sanitize(value)[:255])
-    if organization.id is None or applicant.membership_for(organization.id) is None:
-        organizations.add_membership(applicant, organization, verified=False, reason="api")
-    values = authorization_requests.initial_data(form)
-    values.update(data)
-    values = wizard.enforce_locked(form, values)
-    item = AuthorizationRequest(
-        definition_id=form.definition.id,
-        form_uid=form.uid,
-        catalog_version=get_catalog().version,
-        state=workflow.DRAFT,
-        data=values,
-        intitule=values.get("intitule") or None,
-        organization=organization,
-        applicant=applicant,
-    )
-    db.session.add(item)
-    authorization_requests.sync_contacts(item, form)
-    item.record_event("create_by_api", actor=None, payload={"client_id": g.api_client.client_id})
-    db.session.commit()
-    response = jsonify(demande_json(item))
+    except UserError as exc:
+        return error(422, "Établissement fermé", exc.message, "/demande/organization/siret")
+    response = jsonify(demande_json(authorization_request))
     response.status_code = 201
-    response.headers["Location"] = url_for("api.get_demande", raw_id=item.id)
+    response.headers["Location"] = url_for("api.get_demande", raw_id=authorization_request.id)
     return response
 
 
 @bp.patch("/api/v1/demandes/<raw_id>")
 @api("write_authorizations")
 def update_demande(raw_id: str):
-    item = _own_request(raw_id)
-    if item is None:
+    authorization_request = _own_request(raw_id)
+    if authorization_request is None:
         return _not_found()
-    if not item.is_editable:
+    if not authorization_request.is_editable:
         return error(422, "Demande non modifiable", "La demande n’est plus modifiable.", "/")
     body = request.get_json(silent=True)
     demande = body.get("demande") if isinstance(body, dict) else None
     if not isinstance(demande, dict):
         return error(400, "Corps invalide", 'Envoyez {"demande": {"data": {…}}}.', "/demande")
-    form = get_catalog().form(item.form_uid)
-    data, problem = _check_data(form, demande.get("data") or {})
+    catalog_form = get_catalog().form(authorization_request.form_uid)
+    data, problem = _check_data(catalog_form, demande.get("data") or {})
     if problem is not None:
         return problem
-    values = dict(item.data or {})
-    values.update(data)
-    item.data = wizard.enforce_locked(form, values)
-    item.intitule = item.data.get("intitule") or None
-    authorization_requests.sync_contacts(item, form)
-    item.record_event(
-        "update_by_api",
-        actor=None,
-        payload={"client_id": g.api_client.client_id, "keys": sorted(data)},
+    authorization_requests.update_by_api(
+        authorization_request, catalog_form, data, client_id=g.api_client.client_id
     )
-    db.session.commit()
-    return jsonify(demande_json(item))
+    return jsonify(demande_json(authorization_request))
 
 
 @bp.get("/api/v1/habilitations")

@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
+from typing import Any
 from urllib.parse import quote
 
-from datapass.catalog.blocks import FIELD_BLOCKS, ORGANIZATION_STEP
+from datapass import blocks
+from datapass.blocks import contacts, modalities
 
 EMPTY_MAPPING: Mapping = MappingProxyType({})
 
@@ -152,6 +154,72 @@ class Form:
     legacy_ids: tuple[str, ...] = ()
     hints: Mapping[str, str] = field(default_factory=lambda: EMPTY_MAPPING, hash=False)
 
+    # ------------------------------------------------------------ blocks and steps
+
+    def is_locked(self, block: str) -> bool:
+        """A static block is shown on the summary, pre-filled, and cannot be edited."""
+        return block in self.static_blocks
+
+    @property
+    def editable_steps(self) -> tuple[str, ...]:
+        """The blocks the applicant fills, one step each (locked ones are not steps)."""
+        return tuple(block for block in self.steps if not self.is_locked(block))
+
+    @property
+    def summary_blocks(self) -> tuple[str, ...]:
+        """Every block the request answers, in the definition's summary order."""
+        present = set(self.steps) | set(self.static_blocks)
+        order = self.definition.summary_block_order
+        return tuple(b for b in order if b in present) + tuple(
+            b for b in self.steps if b not in order
+        )
+
+    @property
+    def wizard_steps(self) -> tuple[str, ...]:
+        """The wizard's steps: the organisation first, then the form's steps."""
+        return (blocks.ORGANIZATION, *self.steps)
+
+    def block_fields(self, block: str) -> tuple[str, ...]:
+        return blocks.get(block).fields_for(self)
+
+    def answer_fields(self) -> tuple[str, ...]:
+        """Every answer key of the démarche (documents excluded)."""
+        return tuple(
+            name for block in self.summary_blocks for name in blocks.get(block).answer_fields(self)
+        )
+
+    def field_block(self, name: str) -> str | None:
+        """The block of the démarche holding ``name``, or None."""
+        block = blocks.block_of(name)
+        if block is None or block not in self.summary_blocks:
+            return None
+        return block if name in self.block_fields(block) else None
+
+    def field_is_locked(self, name: str) -> bool:
+        block = self.field_block(name)
+        return block is not None and self.is_locked(block)
+
+    def prefilled_blocks(self) -> frozenset[str]:
+        """Blocks holding at least one ``initialize_with`` value (they show a notice)."""
+        return frozenset(block for name in self.initialize_with if (block := blocks.block_of(name)))
+
+    # ------------------------------------------------------------ contacts and modalities
+
+    @property
+    def contact_types(self) -> tuple[str, ...]:
+        """The definition's contact types in display order."""
+        return contacts.ordered(self.definition.contact_types)
+
+    @property
+    def has_dpo(self) -> bool:
+        return contacts.DPO in self.definition.contact_types
+
+    def modality_values(self) -> list[str]:
+        """The modalities an applicant may tick."""
+        return [m for m in self.definition.modalities if m not in modalities.NOT_OFFERED]
+
+    # ------------------------------------------------------------ scopes
+
     def offered_scopes(self) -> tuple[ScopeGroup, ...]:
         """The scope groups a new request shows, each with its offered scopes only."""
         groups = []
@@ -164,28 +232,58 @@ class Form:
     def offered_scope_values(self) -> frozenset[str]:
         return frozenset(scope.value for group in self.offered_scopes() for scope in group.scopes)
 
-    def is_locked(self, block: str) -> bool:
-        """A static block is shown on the summary, pre-filled, and cannot be edited."""
-        return block in self.static_blocks
-
-    def prefilled_blocks(self) -> frozenset[str]:
-        """Blocks holding at least one ``initialize_with`` value (they show a notice)."""
-        return frozenset(
-            FIELD_BLOCKS[name] for name in self.initialize_with if name in FIELD_BLOCKS
-        )
-
     @property
-    def all_blocks(self) -> tuple[str, ...]:
-        """The steps, then the static blocks that are not steps, in summary order."""
-        order = {block: index for index, block in enumerate(self.definition.summary_block_order)}
-        extra = [block for block in self.static_blocks if block not in self.steps]
-        extra.sort(key=lambda block: order.get(block, len(order)))
-        return self.steps + tuple(extra)
+    def locked_scopes(self) -> frozenset[str]:
+        """Scopes shown greyed: the applicant cannot change them."""
+        return frozenset(self.scopes_config.disabled)
 
-    @property
-    def wizard_steps(self) -> tuple[str, ...]:
-        """The wizard's steps: the organisation first, then the form's steps."""
-        return (ORGANIZATION_STEP, *self.steps)
+    def selectable_scopes(self, current: list[str] | None = None) -> list[str]:
+        """Scopes the applicant may tick: offered ones, plus retired ones already held."""
+        offered = [s.value for group in self.offered_scopes() for s in group.scopes]
+        held_retired = [
+            s
+            for s in (current or [])
+            if (scope := self.definition.scope(s)) is not None and scope.retired
+        ]
+        return offered + [s for s in held_retired if s not in offered]
+
+    # ------------------------------------------------------------ answers
+
+    def enforce_locks(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Locked blocks hold the form's values; locked scopes keep their pre-set state."""
+        data = dict(data)
+        defaults = self.initialize_with
+        for block in self.static_blocks:
+            for name in self.block_fields(block):
+                if name in defaults:
+                    value = defaults[name]
+                    data[name] = list(value) if isinstance(value, list | tuple) else value
+                else:
+                    data.pop(name, None)
+        if "scopes" in data or "scopes" in defaults:
+            current = list(data.get("scopes") or [])
+            allowed = set(self.selectable_scopes(current))
+            preset = set(defaults.get("scopes") or ())
+            locked = self.locked_scopes
+            kept = {s for s in current if s in allowed and s not in locked} | (locked & preset)
+            order = {s.value: i for i, s in enumerate(self.definition.scopes)}
+            data["scopes"] = sorted(kept, key=lambda s: order.get(s, len(order)))
+        if "modalities" in data:
+            allowed_modalities = set(self.modality_values()) | set(defaults.get("modalities") or ())
+            data["modalities"] = [m for m in data["modalities"] if m in allowed_modalities]
+        return data
+
+    def initial_answers(self, prefill: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """A new request's answers: the form's defaults < a link's pre-fill, locks enforced."""
+        data: dict[str, Any] = {}
+        for key, value in self.initialize_with.items():
+            data[key] = list(value) if isinstance(value, list | tuple) else value
+        for key, value in (prefill or {}).items():
+            if key == "scopes":
+                data[key] = sorted(set(data.get("scopes", [])) | set(value))
+            else:
+                data[key] = list(value) if isinstance(value, list | tuple) else value
+        return self.enforce_locks(data)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -32,3 +32,13 @@ class TransferForm(FlaskForm):
         validators=[InputRequired(message="Indiquez une adresse électronique.")],
         render_kw={"type": "email", "autocomplete": "off"},
     )
+
+
+class SiretStepForm(FlaskForm):
+    """« Votre organisation », the wizard's first step."""
+
+    siret = StringField(
+        "Numéro SIRET",
+        description="14 chiffres, sans espace. Vous le trouvez sur l’annuaire des entreprises.",
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )

@@ -1,185 +1,372 @@
-"""Applicant side of a demande: start, pre-fill, save steps, validate, submit, and the rest.
+"""The applicant's side of a demande: start it, save a step, change its organisation, act.
 
 The answers live in ``AuthorizationRequest.data`` as typed (strings and lists of strings),
-so that « Enregistrer » keeps a half-filled step. Locked (static) blocks always hold the
-form's values: whatever a browser posts for them is ignored, here, on the server.
+so that « Enregistrer » keeps a half-filled step; they are cleaned by the one function of
+the block registry (``blocks.clean_answers``) whoever writes them: the wizard, an editor's
+link, the API. Locked (static) blocks always hold the form's values: whatever is posted for
+them is ignored, here, on the server. Each public function commits once (or rolls back and
+raises a ``RequestError``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from markupsafe import Markup
 from sqlalchemy import select
 
-from datapass import workflow
+from datapass import blocks, workflow
+from datapass.blocks.contacts import Contacts
 from datapass.catalog import get_catalog
-from datapass.catalog.blocks import PREFILLABLE_FIELDS
 from datapass.errors import UserError
 from datapass.extensions import db
-from datapass.forms import wizard
 from datapass.models import AuthorizationRequest, Message, Organization, RequestContact, User
-from datapass.services import organizations
+from datapass.services import documents, organizations
+from datapass.siret import InvalidSiret
 
-MAX_VALUE_LENGTH = 10_000
-LIST_FIELDS = frozenset({"scopes", "modalities"})
+CLOSED_ORGANIZATION = (
+    "Cet établissement est fermé d’après le répertoire Sirene : il ne peut pas demander "
+    "d’habilitation."
+)
+NOT_EDITABLE = "Cette demande ne peut plus être modifiée."
+STALE_STEP = (
+    "La demande a été modifiée entre-temps (dans un autre onglet ou par un instructeur) et "
+    "vos dernières saisies n’ont pas été enregistrées. Voici sa version actuelle : "
+    "vérifiez-la puis recommencez."
+)
 
 
 class RequestError(UserError):
     """A refused applicant action."""
 
 
-# ---------------------------------------------------------------- pre-fill
-
-
-def sanitize(value: Any) -> str:
-    """Plain text: tags stripped, spaces trimmed, bounded length."""
-    text = str(value)[:MAX_VALUE_LENGTH]
-    if "<" in text or "&" in text:
-        text = Markup(text).striptags()  # noqa: S704 (only to strip tags; never rendered)
-    return text.strip()
-
-
-def prefill_from_query(form, args) -> dict[str, Any]:
-    """The allowlisted query parameters of an editor's link, cleaned.
-
-    Contacts are never taken (a link must not name somebody's technical contact), nor
-    fields of locked blocks, nor unknown keys; a bad value is skipped silently.
-    """
-    allowed = {field for field in PREFILLABLE_FIELDS if not wizard.field_is_locked(form, field)}
-    offered = {scope.value for group in form.offered_scopes() for scope in group.scopes}
-    modalities = set(wizard.modality_values(form))
-    prefill: dict[str, Any] = {}
-    for key in args:
-        name = key[:-2] if key.endswith("[]") else key
-        if name not in allowed or name == "cadre_juridique_document":
-            continue
-        if name in LIST_FIELDS:
-            choices = offered if name == "scopes" else modalities
-            values = [sanitize(v) for v in args.getlist(key)]
-            kept = [v for v in values if v in choices]
-            if kept:
-                prefill[name] = sorted(set(prefill.get(name, [])) | set(kept))
-            continue
-        value = sanitize(args.get(key, ""))
-        if not value:
-            continue
-        if name == "duree_conservation_donnees_caractere_personnel" and not value.isdigit():
-            continue
-        if name == "date_prevue_mise_en_production" and not re.fullmatch(
-            r"\d{4}-\d{2}-\d{2}", value
-        ):
-            continue
-        prefill[name] = value
-    return prefill
-
-
-def initial_data(form, prefill: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Form defaults < query parameters (what the applicant types comes later)."""
-    data: dict[str, Any] = {}
-    for key, value in form.initialize_with.items():
-        data[key] = list(value) if isinstance(value, list | tuple) else value
-    for key, value in (prefill or {}).items():
-        if key == "scopes":
-            data[key] = sorted(set(data.get("scopes", [])) | set(value))
-        else:
-            data[key] = list(value) if isinstance(value, list | tuple) else value
-    return wizard.enforce_locked(form, data)
-
-
-# ---------------------------------------------------------------- start and save
+# ---------------------------------------------------------------- start
 
 
 def start_request(
-    user: User, form, *, prefill: Mapping[str, Any] | None = None
+    catalog_form,
+    *,
+    applicant: User,
+    organization: Organization | None,
+    prefill: Mapping[str, Any] | None = None,
+    event: str = "create",
+    actor: User | None = None,
+    payload: Mapping[str, Any] | None = None,
 ) -> AuthorizationRequest:
-    """A new draft for the user's current organisation, with the form's pre-filled values."""
-    organization = user.current_organization
+    """A new draft on ``catalog_form`` for ``organization``: its defaults, then ``prefill``.
+
+    ``prefill`` has been cleaned by ``blocks.clean_answers`` (or ``prefill_from_query``).
+    The wizard starts with ``event="create"`` (actor: the applicant); the API with
+    ``create_by_api`` (no actor; the client in ``payload``). Commits.
+    """
     if organization is None:
         raise RequestError(
             "Choisissez d’abord l’organisation pour laquelle vous faites la demande."
         )
     if organization.is_closed:
-        raise RequestError(
-            "Cet établissement est fermé d’après le répertoire Sirene : il ne peut pas "
-            "demander d’habilitation."
-        )
-    data = initial_data(form, prefill)
-    request = AuthorizationRequest(
-        definition_id=form.definition.id,
-        form_uid=form.uid,
+        raise RequestError(CLOSED_ORGANIZATION)
+    data = catalog_form.initial_answers(prefill)
+    authorization_request = AuthorizationRequest(
+        definition_id=catalog_form.definition.id,
+        form_uid=catalog_form.uid,
         catalog_version=get_catalog().version,
         state=workflow.DRAFT,
         data=data,
-        intitule=(data.get("intitule") or None),
+        intitule=_intitule(data),
         organization=organization,
-        applicant=user,
+        applicant=applicant,
     )
-    db.session.add(request)
-    sync_contacts(request, form)
-    request.record_event(
-        "create", actor=user, payload={"initial": data, "prefilled_keys": sorted(prefill or {})}
+    db.session.add(authorization_request)
+    sync_contacts(authorization_request, catalog_form)
+    if payload is None:
+        payload = {"initial": data, "prefilled_keys": sorted(prefill or {})}
+    authorization_request.record_event(event, actor=actor, payload=dict(payload))
+    db.session.commit()
+    return authorization_request
+
+
+def start_request_for_applicant(
+    user: User, catalog_form, *, prefill: Mapping[str, Any] | None = None
+) -> AuthorizationRequest:
+    """The wizard's « Débuter ma demande »: for the user's current organisation."""
+    return start_request(
+        catalog_form,
+        applicant=user,
+        organization=user.current_organization,
+        prefill=prefill,
+        actor=user,
+    )
+
+
+def prefilled_blocks(authorization_request: AuthorizationRequest, catalog_form) -> set[str]:
+    """Blocks holding values from the form's defaults or from the editor's link."""
+    found = set(catalog_form.prefilled_blocks())
+    created = next((e for e in authorization_request.events if e.name == "create"), None)
+    for key in (created.payload or {}).get("prefilled_keys", []) if created else []:
+        if block := catalog_form.field_block(key):
+            found.add(block)
+    return found
+
+
+# ---------------------------------------------------------------- save
+
+
+def _intitule(data: Mapping[str, Any]) -> str | None:
+    return (data.get("intitule") or None) and data["intitule"][:255]
+
+
+def write_answers(authorization_request: AuthorizationRequest, catalog_form, answers) -> None:
+    """Store cleaned answers over the current ones, locks enforced (no commit)."""
+    if not authorization_request.is_editable:
+        raise RequestError(NOT_EDITABLE)
+    data = dict(authorization_request.data or {})
+    data.update(answers)
+    authorization_request.data = catalog_form.enforce_locks(data)
+    authorization_request.intitule = _intitule(authorization_request.data)
+    sync_contacts(authorization_request, catalog_form)
+
+
+def fill_request(
+    authorization_request: AuthorizationRequest, catalog_form, typed: Mapping[str, Any]
+) -> list[blocks.Problem]:
+    """Write typed answers of any blocks at once (seeds, scripts); commits.
+
+    Returns what ``blocks.clean_answers`` left out (unknown or locked fields).
+    """
+    answers, problems = blocks.clean_answers(catalog_form, typed)
+    write_answers(authorization_request, catalog_form, answers)
+    db.session.commit()
+    return problems
+
+
+def posted_answers(catalog_form, block_id: str, formdata) -> dict[str, Any]:
+    """What a step posted for its block: lists for list fields (absent: none ticked)."""
+    block = blocks.get(block_id)
+    return {
+        name: formdata.getlist(name) if name in block.list_fields else formdata.get(name, "")
+        for name in block.answer_fields(catalog_form)
+        if name in formdata or name in block.list_fields
+    }
+
+
+@dataclass
+class StepOutcome:
+    """What became of a posted step (the answers are saved in every case but ``stale``)."""
+
+    stale: bool = False
+    errors: dict[str, list[str]] = field(default_factory=dict)  # field → messages
+    upload_errors: dict[str, list[str]] = field(default_factory=dict)  # field → messages
+    stay: bool = False  # « C’est moi » or a document removed: show the step again
+    incomplete: blocks.Step | None = None  # an earlier step to complete first
+
+    @property
+    def ok(self) -> bool:
+        return not (self.stale or self.errors or self.upload_errors)
+
+
+def save_step(
+    authorization_request: AuthorizationRequest,
+    catalog_form,
+    step: blocks.Step,
+    formdata,
+    *,
+    user: User,
+    action: str = "next",
+    files=None,
+    remove_document: str | None = None,
+    version: str | None = None,
+) -> StepOutcome:
+    """Save one wizard step (answers, « C’est moi », uploads) in one commit, then check it.
+
+    A step posted from a page older than the request's version is refused (``stale``), as
+    nothing typed in another tab must be overwritten silently. With ``action="next"``, the
+    block and the steps before it are validated: the outcome says what to show.
+    """
+    if version and version.isdigit() and int(version) != authorization_request.version:
+        return StepOutcome(stale=True)
+    block = blocks.get(step.block)
+    raw = posted_answers(catalog_form, step.block, formdata)
+    answers, _ = blocks.clean_answers(catalog_form, raw, fields=block.answer_fields(catalog_form))
+    if action.startswith("itsme:"):
+        answers.update(Contacts.self_contact(catalog_form, action.split(":", 1)[1], user))
+    if not catalog_form.is_locked(step.block):
+        write_answers(authorization_request, catalog_form, answers)
+    outcome = StepOutcome(stay=action.startswith("itsme:"))
+    for name in block.document_fields:
+        if remove_document and remove_document.isdigit():
+            documents.remove_document(authorization_request, int(remove_document))
+            outcome.stay = True
+        _, problems = documents.attach_documents(
+            authorization_request, name, files.getlist(name) if files else [], user=user
+        )
+        if problems:
+            outcome.upload_errors[name] = problems
+    db.session.commit()
+    if outcome.upload_errors or outcome.stay or action != "next":
+        return outcome
+    outcome.errors = block.validate(catalog_form, authorization_request)
+    if not outcome.errors:
+        outcome.incomplete = next(
+            (
+                earlier
+                for earlier in blocks.steps(catalog_form)[: step.number - 1]
+                if earlier.is_block
+                and blocks.validate_block(catalog_form, earlier.block, authorization_request)
+            ),
+            None,
+        )
+    return outcome
+
+
+def update_by_api(
+    authorization_request: AuthorizationRequest, catalog_form, answers, *, client_id: str
+) -> AuthorizationRequest:
+    """``PATCH /api/v1/demandes/<id>``: cleaned answers written, an event recorded; commits."""
+    write_answers(authorization_request, catalog_form, answers)
+    authorization_request.record_event(
+        "update_by_api", actor=None, payload={"client_id": client_id, "keys": sorted(answers)}
     )
     db.session.commit()
-    return request
+    return authorization_request
 
 
-def save_answers(request: AuthorizationRequest, form, block: str, answers: Mapping) -> None:
-    """Store what was typed in one block (no validation). Locked blocks are not written."""
-    if not request.is_editable:
-        raise RequestError("Cette demande ne peut plus être modifiée.")
-    if wizard.block_is_locked(form, block):
-        return
-    data = dict(request.data or {})
-    for field in wizard.block_fields(form, block):
-        if field == "cadre_juridique_document":
-            continue
-        if field in LIST_FIELDS:
-            data[field] = [sanitize(v) for v in answers.get(field, [])]
-        elif field in answers:
-            data[field] = sanitize(answers[field])
-    request.data = wizard.enforce_locked(form, data)
-    request.intitule = (request.data.get("intitule") or None) and request.data["intitule"][:255]
+def start_request_by_api(
+    catalog_form,
+    *,
+    siret: str,
+    email: str,
+    profile: Mapping[str, Any],
+    answers: Mapping[str, Any],
+    client_id: str,
+) -> AuthorizationRequest:
+    """``POST /api/v1/demandes``: a draft for an applicant and an organisation named by the
+    client (an unverified membership); the same start as the wizard's. Commits."""
+    organization = organizations.find_or_create_organization(siret)
+    if organization.is_closed:
+        raise RequestError("Cet établissement est fermé d’après Sirene.", field="siret")
+    applicant = db.session.scalar(select(User).where(User.email == email))
+    if applicant is None:
+        applicant = User(email=email)
+        db.session.add(applicant)
+    for key in ("given_name", "family_name", "job_title", "phone_number"):
+        value = profile.get(key)
+        if isinstance(value, str) and value.strip() and not getattr(applicant, key):
+            setattr(applicant, key, blocks.sanitize(value)[:255])
+    if organization.id is None or applicant.membership_for(organization.id) is None:
+        organizations.add_membership(applicant, organization, verified=False, reason="api")
+    return start_request(
+        catalog_form,
+        applicant=applicant,
+        organization=organization,
+        prefill=answers,
+        event="create_by_api",
+        payload={"client_id": client_id},
+    )
 
 
-def change_organization(request: AuthorizationRequest, user: User, raw_siret: str) -> Organization:
-    """The « Votre organisation » step with another SIRET: validated, looked up, linked."""
-    if not request.is_editable:
-        raise RequestError("Cette demande ne peut plus être modifiée.")
+# ---------------------------------------------------------------- organisation
+
+
+def confirm_organization(
+    authorization_request: AuthorizationRequest, user: User, raw_siret: str
+) -> Organization:
+    """The « Votre organisation » step: another SIRET is validated, looked up and linked;
+    the same one must not be closed. Commits, or rolls back and raises (``field="siret"``)."""
+    typed = (raw_siret or "").strip()
+    organization = authorization_request.organization
+    try:
+        if typed and typed.replace(" ", "") != organization.siret:
+            organization = _change_organization(authorization_request, user, typed)
+        elif organization.is_closed:
+            raise RequestError(
+                "Cet établissement est fermé d’après le répertoire Sirene : indiquez le SIRET "
+                "d’un établissement ouvert.",
+                field="siret",
+            )
+    except (RequestError, InvalidSiret) as error:
+        db.session.rollback()
+        error.field = "siret"
+        raise
+    db.session.commit()
+    return organization
+
+
+def _change_organization(
+    authorization_request: AuthorizationRequest, user: User, raw_siret: str
+) -> Organization:
+    if not authorization_request.is_editable:
+        raise RequestError(NOT_EDITABLE)
     organization = organizations.find_or_create_organization(raw_siret)
     if organization.is_closed:
-        raise RequestError(
-            "Cet établissement est fermé d’après le répertoire Sirene : il ne peut pas "
-            "demander d’habilitation."
-        )
-    if user.membership_for(organization.id) is None if organization.id else True:
+        raise RequestError(CLOSED_ORGANIZATION)
+    if organization.id is None or user.membership_for(organization.id) is None:
         organizations.add_membership(
             user, organization, verified=False, reason="declared_in_request"
         )
     user.current_organization = organization
-    request.organization = organization
+    authorization_request.organization = organization
     return organization
 
 
-def sync_contacts(request: AuthorizationRequest, form) -> None:
+def sync_contacts(authorization_request: AuthorizationRequest, catalog_form) -> None:
     """Keep the indexed copy of the contacts' emails (contacts may read the request)."""
     emails = {}
-    for contact in wizard.contact_types(form):
-        email = (request.data or {}).get(f"{contact}_email", "").strip().lower()
+    data = authorization_request.data or {}
+    for contact in catalog_form.contact_types:
+        email = data.get(f"{contact}_email", "").strip().lower()
         if "@" in email:
             emails[contact] = email[:255]
-    existing = {c.contact_type: c for c in request.contacts}
+    existing = {c.contact_type: c for c in authorization_request.contacts}
     for contact_type, row in existing.items():
         if contact_type not in emails:
-            request.contacts.remove(row)
+            authorization_request.contacts.remove(row)
         elif row.email != emails[contact_type]:
             row.email = emails[contact_type]
     for contact_type, email in emails.items():
         if contact_type not in existing:
-            request.contacts.append(RequestContact(contact_type=contact_type, email=email))
+            authorization_request.contacts.append(
+                RequestContact(contact_type=contact_type, email=email)
+            )
+
+
+# ---------------------------------------------------------------- other applicant actions
+
+
+def _apply(authorization_request: AuthorizationRequest, event: str, user: User) -> None:
+    from datapass.permissions import workflow_role
+
+    try:
+        workflow.apply(
+            authorization_request,
+            event,
+            actor=user,
+            role=workflow_role(user, authorization_request),
+        )
+    except workflow.TransitionError as error:
+        db.session.rollback()
+        raise RequestError(error.message) from error
+
+
+def archive_request(authorization_request: AuthorizationRequest, user: User) -> None:
+    _apply(authorization_request, "archive", user)
+    db.session.commit()
+
+
+def reopen_request(authorization_request: AuthorizationRequest, user: User) -> None:
+    _apply(authorization_request, "reopen", user)
+    db.session.commit()
+
+
+def cancel_reopening(authorization_request: AuthorizationRequest, user: User) -> None:
+    """Back to the validated habilitation; the answers return to what was approved."""
+    authorizations = authorization_request.authorizations
+    authorization = authorizations[-1] if authorizations else None
+    _apply(authorization_request, "cancel_reopening", user)
+    if authorization is not None and authorization.data:
+        authorization_request.data = dict(authorization.data)
+        authorization_request.intitule = authorization_request.data.get("intitule")
+    db.session.commit()
 
 
 def post_applicant_message(request: AuthorizationRequest, user: User, body: str) -> Message:
@@ -190,176 +377,6 @@ def post_applicant_message(request: AuthorizationRequest, user: User, body: str)
     event.message_id = message.id
     db.session.commit()
     return message
-
-
-def commit() -> None:
-    db.session.commit()
-
-
-# ---------------------------------------------------------------- validation and submission
-
-
-@dataclass
-class SubmitResult:
-    errors: dict[str, dict[str, list[str]]]  # block → field → messages
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def validate_all(request: AuthorizationRequest, form) -> dict[str, dict[str, list[str]]]:
-    errors = {}
-    for block in wizard.all_blocks(form):
-        block_errors = wizard.validate_block(form, block, request)
-        if block_errors:
-            errors[block] = block_errors
-    if request.organization.is_closed:
-        errors["organization"] = {
-            "siret": ["Cet établissement est fermé : la demande ne peut pas être déposée."]
-        }
-    return errors
-
-
-def _document_snapshot(request: AuthorizationRequest) -> list[dict]:
-    return [
-        {"field": d.field, "filename": d.filename, "sha256": d.sha256, "size": d.size}
-        for d in request.documents
-    ]
-
-
-def _previous_snapshot(request: AuthorizationRequest) -> tuple[dict, list[dict], bool]:
-    """The data and documents of the last submission, or the initial pre-fill."""
-    for event in reversed(request.events):
-        if event.name == "submit" and "snapshot" in (event.payload or {}):
-            return event.payload["snapshot"], event.payload.get("documents", []), False
-    for event in request.events:
-        if event.name == "create":
-            return (event.payload or {}).get("initial", {}), [], True
-    return {}, [], True
-
-
-def changelog(before: Mapping, after: Mapping, docs_before: list, docs_after: list) -> dict:
-    """What changed, as data: fields {name: [before, after]}, scopes and documents sets."""
-    fields = {}
-    for key in sorted(set(before) | set(after)):
-        if key in LIST_FIELDS:
-            continue
-        old, new = before.get(key) or "", after.get(key) or ""
-        if old != new:
-            fields[key] = [old, new]
-    scopes_before, scopes_after = set(before.get("scopes") or []), set(after.get("scopes") or [])
-    modalities_before = set(before.get("modalities") or [])
-    modalities_after = set(after.get("modalities") or [])
-    keys_before = {(d["filename"], d["sha256"]) for d in docs_before}
-    keys_after = {(d["filename"], d["sha256"]) for d in docs_after}
-    return {
-        "fields": fields,
-        "scopes_added": sorted(scopes_after - scopes_before),
-        "scopes_removed": sorted(scopes_before - scopes_after),
-        "modalities_added": sorted(modalities_after - modalities_before),
-        "modalities_removed": sorted(modalities_before - modalities_after),
-        "documents_added": sorted(name for name, _ in keys_after - keys_before),
-        "documents_removed": sorted(name for name, _ in keys_before - keys_after),
-    }
-
-
-def has_changes(log: Mapping) -> bool:
-    return any(log[key] for key in log)
-
-
-def submit_request(
-    request: AuthorizationRequest,
-    form,
-    user: User,
-    *,
-    terms_accepted: bool,
-    dpo_informed: bool,
-) -> SubmitResult:
-    """Full server-side validation, then the ``submit`` transition with its changelog."""
-    role = workflow.APPLICANT if request.applicant_id == user.id else workflow.STRANGER
-    if user.current_organization_id != request.organization_id:
-        role = workflow.STRANGER
-    request.data = wizard.enforce_locked(form, dict(request.data or {}))
-    errors = validate_all(request, form)
-    summary_errors = {}
-    if not terms_accepted:
-        summary_errors["terms_of_service_accepted"] = [
-            "Acceptez les conditions générales d’utilisation pour soumettre la demande."
-        ]
-    if wizard.has_dpo(form) and not dpo_informed:
-        summary_errors["data_protection_officer_informed"] = [
-            "Confirmez que le délégué à la protection des données est informé de la demande."
-        ]
-    if summary_errors:
-        errors["summary"] = summary_errors
-    before, docs_before, first = _previous_snapshot(request)
-    snapshot = dict(request.data)
-    documents = _document_snapshot(request)
-    log = changelog(before, snapshot, docs_before if not first else [], documents)
-    if request.is_reopening and not has_changes(changelog(*_validated_snapshot(request))):
-        errors.setdefault("summary", {})["changes"] = [
-            "Modifiez au moins une information avant de soumettre à nouveau cette habilitation."
-        ]
-    if errors:
-        return SubmitResult(errors)
-    request.terms_of_service_accepted = True
-    request.data_protection_officer_informed = dpo_informed
-    try:
-        workflow.apply(
-            request,
-            "submit",
-            actor=user,
-            role=role,
-            payload={
-                "changes": log,
-                "first_submission": first,
-                "snapshot": snapshot,
-                "documents": documents,
-            },
-        )
-    except workflow.TransitionError as error:
-        raise RequestError(error.message) from error
-    db.session.commit()
-    return SubmitResult({})
-
-
-def _validated_snapshot(request: AuthorizationRequest) -> tuple[dict, dict, list, list]:
-    """Data of the habilitation being reopened versus now (a reopening must change something)."""
-    authorization = request.authorizations[-1] if request.authorizations else None
-    frozen = dict(authorization.data or {}) if authorization is not None else {}
-    return frozen, dict(request.data or {}), [], []
-
-
-# ---------------------------------------------------------------- other applicant actions
-
-
-def _apply(request: AuthorizationRequest, event: str, user: User, *, reason=None) -> None:
-    from datapass.permissions import workflow_role
-
-    try:
-        workflow.apply(request, event, actor=user, role=workflow_role(user, request), reason=reason)
-    except workflow.TransitionError as error:
-        raise RequestError(error.message) from error
-    db.session.commit()
-
-
-def archive_request(request: AuthorizationRequest, user: User) -> None:
-    _apply(request, "archive", user)
-
-
-def reopen_request(request: AuthorizationRequest, user: User) -> None:
-    _apply(request, "reopen", user)
-
-
-def cancel_reopening(request: AuthorizationRequest, user: User) -> None:
-    """Back to the validated habilitation; the answers return to what was approved."""
-    authorization = request.authorizations[-1] if request.authorizations else None
-    _apply(request, "cancel_reopening", user)
-    if authorization is not None and authorization.data:
-        request.data = dict(authorization.data)
-        request.intitule = request.data.get("intitule")
-        db.session.commit()
 
 
 def transfer_request(request: AuthorizationRequest, user: User, new_applicant: User) -> None:

@@ -86,7 +86,7 @@ def _seed_introspection_client() -> None:
 def _seed_demo_request() -> int:
     """The demo CCAS agent's submitted request, once."""
     from datapass.catalog import get_catalog
-    from datapass.services import authorization_requests
+    from datapass.services import authorization_requests, submission
 
     applicant = db.session.scalar(select(User).where(User.sub == DEMO_USERS[0]["sub"]))
     if applicant is None or db.session.scalar(
@@ -94,12 +94,12 @@ def _seed_demo_request() -> int:
     ):
         return 0
     form = get_catalog().form(DEMO_REQUEST_FORM)
-    request = authorization_requests.start_request(applicant, form)
-    for block, answers in DEMO_REQUEST_ANSWERS.items():
-        authorization_requests.save_answers(request, form, block, answers)
-    authorization_requests.sync_contacts(request, form)
-    db.session.commit()
-    result = authorization_requests.submit_request(
+    request = authorization_requests.start_request_for_applicant(applicant, form)
+    typed = {
+        key: value for answers in DEMO_REQUEST_ANSWERS.values() for key, value in answers.items()
+    }
+    authorization_requests.fill_request(request, form, typed)
+    result = submission.submit_request(
         request, form, applicant, terms_accepted=True, dpo_informed=True
     )
     if not result.ok:

@@ -21,7 +21,7 @@ from sqlalchemy import String, and_, cast, exists, false, func, or_, select, tup
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.exc import StaleDataError
 
-from datapass import workflow
+from datapass import blocks, workflow
 from datapass.catalog import get_catalog
 from datapass.errors import UserError
 from datapass.extensions import db
@@ -681,24 +681,4 @@ def describe_changes(event: AuthorizationRequestEvent, form) -> list[str]:
 
 
 def field_labels(form) -> dict[str, str]:
-    from datapass.forms import wizard
-
-    labels: dict[str, str] = {}
-    if form is None:
-        return labels
-    for block in wizard.all_blocks(form):
-        if block in ("scopes", "modalities"):
-            continue
-        if block == "contacts":
-            for contact in wizard.contact_types(form):
-                who = wizard.contact_label(contact)
-                for suffix, name in zip(
-                    wizard.CONTACT_SUFFIXES,
-                    ("Nom", "Prénom", "Email", "Téléphone", "Fonction"),
-                    strict=True,
-                ):
-                    labels[f"{contact}_{suffix}"] = f"{name} ({who})"
-            continue
-        instance = wizard.block_form_class(form, block)()
-        labels.update({f.name: f.label.text for f in instance})
-    return labels
+    return blocks.field_labels(form)

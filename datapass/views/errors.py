@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from datapass import database
+from datapass.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -62,16 +65,30 @@ def handle_csrf_error(error: CSRFError):
 
 def handle_internal_error(error: InternalServerError):
     # Leave the session usable for the error page's own queries (current user).
-    from datapass.extensions import db
-
-    try:
-        db.session.rollback()
-    except Exception:
-        logger.exception("rollback after an internal error failed")
+    database.discard_changes()
     return handle_http_error(error)
 
 
+def handle_user_error(error: UserError):
+    """A refusal no view caught: its French message, where the user came from.
+
+    Views that show the message next to a field catch ``UserError`` themselves; the others
+    let it through to here. The session is rolled back (services already did, this is a
+    net), the message flashed, and the user sent back to the page they came from (a page
+    of this site), or home; under ``/api`` a JSON 422.
+    """
+    database.discard_changes()
+    if _is_api_request():
+        body = {"errors": [{"status": "422", "title": "Refusé", "detail": error.message}]}
+        return jsonify(body), 422
+    from datapass.views.auth import safe_next
+
+    flash(error.message, "error")
+    return redirect(safe_next(request.referrer) or url_for("public.home"), code=303)
+
+
 def register(app: Flask) -> None:
+    app.register_error_handler(UserError, handle_user_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(InternalServerError, handle_internal_error)
     app.register_error_handler(HTTPException, handle_http_error)

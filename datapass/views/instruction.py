@@ -20,10 +20,9 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
-from datapass import permissions, workflow
+from datapass import blocks, permissions, workflow
 from datapass.catalog import get_catalog
 from datapass.extensions import db
-from datapass.forms import wizard
 from datapass.forms.instruction import (
     DECISIONS,
     DecisionForm,
@@ -146,7 +145,7 @@ def show(request_id: int):
         "instruction/request.html",
         item=item,
         catalog_form=form,
-        view=wizard.summary(form, item) if form else [],
+        view=blocks.summary(form, item) if form else [],
         timeline=timeline,
         decisions=decisions,
         decision_labels=DECISIONS,

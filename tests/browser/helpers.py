@@ -133,17 +133,15 @@ def submitted_request(
     """
     from datapass.catalog import get_catalog
     from datapass.models import User
-    from datapass.services import authorization_requests
+    from datapass.services import authorization_requests, submission
 
     with live_server.app.app_context():
         applicant = db.session.scalar(select(User).where(User.sub == sub))
         form = get_catalog().form(form_uid)
-        request = authorization_requests.start_request(applicant, form)
-        for block, values in answers.items():
-            authorization_requests.save_answers(request, form, block, values)
-        authorization_requests.sync_contacts(request, form)
-        db.session.commit()
-        result = authorization_requests.submit_request(
+        request = authorization_requests.start_request_for_applicant(applicant, form)
+        typed = {key: value for values in answers.values() for key, value in values.items()}
+        authorization_requests.fill_request(request, form, typed)
+        result = submission.submit_request(
             request, form, applicant, terms_accepted=True, dpo_informed=True
         )
         assert result.ok, result.errors

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.a11y import check_page
@@ -62,14 +61,6 @@ def test_every_step_fits_a_320_px_screen(open_page, live_server):
         check_page(page, f"small-{index}-{slug}-errors")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="templates/applicant/steps/summary.html lists a block's errors in "
-    '<ul class="fr-message fr-message--error">: DSFR\'s .fr-message is display: flex, so '
-    "the <li> messages sit in one unwrapped row (1 181 px of horizontal scroll at 320 px, "
-    "245 px at 1 280 px, messages run together)",
-)
 def test_summary_errors_fit_a_320_px_screen(open_page, live_server):
     page, number = start_draft(open_page, live_server)
     page.goto(live_server(f"/demandes/{number}/etapes/synthese"))

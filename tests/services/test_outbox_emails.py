@@ -13,7 +13,7 @@ from datapass import outbox
 from datapass.extensions import db as _db
 from datapass.models import InstructorNotificationSetting, OutboxJob
 from datapass.models.base import utcnow
-from datapass.services import authorization_requests, emails, instruction
+from datapass.services import authorization_requests, emails, instruction, submission
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 from tests.support.smtp import SmtpServer, free_port
@@ -69,9 +69,9 @@ def test_resubmission_has_another_subject(app, db, smtp, login_as):
             reason="Joignez la délibération",
         )
         form = authorization_requests.get_catalog().form(request.form_uid)
-        authorization_requests.save_answers(request, form, "basic_infos", {"intitule": "Nouveau"})
+        authorization_requests.write_answers(request, form, {"intitule": "Nouveau"})
         _db.session.commit()
-        assert authorization_requests.submit_request(
+        assert submission.submit_request(
             request, form, applicant, terms_accepted=True, dpo_informed=True
         ).ok
         outbox.drain()
@@ -313,11 +313,9 @@ def test_every_catalogued_email_is_sent_somewhere(app, db, smtp):
             request, "request_changes", instructor, version=request.version, reason="Précisez"
         )
         form = authorization_requests.get_catalog().form(request.form_uid)
-        authorization_requests.save_answers(request, form, "basic_infos", {"intitule": "Autre"})
+        authorization_requests.write_answers(request, form, {"intitule": "Autre"})
         _db.session.commit()
-        authorization_requests.submit_request(
-            request, form, applicant, terms_accepted=True, dpo_informed=True
-        )
+        submission.submit_request(request, form, applicant, terms_accepted=True, dpo_informed=True)
         instruction.decide(request, "approve", instructor, version=request.version)
         colleague = UserFactory(current_organization=request.organization)
         _db.session.commit()

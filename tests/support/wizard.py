@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from datapass.forms import wizard
+from datapass import blocks
 from tests.support.oidc import csrf_token
 
 LEGIFRANCE = "https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000031106561/"
@@ -13,7 +13,7 @@ STEP_URL = re.compile(r"/demandes/(\d+)/etapes/([a-z-]+)$")
 
 def contact_answers(form) -> dict[str, str]:
     answers = {}
-    for index, contact in enumerate(wizard.contact_types(form)):
+    for index, contact in enumerate(form.contact_types):
         answers.update(
             {
                 f"{contact}_family_name": f"Durand{index}",
@@ -78,10 +78,10 @@ def post_step(client, request_id: int, slug: str, data: dict, action: str = "nex
 
 def fill_all(client, form, request_id: int) -> None:
     """Post every step with valid answers, checking each one leads to the next."""
-    for step in wizard.steps(form):
-        if step.block == wizard.SUMMARY:
+    for step in blocks.steps(form):
+        if step.block == blocks.SUMMARY:
             break
-        data = {} if step.block == wizard.ORGANIZATION else valid_answers(form, step.block)
+        data = {} if step.block == blocks.ORGANIZATION else valid_answers(form, step.block)
         response = post_step(client, request_id, step.slug, data)
         assert response.status_code == 302, (step.slug, response.status_code, response.text)
 

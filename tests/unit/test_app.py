@@ -91,3 +91,46 @@ def test_machine_endpoints_are_one_api_blueprint(app):
         for path, endpoint in endpoints.items()
         if path.startswith("/developpeurs/")
     )
+
+
+def _app_with_refusing_routes(tmp_path):
+    """A fresh app (routes cannot be added to the shared one) whose views raise UserError."""
+    from datapass.errors import UserError
+
+    app = create_app(
+        {"TESTING": True, "WTF_CSRF_ENABLED": False},
+        environ={
+            "DATAPASS_ENV": "test",
+            "INSTANCE_DIR": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'refusals.sqlite3'}",
+        },
+    )
+
+    @app.post("/essai/refus")
+    def refuse():
+        raise UserError("Cette action n’est pas possible.")
+
+    @app.post("/api/essai/refus")
+    def refuse_api():
+        raise UserError("Cette action n’est pas possible.")
+
+    return app
+
+
+def test_an_uncaught_user_error_is_flashed_and_sends_back(tmp_path):
+    client = _app_with_refusing_routes(tmp_path).test_client()
+    response = client.post("/essai/refus", headers={"Referer": "http://localhost/demandes/3"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/demandes/3"
+    with client.session_transaction() as session:
+        assert session["_flashes"] == [("error", "Cette action n’est pas possible.")]
+    # A foreign referrer is never followed.
+    response = client.post("/essai/refus", headers={"Referer": "https://evil.example/x"})
+    assert response.headers["Location"] == "/"
+
+
+def test_an_uncaught_user_error_under_api_is_a_json_422(tmp_path):
+    client = _app_with_refusing_routes(tmp_path).test_client()
+    response = client.post("/api/essai/refus")
+    assert response.status_code == 422
+    assert response.json["errors"][0]["detail"] == "Cette action n’est pas possible."

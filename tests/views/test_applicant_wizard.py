@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from datapass import workflow
+from datapass import blocks, workflow
 from datapass.catalog import DEFAULT_DIR, load_catalog
-from datapass.forms import wizard
 from datapass.models import AuthorizationRequest
 from tests.support.wizard import fill_all, post_step, start, submit, valid_answers
 
@@ -50,7 +49,7 @@ def test_every_shipped_form_can_be_filled_and_submitted(client, db, agent, form)
 def test_steps_have_one_title_each_and_a_stepper(client, agent):
     form = CATALOG.form("api-particulier-ccas-arche-mc2")
     request_id = start(client, form)
-    steps = wizard.steps(form)
+    steps = blocks.steps(form)
     assert [step.slug for step in steps] == [
         "organisation",
         "projet",

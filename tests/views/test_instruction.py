@@ -10,7 +10,7 @@ from sqlalchemy import event
 
 from datapass.extensions import db as _db
 from datapass.models import AuthorizationRequest
-from datapass.services import authorization_requests
+from datapass.services import authorization_requests, submission
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 from tests.support.oidc import csrf_token
@@ -230,9 +230,9 @@ def test_request_changes_needs_a_reason_then_applicant_resubmits_and_diff(client
     assert request.events[-1].reason == "Joignez la délibération"
 
     form = authorization_requests.get_catalog().form(request.form_uid)
-    authorization_requests.save_answers(request, form, "basic_infos", {"intitule": "Nouveau nom"})
+    authorization_requests.write_answers(request, form, {"intitule": "Nouveau nom"})
     db.session.commit()
-    assert authorization_requests.submit_request(
+    assert submission.submit_request(
         request, form, applicant, terms_accepted=True, dpo_informed=True
     ).ok
     page = client.get(f"/instruction/demandes/{request.id}").text
@@ -283,9 +283,9 @@ def test_reapproval_makes_the_previous_habilitation_obsolete(client, db, login_a
     authorization_requests.reopen_request(request, applicant)
     applicant.current_organization = request.organization
     form = authorization_requests.get_catalog().form(request.form_uid)
-    authorization_requests.save_answers(request, form, "basic_infos", {"intitule": "Version 2"})
+    authorization_requests.write_answers(request, form, {"intitule": "Version 2"})
     db.session.commit()
-    assert authorization_requests.submit_request(
+    assert submission.submit_request(
         request, form, applicant, terms_accepted=True, dpo_informed=True
     ).ok
     decide(client, request.id, "approve")
@@ -301,11 +301,9 @@ def test_refusing_a_reopening_returns_to_the_validated_habilitation(client, db, 
     request = load(db, request.id)
     authorization_requests.reopen_request(request, applicant)
     form = authorization_requests.get_catalog().form(request.form_uid)
-    authorization_requests.save_answers(request, form, "basic_infos", {"intitule": "Version 2"})
+    authorization_requests.write_answers(request, form, {"intitule": "Version 2"})
     db.session.commit()
-    authorization_requests.submit_request(
-        request, form, applicant, terms_accepted=True, dpo_informed=True
-    )
+    submission.submit_request(request, form, applicant, terms_accepted=True, dpo_informed=True)
     assert decide(client, request.id, "refuse", reason="Non").status_code == 302
     request = load(db, request.id)
     assert request.state == "validated"

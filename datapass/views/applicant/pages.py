@@ -1,0 +1,161 @@
+"""The request page, its actions (archive, reopen, transfer, messages), documents, dashboard."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from datapass import blocks, permissions, workflow
+from datapass.catalog import get_catalog
+from datapass.extensions import db
+from datapass.forms.applicant import MessageForm, TransferForm
+from datapass.models import Document
+from datapass.services import authorization_requests, dashboard, documents, instruction
+from datapass.services.authorization_requests import RequestError
+from datapass.views.applicant import FIRST_STEP_SLUG, bp, load, step_url
+
+# ---------------------------------------------------------------- documents
+
+
+@bp.get("/demandes/<int:request_id>/documents/<int:document_id>")
+@login_required
+def download(request_id: int, document_id: int):
+    authorization_request = load(request_id)
+    document = db.session.get(Document, document_id)
+    if document is None or document.authorization_request_id != authorization_request.id:
+        abort(404)
+    return documents.send_document(document)
+
+
+# ---------------------------------------------------------------- request page and actions
+
+
+@bp.get("/demandes/<int:request_id>")
+@login_required
+def show(request_id: int):
+    authorization_request = load(request_id)
+    catalog_form = get_catalog().form(authorization_request.form_uid)
+    role = permissions.workflow_role(current_user, authorization_request)
+    if role == workflow.APPLICANT:
+        instruction.mark_read(authorization_request, "instructor")
+    events = [
+        e
+        for e in workflow.allowed_events(authorization_request, role)
+        if e in ("archive", "reopen", "cancel_reopening")
+    ]
+    transfer_form = TransferForm()
+    return render_template(
+        "applicant/request.html",
+        authorization_request=authorization_request,
+        catalog_form=catalog_form,
+        view=blocks.summary(catalog_form, authorization_request) if catalog_form else [],
+        role=role,
+        actions=events,
+        action_form=FlaskForm(),
+        message_form=MessageForm(),
+        transfer_form=transfer_form if workflow.can_transfer(authorization_request, role) else None,
+        can_edit=permissions.can_edit_request(current_user, authorization_request),
+        first_step=blocks.steps(catalog_form)[0].slug if catalog_form else None,
+    )
+
+
+ACTIONS = {
+    "archive": (authorization_requests.archive_request, "La demande a été supprimée."),
+    "reopen": (
+        authorization_requests.reopen_request,
+        "La demande est rouverte : modifiez-la puis soumettez-la. L’habilitation en cours "
+        "reste valable pendant l’instruction.",
+    ),
+    "cancel_reopening": (
+        authorization_requests.cancel_reopening,
+        "La réouverture est annulée : l’habilitation validée reste inchangée.",
+    ),
+}
+
+
+@bp.post("/demandes/<int:request_id>/actions/<event>")
+@login_required
+def act(request_id: int, event: str):
+    authorization_request = load(request_id)
+    if event not in ACTIONS:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    action, message = ACTIONS[event]
+    try:
+        action(authorization_request, current_user)
+    except RequestError as error:
+        flash(error.message, "error")
+        return redirect(url_for("applicant.show", request_id=request_id))
+    flash(message, "success")
+    if event == "reopen":
+        return redirect(step_url(authorization_request, FIRST_STEP_SLUG))
+    if event == "archive":
+        return redirect(url_for("applicant.dashboard_view"))
+    return redirect(url_for("applicant.show", request_id=request_id))
+
+
+@bp.post("/demandes/<int:request_id>/transfert")
+@login_required
+def transfer(request_id: int):
+    authorization_request = load(request_id)
+    transfer_form = TransferForm()
+    if not transfer_form.validate_on_submit():
+        flash("Indiquez l’adresse électronique d’un membre de l’organisation.", "error")
+        return redirect(url_for("applicant.show", request_id=request_id))
+    new_applicant = authorization_requests.find_user_by_email(transfer_form.email.data)
+    try:
+        if new_applicant is None:
+            raise RequestError(
+                "Aucun compte DataPass n’utilise cette adresse : la personne doit s’être "
+                "connectée au moins une fois."
+            )
+        authorization_requests.transfer_request(authorization_request, current_user, new_applicant)
+    except RequestError as error:
+        flash(error.message, "error")
+        return redirect(url_for("applicant.show", request_id=request_id))
+    flash(f"La demande a été transférée à {new_applicant.email}.", "success")
+    return redirect(url_for("applicant.dashboard_view"))
+
+
+@bp.post("/demandes/<int:request_id>/messages")
+@login_required
+def post_message(request_id: int):
+    authorization_request = load(request_id)
+    message_form = MessageForm()
+    if not permissions.is_applicant(current_user, authorization_request):
+        abort(403)
+    if not message_form.validate_on_submit():
+        flash("Écrivez votre message avant de l’envoyer.", "error")
+        return redirect(url_for("applicant.show", request_id=request_id, _anchor="messages"))
+    authorization_requests.post_applicant_message(
+        authorization_request, current_user, message_form.body.data
+    )
+    flash("Votre message a été envoyé aux instructeurs.", "success")
+    return redirect(url_for("applicant.show", request_id=request_id, _anchor="messages"))
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+@bp.get("/tableau-de-bord")
+@login_required
+def dashboard_view():
+    scope = request.args.get("filtre", "mes-demandes")
+    if scope not in dashboard.SCOPES:
+        scope = "mes-demandes"
+    groups, authorizations, truncated = dashboard.load(current_user, scope)
+    unread = dashboard.unread_instructor_messages(
+        [row for _, rows in groups.values() for row in rows]
+    )
+    return render_template(
+        "applicant/dashboard.html",
+        unread=unread,
+        scope=scope,
+        scopes=dashboard.SCOPES,
+        groups=groups,
+        authorizations=authorizations,
+        truncated=truncated,
+        catalog=get_catalog(),
+    )
