@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -182,8 +183,12 @@ def introspection(token: ApiToken | None) -> dict:
 # ---------------------------------------------------------------- API clients
 
 
-def create_client(name: str, *, kind: str = "introspection", owner=None) -> tuple[ApiClient, str]:
-    """A new client; returns it with its secret, shown once (only its hash is kept). Commits."""
+def create_client(
+    name: str, *, kind: str = "introspection", owner=None, scopes: Iterable[str] = ()
+) -> tuple[ApiClient, str]:
+    """A new client; returns it with its secret, shown once (only its hash is kept). Commits.
+
+    ``scopes`` are those of a developer application (``api.oauth.API_SCOPES``)."""
     secret = secrets.token_urlsafe(32)
     client = ApiClient(
         client_id=CLIENT_PREFIX + secrets.token_hex(12),
@@ -191,10 +196,28 @@ def create_client(name: str, *, kind: str = "introspection", owner=None) -> tupl
         name=name.strip(),
         kind=kind,
         owner_id=owner.id if owner is not None else None,
+        scopes=list(scopes),
     )
     db.session.add(client)
     db.session.commit()
     return client, secret
+
+
+def revoke_client(client: ApiClient, *, now: datetime | None = None) -> None:
+    """Revoke a client (an introspection client or a developer application). Commits."""
+    client.revoked_at = client.revoked_at or now or utcnow()
+    db.session.commit()
+
+
+def developer_clients(owner) -> list[ApiClient]:
+    """The developer applications of ``owner``, newest first."""
+    return list(
+        db.session.scalars(
+            select(ApiClient)
+            .where(ApiClient.kind == "developer", ApiClient.owner_id == owner.id)
+            .order_by(ApiClient.id.desc())
+        )
+    )
 
 
 def authenticate_client(
