@@ -30,6 +30,7 @@ def create_app(overrides: Mapping | None = None, environ: Mapping[str, str] | No
     register_extensions(app)
     register_security(app)
     register_catalog(app)
+    register_side_effects(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -78,32 +79,51 @@ class DatabaseInteger(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def register_side_effects(app: Flask) -> None:
+    """What happens besides a request's own change, named here and nowhere else.
+
+    Event subscribers see each new timeline event in its transaction and queue outbox jobs;
+    handlers deliver the jobs of each kind (``flask jobs work``). Removed documents' files
+    are deleted once their transaction commits.
+    """
+    from datapass import outbox
+    from datapass.services import documents, emails, webhook_delivery
+
+    outbox.init_app(
+        app,
+        event_subscribers=[emails.emails_for_event, webhook_delivery.queue_for_event],
+        handlers={"email": emails.deliver, "webhook": webhook_delivery.deliver},
+    )
+    documents.register()
+
+
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseInteger
-    from datapass.views import applicant, auth, instruction, instruction_admin, public
+    from datapass import api
+    from datapass.views import (
+        admin,
+        applicant,
+        auth,
+        developers,
+        instruction,
+        instruction_admin,
+        public,
+        tokens,
+    )
 
     app.register_blueprint(public.bp)
     auth.register(app)
     app.register_blueprint(applicant.bp)
     app.register_blueprint(instruction.bp)
-    from datapass.services import (
-        emails,  # noqa: F401  (registers the email listener and handler)
-        webhook_delivery,  # noqa: F401  (listener and handler)
-    )
-    from datapass.views import admin, notifications, tokens, webhooks
-
-    app.register_blueprint(notifications.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(tokens.bp)
-    app.register_blueprint(webhooks.bp)
-    from datapass.api import applications as api_applications
-    from datapass.api import oauth as api_oauth
-    from datapass.api import v1 as api_v1
-
-    api_oauth.init_app(app)
-    app.register_blueprint(api_v1.bp)
-    app.register_blueprint(api_applications.bp)
+    app.register_blueprint(developers.bp)
+    api.register(app)
     app.register_blueprint(instruction_admin.bp)
+    if app.config["DATAPASS_ENV"] != "production":
+        from datapass.views import dev
+
+        app.register_blueprint(dev.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

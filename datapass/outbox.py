@@ -2,8 +2,16 @@
 
     outbox.enqueue("email", {...})             # no commit: part of the caller's transaction
 
-    @outbox.handler("email")
-    def send(job: OutboxJob) -> None: ...      # raise to retry later
+What an application does on its own is named once, by ``create_app``
+(``datapass.register_side_effects``), with ``init_app``:
+
+    outbox.init_app(app, event_subscribers=[emails.emails_for_event, ...],
+                    handlers={"email": emails.deliver, ...})
+
+Each *event subscriber* is called with every new ``AuthorizationRequestEvent``, right after
+the flush that inserted it and in the same transaction, so that it can ``enqueue`` jobs: a
+change that is rolled back sends nothing. Each *handler* delivers the jobs of one kind
+(raise to retry later).
 
 The worker (``flask jobs work``) claims due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
 so several workers share the table; one worker on SQLite), runs their handler, and on
@@ -19,32 +27,76 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event as sa_event
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from datapass.extensions import db
+from datapass.models import AuthorizationRequestEvent
 from datapass.models.base import utcnow
-from datapass.models.outbox import OutboxJob
+from datapass.models.outbox import JOB_DEAD, JOB_DONE, JOB_PENDING, OutboxJob
 
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
 BASE_DELAY_SECONDS = 30
 MAX_DELAY_SECONDS = 6 * 3600
-HANDLERS: dict[str, Callable[[OutboxJob], None]] = {}
+EventSubscriber = Callable[[AuthorizationRequestEvent], None]
+Handler = Callable[[OutboxJob], None]
+_NEW_EVENTS = "datapass.outbox.new_events"
 
 
-def handler(kind: str):
-    """Register the delivery function of a kind of job."""
+@dataclass(frozen=True)
+class SideEffects:
+    """An application's event subscribers and job handlers (``app.extensions["outbox"]``)."""
 
-    def register(function: Callable[[OutboxJob], None]):
-        HANDLERS[kind] = function
-        return function
+    event_subscribers: tuple[EventSubscriber, ...] = ()
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
 
-    return register
+
+def init_app(
+    app: Flask,
+    *,
+    event_subscribers: Iterable[EventSubscriber] = (),
+    handlers: Mapping[str, Handler] | None = None,
+) -> None:
+    """Name the app's side effects; install the session listeners (once per process)."""
+    app.extensions["outbox"] = SideEffects(tuple(event_subscribers), dict(handlers or {}))
+    if not sa_event.contains(Session, "after_flush", _collect_new_events):
+        sa_event.listen(Session, "after_flush", _collect_new_events)
+        sa_event.listen(Session, "after_flush_postexec", _notify_subscribers)
+        sa_event.listen(Session, "after_soft_rollback", _forget_new_events)
+
+
+def _side_effects() -> SideEffects | None:
+    """The current app's side effects; None outside an application (scripts, tools)."""
+    return current_app.extensions.get("outbox") if has_app_context() else None
+
+
+def _collect_new_events(session: Session, flush_context) -> None:
+    new = [obj for obj in session.new if isinstance(obj, AuthorizationRequestEvent)]
+    if new:
+        session.info.setdefault(_NEW_EVENTS, []).extend(new)
+
+
+def _notify_subscribers(session: Session, flush_context) -> None:
+    events = session.info.pop(_NEW_EVENTS, None)
+    side_effects = _side_effects()
+    if not events or side_effects is None:
+        return
+    for subscriber in side_effects.event_subscribers:
+        for event in events:
+            subscriber(event)
+
+
+def _forget_new_events(session: Session, previous_transaction) -> None:
+    session.info.pop(_NEW_EVENTS, None)
 
 
 def enqueue(
@@ -83,7 +135,7 @@ def claim(worker: str, *, limit: int = 10, now: datetime | None = None) -> list[
     query = (
         select(OutboxJob)
         .where(
-            OutboxJob.state == "pending",
+            OutboxJob.state == JOB_PENDING,
             OutboxJob.available_at <= now,
             or_(OutboxJob.locked_at.is_(None), OutboxJob.locked_at < now - LEASE),
         )
@@ -104,9 +156,10 @@ def claim(worker: str, *, limit: int = 10, now: datetime | None = None) -> list[
 def run_job(job_id: int, worker: str, *, now: datetime | None = None) -> str:
     """Deliver one claimed job; record the outcome; commit. Returns the job's new state."""
     job = db.session.get(OutboxJob, job_id)
-    if job is None or job.state != "pending" or job.locked_by != worker:
+    if job is None or job.state != JOB_PENDING or job.locked_by != worker:
         return "skipped"
-    deliver = HANDLERS.get(job.kind)
+    side_effects = _side_effects()
+    deliver = side_effects.handlers.get(job.kind) if side_effects else None
     try:
         if deliver is None:
             raise LookupError(f"no handler for {job.kind!r}")
@@ -118,14 +171,14 @@ def run_job(job_id: int, worker: str, *, now: datetime | None = None) -> str:
         job.last_error = f"{type(error).__name__}: {error}"[:2000]
         job.locked_at = job.locked_by = None
         if job.attempts >= job.max_attempts:
-            job.state = "dead"
+            job.state = JOB_DEAD
             logger.error("outbox job %s (%s) is dead: %s", job.id, job.kind, job.last_error)
         else:
             job.available_at = (now or utcnow()) + backoff(job.attempts)
             logger.warning("outbox job %s (%s) failed, attempt %s", job.id, job.kind, job.attempts)
     else:
         job.attempts += 1
-        job.state = "done"
+        job.state = JOB_DONE
         job.done_at = utcnow()
         job.locked_at = None
         job.last_error = None
@@ -155,7 +208,7 @@ def drain(*, now: datetime | None = None, max_rounds: int = 100) -> int:
 
 def replay(job: OutboxJob) -> None:
     """An admin sends a dead (or failed) job again: a fresh set of attempts, due now."""
-    job.state = "pending"
+    job.state = JOB_PENDING
     job.attempts = 0
     job.available_at = utcnow()
     job.locked_at = job.locked_by = None

@@ -9,6 +9,7 @@ from flask import abort
 from flask_login import current_user
 
 from datapass import workflow
+from datapass.catalog import get_catalog
 
 
 def _signed_in(user: Any) -> bool:
@@ -37,6 +38,18 @@ def can_manage(user: Any, definition_id: str) -> bool:
 def can_develop(user: Any, definition_id: str) -> bool:
     """Use the developer space (webhooks, API clients) of the definition."""
     return _signed_in(user) and user.has_role(definition_id, "developer")
+
+
+def developer_definitions(user: Any) -> list[str]:
+    """The definitions whose developer space (webhooks, API perimeter) ``user`` uses: every
+    definition of the catalogue for an admin, else those where they hold the developer role,
+    sorted. Roles on definitions outside the catalogue do not count."""
+    if not _signed_in(user):
+        return []
+    definitions = get_catalog().definitions
+    if user.is_admin:
+        return list(definitions)
+    return sorted(d for d in user.definitions_with_role("developer") if d in definitions)
 
 
 def can_access_instruction(user: Any) -> bool:
@@ -115,6 +128,7 @@ TEMPLATE_PREDICATES = {
     "can_instruct": can_instruct,
     "can_manage": can_manage,
     "can_develop": can_develop,
+    "developer_definitions": developer_definitions,
     "workflow_role": workflow_role,
     "can_start_request": can_start_request,
     "can_edit_request": can_edit_request,

@@ -15,6 +15,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from sqlalchemy import select
 
+from datapass.api import bp
 from datapass.crypto import digest
 from datapass.extensions import db
 from datapass.models import ApiClient, OAuthAccessToken
@@ -73,6 +74,8 @@ def query_client(client_id):
 
 
 def save_token(token, request):
+    # authlib's glue: its server calls this and expects the token stored when it returns,
+    # so it commits here (the one commit under datapass/api/).
     db.session.add(
         OAuthAccessToken(
             api_client_id=request.client.row.id,
@@ -115,6 +118,11 @@ class HashedBearerTokenValidator(BearerTokenValidator):
 
 server = AuthorizationServer()
 require_oauth = ResourceProtector()
+
+
+@bp.post("/api/oauth/token")
+def issue_token():
+    return server.create_token_response()
 
 
 def init_app(app) -> None:

@@ -12,28 +12,33 @@ from pathlib import Path
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from authlib.oauth2.rfc6750.errors import InsufficientScopeError
-from flask import Blueprint, Response, g, jsonify, request, url_for
+from flask import Response, g, jsonify, request, url_for
 from sqlalchemy import select
 
 from datapass import blocks, workflow
-from datapass.api.oauth import require_oauth, server
+from datapass.api import bp
+from datapass.api.oauth import require_oauth
+from datapass.api.serializers import (
+    authorization_json,
+    definition_json,
+    demande_json,
+    iso,
+)
 from datapass.catalog import get_catalog
 from datapass.errors import UserError
-from datapass.extensions import csrf, db
+from datapass.extensions import db
 from datapass.models import (
     Authorization,
     AuthorizationRequest,
     AuthorizationRequestEvent,
     Organization,
-    User,
 )
-from datapass.models.authorization import AUTHORIZATION_REVOKED, AUTHORIZATION_STATES
+from datapass.models.authorization import AUTHORIZATION_STATES
+from datapass.permissions import developer_definitions
 from datapass.services import authorization_requests
 from datapass.siret import InvalidSiret, validate_siret
 from datapass.validators import ValidationError, normalize_email
 
-bp = Blueprint("api_v1", __name__)
-csrf.exempt(bp)
 OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
 MAX_LIMIT = 1000
 
@@ -75,18 +80,11 @@ def api(scope: str):
 
 
 def perimeter() -> list[str]:
-    """The definitions the client's owner develops for."""
+    """The definitions the client's owner develops for (none once the owner is banned)."""
     owner = g.api_client.owner
-    definitions = get_catalog().definitions
     if owner is None or owner.banned_at is not None:
         return []
-    if owner.is_admin:
-        return list(definitions)
-    return sorted(d for d in owner.definitions_with_role("developer") if d in definitions)
-
-
-def _iso(value):
-    return value.isoformat() if value is not None else None
+    return developer_definitions(owner)
 
 
 def _int_arg(name: str, default: int, maximum: int | None = None):
@@ -101,75 +99,26 @@ def _int_arg(name: str, default: int, maximum: int | None = None):
     return value
 
 
+def _page(query, *order_by) -> tuple[list, object]:
+    """The rows of ``query`` for the ``limit`` (10 by default) and ``offset`` parameters,
+    and None; or no rows and the 400 error response when a parameter is not valid."""
+    try:
+        limit = _int_arg("limit", 10, MAX_LIMIT)
+        offset = _int_arg("offset", 0)
+    except ValueError as exc:
+        return [], error(
+            400, "Paramètre invalide", f"{exc} doit être un entier ≤ {MAX_LIMIT}.", f"/{exc}"
+        )
+    rows = db.session.scalars(query.order_by(*order_by).limit(limit).offset(offset)).all()
+    return list(rows), None
+
+
 def _number(raw: str, prefix: str) -> int | None:
     match = re.fullmatch(rf"{prefix}?(\d{{1,9}})", raw.strip(), re.I)
     return int(match.group(1)) if match else None
 
 
-# ---------------------------------------------------------------- serializers
-
-
-def organization_json(organization: Organization) -> dict:
-    return {
-        "id": organization.id,
-        "siret": organization.siret,
-        "name": organization.name,
-        "insee_payload": organization.insee_payload,
-    }
-
-
-def applicant_json(user: User) -> dict:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "given_name": user.given_name,
-        "family_name": user.family_name,
-        "job_title": user.job_title,
-        "phone_number": user.phone_number,
-    }
-
-
-def authorization_json(authorization: Authorization, *, with_data: bool = True) -> dict:
-    result = {
-        "id": authorization.id,
-        "slug": authorization.public_reference,
-        "state": authorization.state,
-        "revoked": authorization.state == AUTHORIZATION_REVOKED,
-        "definition_id": authorization.definition_id,
-        "form_uid": authorization.form_uid,
-        "authorization_request_id": authorization.authorization_request_id,
-        "created_at": _iso(authorization.created_at),
-    }
-    if with_data:
-        result["data"] = authorization.data or {}
-    return result
-
-
-def demande_json(item: AuthorizationRequest) -> dict:
-    return {
-        "id": item.id,
-        "public_id": item.public_reference,
-        "type": f"authorization_request/{item.definition_id}",
-        "definition_id": item.definition_id,
-        "form_uid": item.form_uid,
-        "state": item.state,
-        "intitule": item.intitule,
-        "data": item.data or {},
-        "created_at": _iso(item.created_at),
-        "last_submitted_at": _iso(item.last_submitted_at),
-        "last_validated_at": _iso(item.last_validated_at),
-        "organization": organization_json(item.organization),
-        "applicant": applicant_json(item.applicant),
-        "habilitations": [authorization_json(a, with_data=False) for a in item.authorizations],
-    }
-
-
-# ---------------------------------------------------------------- token endpoint and spec
-
-
-@bp.post("/api/oauth/token")
-def issue_token():
-    return server.create_token_response()
+# ---------------------------------------------------------------- the OpenAPI document
 
 
 @bp.get("/api/openapi.yaml")
@@ -210,13 +159,6 @@ def _not_found(what: str = "Demande"):
 @bp.get("/api/v1/demandes")
 @api("read_authorizations")
 def list_demandes():
-    try:
-        limit = _int_arg("limit", 10, MAX_LIMIT)
-        offset = _int_arg("offset", 0)
-    except ValueError as exc:
-        return error(
-            400, "Paramètre invalide", f"{exc} doit être un entier ≤ {MAX_LIMIT}.", f"/{exc}"
-        )
     query = (
         select(AuthorizationRequest)
         .join(AuthorizationRequest.organization)
@@ -227,12 +169,10 @@ def list_demandes():
         query = query.where(AuthorizationRequest.state.in_(states))
     if siret := (request.args.get("siret") or "").replace(" ", ""):
         query = query.where(Organization.siret == siret)
-    rows = db.session.scalars(
-        query.order_by(AuthorizationRequest.created_at.desc(), AuthorizationRequest.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return jsonify([demande_json(row) for row in rows])
+    rows, problem = _page(
+        query, AuthorizationRequest.created_at.desc(), AuthorizationRequest.id.desc()
+    )
+    return problem or jsonify([demande_json(row) for row in rows])
 
 
 @bp.get("/api/v1/demandes/<raw_id>")
@@ -253,7 +193,7 @@ def demande_events(raw_id: str):
         .where(AuthorizationRequestEvent.authorization_request_id == item.id)
         .order_by(AuthorizationRequestEvent.created_at, AuthorizationRequestEvent.id)
     )
-    return jsonify([{"id": e.id, "name": e.name, "created_at": _iso(e.created_at)} for e in events])
+    return jsonify([{"id": e.id, "name": e.name, "created_at": iso(e.created_at)} for e in events])
 
 
 def _check_data(catalog_form, data) -> tuple[dict, object]:
@@ -311,7 +251,7 @@ def create_demande():
         return error(422, "Établissement fermé", exc.message, "/demande/organization/siret")
     response = jsonify(demande_json(authorization_request))
     response.status_code = 201
-    response.headers["Location"] = url_for("api_v1.get_demande", raw_id=authorization_request.id)
+    response.headers["Location"] = url_for("api.get_demande", raw_id=authorization_request.id)
     return response
 
 
@@ -340,13 +280,6 @@ def update_demande(raw_id: str):
 @bp.get("/api/v1/habilitations")
 @api("read_authorizations")
 def list_habilitations():
-    try:
-        limit = _int_arg("limit", 10, MAX_LIMIT)
-        offset = _int_arg("offset", 0)
-    except ValueError as exc:
-        return error(
-            400, "Paramètre invalide", f"{exc} doit être un entier ≤ {MAX_LIMIT}.", f"/{exc}"
-        )
     query = (
         select(Authorization)
         .join(Authorization.organization)
@@ -356,12 +289,8 @@ def list_habilitations():
         query = query.where(Authorization.state == state)
     if siret := (request.args.get("siret") or "").replace(" ", ""):
         query = query.where(Organization.siret == siret)
-    rows = db.session.scalars(
-        query.order_by(Authorization.created_at.desc(), Authorization.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return jsonify([authorization_json(row) for row in rows])
+    rows, problem = _page(query, Authorization.created_at.desc(), Authorization.id.desc())
+    return problem or jsonify([authorization_json(row) for row in rows])
 
 
 @bp.get("/api/v1/habilitations/<raw_id>")
@@ -372,18 +301,6 @@ def get_habilitation(raw_id: str):
     if item is None or item.definition_id not in perimeter():
         return _not_found("Habilitation")
     return jsonify(authorization_json(item))
-
-
-def definition_json(definition) -> dict:
-    return {
-        "id": definition.id,
-        "name": definition.name,
-        "description": definition.description,
-        "scopes": [
-            {"value": s.value, "label": s.label, "group": s.group, "retired": s.retired}
-            for s in definition.scopes
-        ],
-    }
 
 
 @bp.get("/api/v1/definitions")
@@ -446,7 +363,7 @@ def webhook_attempts(webhook_id: int):
                 "event": a.event,
                 "status_code": a.status_code,
                 "response_body": a.response_excerpt,
-                "created_at": _iso(a.created_at),
+                "created_at": iso(a.created_at),
                 "authorization_request_id": a.authorization_request_id,
             }
             for a in rows

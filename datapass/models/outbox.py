@@ -11,7 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from datapass.extensions import db
 from datapass.models.base import JSONType, UTCDateTime, utcnow
 
-JOB_STATES = ("pending", "done", "dead")
+JOB_PENDING = "pending"  # waiting for (another) attempt
+JOB_DONE = "done"  # delivered
+JOB_DEAD = "dead"  # out of attempts: an admin may replay it
+JOB_STATES = (JOB_PENDING, JOB_DONE, JOB_DEAD)
 
 
 class OutboxJob(db.Model):
@@ -27,7 +30,7 @@ class OutboxJob(db.Model):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     # Sent with each delivery (Message-ID, X-DataPass-Delivery) so receivers can deduplicate.
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[str] = mapped_column(String(16), default=JOB_PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int] = mapped_column(default=8)
     available_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

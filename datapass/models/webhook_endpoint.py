@@ -14,19 +14,22 @@ from datapass.models.base import JSONType, UTCDateTime, utcnow
 if TYPE_CHECKING:
     from datapass.models.user import User
 
-WEBHOOK_EVENTS = (
-    "create",
-    "update",
-    "submit",
-    "approve",
-    "refuse",
-    "request_changes",
-    "revoke",
-    "archive",
-    "reopen",
-    "cancel_reopening",
-    "transfer",
-)
+# The events a webhook may listen to (timeline event names), with their label in the form.
+# To add one: a workflow event of that name, its label here, docs/webhooks.md.
+EVENT_LABELS = {
+    "create": "Création (create)",
+    "update": "Mise à jour (update)",
+    "submit": "Soumission (submit)",
+    "approve": "Validation (approve)",
+    "refuse": "Refus (refuse)",
+    "request_changes": "Demande de modifications (request_changes)",
+    "revoke": "Révocation (revoke)",
+    "archive": "Suppression (archive)",
+    "reopen": "Réouverture (reopen)",
+    "cancel_reopening": "Annulation de réouverture (cancel_reopening)",
+    "transfer": "Transfert (transfer)",
+}
+WEBHOOK_EVENTS = tuple(EVENT_LABELS)
 
 
 class Webhook(db.Model):

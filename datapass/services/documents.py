@@ -260,7 +260,14 @@ def _delete_after_commit(storage: Storage, key: str) -> None:
     session.info.setdefault(_PENDING_DELETIONS, []).append((storage, key))
 
 
-@event.listens_for(Session, "after_commit")
+def register() -> None:
+    """Install the session listeners that delete removed documents' files once their
+    transaction commits (``datapass.register_side_effects``; idempotent)."""
+    if not event.contains(Session, "after_commit", _run_pending_deletions):
+        event.listen(Session, "after_commit", _run_pending_deletions)
+        event.listen(Session, "after_soft_rollback", _forget_pending_deletions)
+
+
 def _run_pending_deletions(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: the outer transaction may still roll back
@@ -271,7 +278,6 @@ def _run_pending_deletions(session: Session) -> None:
             logger.warning("Could not delete stored file %s; the purge will.", key)
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _forget_pending_deletions(session: Session, previous_transaction) -> None:
     # The rows come back, so their files must stay.
     session.info.pop(_PENDING_DELETIONS, None)

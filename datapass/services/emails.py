@@ -1,8 +1,9 @@
 """The emails DataPass sends, composed in the transaction of the event that causes them.
 
-Every workflow event is appended with ``AuthorizationRequest.record_event``; a session
-listener sees the new events once they are flushed and queues the matching emails in the
-outbox, in the same transaction: a change that fails or is rolled back sends nothing.
+Every workflow event is appended with ``AuthorizationRequest.record_event``; the outbox
+calls ``emails_for_event`` with each new event once it is flushed (an event subscriber
+named by ``datapass.register_side_effects``), which queues the matching emails in the
+same transaction: a change that fails or is rolled back sends nothing.
 ``EMAILS`` is the catalogue; ``docs/emails.md`` lists it and a test keeps both in step.
 """
 
@@ -16,9 +17,7 @@ from datetime import timedelta
 from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup, escape
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from datapass import mail, outbox
 from datapass.catalog import get_catalog
@@ -297,39 +296,11 @@ def _notify_staff(key, kind, base, instructor_url, event) -> None:
         )
 
 
-_NEW_EVENTS = "datapass.emails.new_events"
-
-
-@sa_event.listens_for(Session, "after_flush")
-def _remember_new_events(session: Session, flush_context) -> None:
-    new = [obj for obj in session.new if isinstance(obj, AuthorizationRequestEvent)]
-    if new:
-        session.info.setdefault(_NEW_EVENTS, []).extend(new)
-
-
-@sa_event.listens_for(Session, "after_flush_postexec")
-def _queue_emails(session: Session, flush_context) -> None:
-    events = session.info.pop(_NEW_EVENTS, None)
-    if not events:
-        return
-    try:
-        current_app._get_current_object()
-    except RuntimeError:  # no application: nothing to compose (scripts outside the app)
-        return
-    for event in events:
-        emails_for_event(event)
-
-
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_new_events(session: Session, previous_transaction) -> None:
-    session.info.pop(_NEW_EVENTS, None)
-
-
 # ---------------------------------------------------------------- delivery
 
 
-@outbox.handler("email")
 def deliver(job: OutboxJob) -> None:
+    """The outbox handler of ``email`` jobs (see ``datapass.register_side_effects``)."""
     payload = job.payload
     message = mail.build_message(
         to=payload["to"],

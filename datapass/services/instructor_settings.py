@@ -156,6 +156,24 @@ def save_notification_settings(user: User, choices: dict[str, tuple[bool, bool]]
     logger.info("notification settings of user %s saved", user.id)
 
 
+def unsubscribe(user: User, definition_id: str, kind: str) -> None:
+    """Stop the emails of ``kind`` (``"submission"`` or ``"message"``) on the definition for
+    ``user`` (the one-click link of those emails). Commits."""
+    column = NOTIFICATION_KINDS[kind]
+    setting = db.session.scalar(
+        select(InstructorNotificationSetting).where(
+            InstructorNotificationSetting.user_id == user.id,
+            InstructorNotificationSetting.definition_id == definition_id,
+        )
+    )
+    if setting is None:
+        setting = InstructorNotificationSetting(user_id=user.id, definition_id=definition_id)
+        db.session.add(setting)
+    setattr(setting, column, False)
+    db.session.commit()
+    logger.info("user %s unsubscribed from %s emails of %s", user.id, kind, definition_id)
+
+
 def notification_recipients(definition_id: str, kind: str) -> list[User]:
     """The reporters, instructors, managers and developers of the definition who want an
     email for ``kind`` (``"submission"`` or ``"message"``), by email.

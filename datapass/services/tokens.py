@@ -10,10 +10,11 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from datapass.crypto import InvalidToken, digest, seal, unseal
 from datapass.errors import UserError
@@ -21,7 +22,7 @@ from datapass.extensions import db
 from datapass.models import ApiClient, ApiToken, Authorization, TokenReminder
 from datapass.models.authorization import AUTHORIZATION_REVOKED
 from datapass.models.base import utcnow
-from datapass.models.token import CLIENT_INTROSPECTION
+from datapass.models.token import CLIENT_DEVELOPER, CLIENT_INTROSPECTION
 
 PREFIX = "dpt_"
 CLIENT_PREFIX = "dpc_"
@@ -121,6 +122,8 @@ def prolong(authorization: Authorization, *, now: datetime | None = None) -> Api
             "Le jeton peut être prolongé dans les 90 jours qui précèdent son expiration."
         )
     token.expires_at = max(token.expires_at, now) + lifetime(authorization.definition_id)
+    # A new expiry date: its reminders (90, 60, 30… days before) start again.
+    db.session.execute(delete(TokenReminder).where(TokenReminder.token_id == token.id))
     db.session.commit()
     return token
 
@@ -183,9 +186,15 @@ def introspection(token: ApiToken | None) -> dict:
 
 
 def create_client(
-    name: str, *, kind: str = CLIENT_INTROSPECTION, owner=None
+    name: str,
+    *,
+    kind: str = CLIENT_INTROSPECTION,
+    owner=None,
+    scopes: Iterable[str] = (),
 ) -> tuple[ApiClient, str]:
-    """A new client; returns it with its secret, shown once (only its hash is kept). Commits."""
+    """A new client; returns it with its secret, shown once (only its hash is kept). Commits.
+
+    ``scopes`` are those of a developer application (``api.oauth.API_SCOPES``)."""
     secret = secrets.token_urlsafe(32)
     client = ApiClient(
         client_id=CLIENT_PREFIX + secrets.token_hex(12),
@@ -193,10 +202,28 @@ def create_client(
         name=name.strip(),
         kind=kind,
         owner_id=owner.id if owner is not None else None,
+        scopes=list(scopes),
     )
     db.session.add(client)
     db.session.commit()
     return client, secret
+
+
+def revoke_client(client: ApiClient, *, now: datetime | None = None) -> None:
+    """Revoke a client (an introspection client or a developer application). Commits."""
+    client.revoked_at = client.revoked_at or now or utcnow()
+    db.session.commit()
+
+
+def developer_clients(owner) -> list[ApiClient]:
+    """The developer applications of ``owner``, newest first."""
+    return list(
+        db.session.scalars(
+            select(ApiClient)
+            .where(ApiClient.kind == CLIENT_DEVELOPER, ApiClient.owner_id == owner.id)
+            .order_by(ApiClient.id.desc())
+        )
+    )
 
 
 def authenticate_client(
@@ -270,7 +297,7 @@ def send_reminders(now: datetime | None = None) -> int:
                 "action_url": emails.public_url(f"/habilitations/{authorization.id}"),
                 "action_label": "Prolonger ou mettre à jour",
             },
-            event_id=f"{token.id}-{threshold}",
+            event_id=f"{token.id}-{token.expires_at:%Y%m%d}-{threshold}",
         )
         count += 1
     db.session.commit()

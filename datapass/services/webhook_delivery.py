@@ -1,28 +1,26 @@
-"""Webhooks: the events of a definition's requests, posted signed to API providers.
+"""Webhook delivery: the events of a definition's requests, posted signed to API providers.
 
 Every new timeline event whose name is a webhook event queues, in the same transaction, one
 outbox job per enabled webhook of the definition that listens to it, with the body built
 at that moment. The worker posts the exact body with ``X-Hub-Signature-256`` (HMAC-SHA256
 of the raw body with the webhook's secret), ``X-App-Environment`` and
 ``X-DataPass-Delivery`` (the job's idempotency key), logs each attempt, and retries through
-the outbox on anything but 200, 201 or 204. See docs/webhooks.md.
+the outbox on anything but 200, 201 or 204. See docs/webhooks.md. What developers do with
+their webhooks (create, edit, test, enable…) is ``services/webhooks.py``.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
-import secrets
 import socket
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from datapass import crypto, outbox
 from datapass.catalog import get_catalog
@@ -43,14 +41,6 @@ class WebhookUrlError(UserError, ValueError):
 
 
 # ---------------------------------------------------------------- secrets and URLs
-
-
-def new_secret() -> str:
-    return secrets.token_hex(32)
-
-
-def seal(secret: str) -> str:
-    return crypto.seal(secret)
 
 
 def unseal(webhook: Webhook) -> str:
@@ -155,63 +145,38 @@ def payload(request: AuthorizationRequest, event_name: str, fired_at: datetime) 
 
 # ---------------------------------------------------------------- queueing from events
 
-_NEW = "datapass.webhooks.new_events"
 
-
-@sa_event.listens_for(Session, "after_flush")
-def _remember(session: Session, flush_context) -> None:
-    new = [
-        obj
-        for obj in session.new
-        if isinstance(obj, AuthorizationRequestEvent) and obj.name in WEBHOOK_EVENTS
-    ]
-    if new:
-        session.info.setdefault(_NEW, []).extend(new)
-
-
-@sa_event.listens_for(Session, "after_flush_postexec")
-def _queue(session: Session, flush_context) -> None:
-    events = session.info.pop(_NEW, None)
-    if not events:
+def queue_for_event(event: AuthorizationRequestEvent) -> None:
+    """Outbox event subscriber: one job per enabled webhook of the definition listening to
+    the event, its body built now (see ``datapass.register_side_effects``)."""
+    request = event.request
+    if event.name not in WEBHOOK_EVENTS or request is None:
         return
-    try:
-        current_app._get_current_object()
-    except RuntimeError:
-        return
-    for event in events:
-        request = event.request
-        if request is None:
-            continue
-        hooks = session.scalars(
-            select(Webhook).where(
-                Webhook.definition_id == request.definition_id, Webhook.enabled.is_(True)
-            )
-        ).all()
-        hooks = [hook for hook in hooks if event.name in (hook.events or [])]
-        if not hooks:
-            continue
-        body = json.dumps(
-            payload(request, event.name, event.created_at or utcnow()), ensure_ascii=False
+    hooks = db.session.scalars(
+        select(Webhook).where(
+            Webhook.definition_id == request.definition_id, Webhook.enabled.is_(True)
         )
-        for hook in hooks:
-            outbox.enqueue(
-                "webhook",
-                {
-                    "webhook_id": hook.id,
-                    "event": event.name,
-                    "authorization_request_id": request.id,
-                    "body": body,
-                },
-                key=f"webhook-{hook.id}-{event.id}",
-                # Backoff capped at 6 h: 30 attempts span about four days, beyond the
-                # automatic deactivation (consecutive failures over at least 24 h).
-                max_attempts=30,
-            )
-
-
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _forget(session: Session, previous_transaction) -> None:
-    session.info.pop(_NEW, None)
+    ).all()
+    hooks = [hook for hook in hooks if event.name in (hook.events or [])]
+    if not hooks:
+        return
+    body = json.dumps(
+        payload(request, event.name, event.created_at or utcnow()), ensure_ascii=False
+    )
+    for hook in hooks:
+        outbox.enqueue(
+            "webhook",
+            {
+                "webhook_id": hook.id,
+                "event": event.name,
+                "authorization_request_id": request.id,
+                "body": body,
+            },
+            key=f"webhook-{hook.id}-{event.id}",
+            # Backoff capped at 6 h: 30 attempts span about four days, beyond the
+            # automatic deactivation (consecutive failures over at least 24 h).
+            max_attempts=30,
+        )
 
 
 # ---------------------------------------------------------------- delivery
@@ -329,8 +294,8 @@ def _store_token_id(request_id: int, excerpt: str) -> None:
             request.external_provider_id = str(answer["token_id"])[:255]
 
 
-@outbox.handler("webhook")
 def deliver(job: OutboxJob) -> None:
+    """The outbox handler of ``webhook`` jobs (see ``datapass.register_side_effects``)."""
     data = job.payload
     webhook = db.session.get(Webhook, data["webhook_id"])
     if webhook is None:
@@ -350,42 +315,3 @@ def deliver(job: OutboxJob) -> None:
     db.session.commit()
     if result[0] not in SUCCESS_CODES:
         raise RuntimeError(f"webhook answered {result[0] or result[3]}")
-
-
-def ping(webhook: Webhook) -> WebhookAttempt:
-    """The signed test ping; the webhook is validated when it succeeds. Commits."""
-    body = json.dumps({"test": True, "timestamp": datetime.now(UTC).isoformat()})
-    delivery_id = f"ping-{webhook.id}-{secrets.token_hex(6)}"
-    result = post(webhook, body, delivery_id)
-    attempt = WebhookAttempt(
-        webhook_id=webhook.id,
-        event="test",
-        delivery_id=delivery_id,
-        body=body,
-        status_code=result[0],
-        duration_ms=result[1],
-        response_excerpt=result[2],
-        error=result[3],
-        success=result[0] in SUCCESS_CODES,
-    )
-    db.session.add(attempt)
-    webhook.validated = attempt.success
-    if not attempt.success:
-        webhook.enabled = False
-    db.session.commit()
-    return attempt
-
-
-def replay(attempt: WebhookAttempt) -> OutboxJob:
-    """Send an attempt's body again, now, as a new delivery."""
-    job = outbox.enqueue(
-        "webhook",
-        {
-            "webhook_id": attempt.webhook_id,
-            "event": attempt.event,
-            "authorization_request_id": attempt.authorization_request_id,
-            "body": attempt.body,
-        },
-    )
-    db.session.commit()
-    return job

@@ -15,13 +15,12 @@ from flask import (
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import StringField
-from wtforms.validators import InputRequired, Length
 
 from datapass import outbox
 from datapass.extensions import db
+from datapass.forms.admin import ClientForm
 from datapass.models import ApiClient, OutboxJob
-from datapass.models.base import utcnow
+from datapass.models.outbox import JOB_DEAD, JOB_PENDING
 from datapass.permissions import admin_required
 from datapass.services import tokens
 
@@ -33,11 +32,14 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @admin_required
 def jobs():
     dead = db.session.scalars(
-        select(OutboxJob).where(OutboxJob.state == "dead").order_by(OutboxJob.id.desc()).limit(100)
+        select(OutboxJob)
+        .where(OutboxJob.state == JOB_DEAD)
+        .order_by(OutboxJob.id.desc())
+        .limit(100)
     ).all()
     failing = db.session.scalars(
         select(OutboxJob)
-        .where(OutboxJob.state == "pending", OutboxJob.attempts > 0)
+        .where(OutboxJob.state == JOB_PENDING, OutboxJob.attempts > 0)
         .order_by(OutboxJob.id.desc())
         .limit(100)
     ).all()
@@ -56,14 +58,6 @@ def replay(job_id: int):
     outbox.replay(job)
     flash(f"La tâche {job.id} sera exécutée de nouveau.", "success")
     return redirect(url_for("admin.jobs"))
-
-
-class ClientForm(FlaskForm):
-    name = StringField(
-        "Nom du fournisseur de données",
-        description="Par exemple « API Particulier (production) ».",
-        validators=[InputRequired(message="Indiquez un nom."), Length(max=255)],
-    )
 
 
 @bp.route("/clients", methods=["GET", "POST"])
@@ -105,7 +99,6 @@ def revoke_client(client_id: int):
     client = db.session.get(ApiClient, client_id)
     if client is None:
         abort(404)
-    client.revoked_at = client.revoked_at or utcnow()
-    db.session.commit()
+    tokens.revoke_client(client)
     flash(f"Le client {client.name} est révoqué.", "success")
     return redirect(url_for("admin.clients"))

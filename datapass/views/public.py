@@ -1,12 +1,20 @@
-"""Public pages: home (the list of démarches), accessibility, legal notice, personal data."""
+"""Public pages: home (the list of démarches), accessibility, legal notice, personal data,
+and unsubscribing from instructors' notifications (a signed link, no sign-in)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template, request
 
 from datapass import catalog
+from datapass.extensions import csrf, db
+from datapass.models import User
+from datapass.services import emails, instructor_settings
 
 bp = Blueprint("public", __name__)
+UNSUBSCRIBE_LABELS = {
+    "submission": "les nouvelles demandes",
+    "message": "les messages des demandeurs",
+}
 
 # Contact addresses shown on the public pages; operators may set CONTACT_EMAIL and DPO_CONTACT.
 DEFAULT_CONTACT_EMAIL = "datapass@api.gouv.fr"
@@ -49,3 +57,25 @@ def legal_notice():
 @bp.get("/donnees-personnelles")
 def personal_data():
     return render_template("public/personal_data.html", **_contacts())
+
+
+@bp.route("/notifications/desabonnement/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed token is the proof; mail clients post here (RFC 8058)
+def unsubscribe(token: str):
+    found = emails.read_unsubscribe_token(token)
+    if found is None:
+        abort(404)
+    user_id, definition_id, kind = found
+    user = db.session.get(User, user_id)
+    if user is None or kind not in UNSUBSCRIBE_LABELS:
+        abort(404)
+    done = request.method == "POST"
+    if done:
+        instructor_settings.unsubscribe(user, definition_id, kind)
+    return render_template(
+        "public/unsubscribe.html",
+        done=done,
+        email=user.email,
+        what=UNSUBSCRIBE_LABELS[kind],
+        definition_id=definition_id,
+    )

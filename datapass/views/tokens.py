@@ -1,39 +1,28 @@
-"""The habilitation page (token reveal, rotation, prolongation) and token introspection."""
+"""The habilitation page: token reveal, rotation, prolongation (introspection: ``api/``)."""
 
 from __future__ import annotations
-
-import base64
-import binascii
 
 from flask import (
     Blueprint,
     abort,
     flash,
-    jsonify,
     make_response,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import BooleanField
 
 from datapass import permissions
 from datapass.catalog import get_catalog
-from datapass.extensions import csrf, db
+from datapass.extensions import db
+from datapass.forms.tokens import ProlongForm
 from datapass.models import Authorization
 from datapass.models.base import utcnow
 from datapass.services import tokens
 
 bp = Blueprint("tokens", __name__)
-
-
-class ProlongForm(FlaskForm):
-    same_purpose = BooleanField("L’objet du traitement n’a pas changé")
-    same_data = BooleanField("Les données demandées n’ont pas changé")
-    same_contacts = BooleanField("Le contact métier et le contact technique n’ont pas changé")
 
 
 def _may_hold(authorization: Authorization) -> bool:
@@ -147,58 +136,3 @@ def prolong(authorization_id: int):
         return _page(authorization, form=form, status=422)
     flash(f"Le jeton est prolongé jusqu’au {token.expires_at:%d/%m/%Y}.", "success")
     return redirect(url_for("tokens.show", authorization_id=authorization.id))
-
-
-# ---------------------------------------------------------------- introspection
-
-
-def _basic_credentials() -> tuple[str, str] | None:
-    header = request.headers.get("Authorization", "")
-    if not header.lower().startswith("basic "):
-        return None
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    client_id, separator, secret = decoded.partition(":")
-    return (client_id, secret) if separator else None
-
-
-def _unauthorized():
-    response = jsonify(
-        error="invalid_client",
-        error_description="Identifiants du client absents ou incorrects.",
-    )
-    response.status_code = 401
-    response.headers["WWW-Authenticate"] = 'Basic realm="datapass"'
-    return response
-
-
-@bp.post("/api/oauth/introspect")
-@csrf.exempt  # a machine API authenticated by HTTP Basic, not a browser form
-def introspect():
-    """RFC 7662: ``{"active": false}`` for anything but an active token."""
-    credentials = _basic_credentials()
-    if credentials is None or tokens.authenticate_client(*credentials) is None:
-        return _unauthorized()
-    token = tokens.find_active(request.form.get("token", ""))
-    response = jsonify(tokens.introspection(token))
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.get("/api/introspect")
-def introspect_api_particulier():
-    """API Particulier's legacy introspection: the token itself in ``X-Api-Key``."""
-    token = tokens.find_active(request.headers.get("X-Api-Key", ""))
-    if token is None:
-        response = jsonify(error="acces_denied", reason="Jeton inconnu ou inactif.")
-        response.status_code = 401
-        return response
-    response = jsonify(
-        _id=token.jti,
-        name=token.authorization.request.intitule or "",
-        scopes=token.scopes,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -223,13 +223,13 @@ def test_openapi_document_and_documentation_page(client, db):
 
 def test_webhook_attempts_through_the_api(client, db, auth):
     from datapass.models.webhook_endpoint import Webhook, WebhookAttempt
-    from datapass.services import webhook_delivery
+    from datapass.services import webhooks
 
     webhook = Webhook(
         definition_id="api_particulier",
         url="https://api.exemple.fr/hook",
         events=["submit"],
-        sealed_secret=webhook_delivery.seal("s" * 64),
+        sealed_secret=webhooks.seal("s" * 64),
     )
     db.session.add(webhook)
     db.session.flush()

@@ -189,6 +189,23 @@ def test_two_postgresql_workers_never_claim_the_same_row(app):
                 connection.execute(text("DELETE FROM outbox_jobs WHERE kind = 'race'"))
 
 
+def test_unsubscribe_stops_one_kind_on_one_definition(db):
+    from datapass.services import instructor_settings
+    from datapass.views.public import UNSUBSCRIBE_LABELS
+
+    assert set(UNSUBSCRIBE_LABELS) == set(instructor_settings.NOTIFICATION_KINDS)
+    instructor = UserFactory(roles=["api_particulier:instructor"])
+    instructor_settings.unsubscribe(instructor, "api_particulier", "message")
+    assert instructor_settings.notification_settings(instructor, ["api_particulier"]) == {
+        "api_particulier": (True, False)
+    }
+    instructor_settings.unsubscribe(instructor, "api_particulier", "submission")
+    assert instructor_settings.notification_settings(instructor, ["api_particulier"]) == {
+        "api_particulier": (False, False)
+    }
+    assert instructor_settings.notification_recipients("api_particulier", "submission") == []
+
+
 def test_messages_both_ways_and_transfer(app, db, smtp):
     instructor = UserFactory(roles=["api_particulier:instructor"])
     _db.session.commit()

@@ -454,12 +454,6 @@ def test_reminders_are_queued_once_per_token_and_threshold(authorization, db):
     assert f"/habilitations/{authorization.id}" in jobs[0].payload["text"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Bug: token_reminders is keyed by (token, threshold) only, so after a prolongation "
-    "the thresholds already reached before it (90, 60, 30 days) are never sent for the new "
-    "expiry; docs/tokens.md promises 90, 60, 30, 14, 7 and 0 days before expiry.",
-)
 def test_a_prolonged_token_is_reminded_again_before_its_new_expiry(authorization):
     token = authorization.tokens[0]
     assert tokens.send_reminders(now=token.expires_at - timedelta(days=89)) == 1  # 90 days

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from datapass.extensions import db
 from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
-from datapass.services import webhook_delivery as delivery
+from datapass.services import webhooks
 
 SECRET = "a" * 64
 
@@ -17,7 +17,7 @@ def make_webhook(httpserver, events=WEBHOOK_EVENTS, enabled=True) -> Webhook:
         definition_id="api_particulier",
         url=httpserver.url_for("/hook"),
         events=list(events),
-        sealed_secret=delivery.seal(SECRET),
+        sealed_secret=webhooks.seal(SECRET),
         validated=True,
         enabled=enabled,
     )

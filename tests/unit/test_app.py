@@ -1,4 +1,4 @@
-"""The application factory (the responses it gives: tests/views/test_public_pages.py)."""
+"""The application factory."""
 
 from __future__ import annotations
 
@@ -10,3 +10,20 @@ def test_factory_registers_blueprints_commands_and_extensions(app):
         app.extensions
     )
     assert app.extensions["catalog"] is not None
+
+
+def test_machine_endpoints_are_one_api_blueprint(app):
+    endpoints = {rule.rule: rule.endpoint for rule in app.url_map.iter_rules()}
+    for path in (
+        "/api/v1/demandes",
+        "/api/oauth/token",
+        "/api/oauth/introspect",
+        "/api/introspect",
+        "/api/openapi.yaml",
+    ):
+        assert endpoints[path].startswith("api."), path
+    assert all(
+        endpoint.startswith("developers.")
+        for path, endpoint in endpoints.items()
+        if path.startswith("/developpeurs/")
+    )

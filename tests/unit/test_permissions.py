@@ -66,3 +66,20 @@ def test_closed_organisation_cannot_start_requests(db):
     user.current_organization.administrative_state = "F"
     assert not permissions.can_start_request(user)
     assert not permissions.can_start_request(UserFactory(current_organization=None))
+
+
+def test_developer_definitions_for_admins_developers_and_others(app, db):
+    from datapass.catalog import get_catalog
+
+    catalogue = list(get_catalog().definitions)
+    assert permissions.developer_definitions(UserFactory(roles=["admin"])) == catalogue
+    # Roles on a definition outside the catalogue do not count.
+    developer = UserFactory(roles=["autre:developer", "api_particulier:developer"])
+    assert permissions.developer_definitions(developer) == ["api_particulier"]
+    assert permissions.developer_definitions(UserFactory(roles=["autre:developer"])) == []
+    for roles in ([], ["api_particulier:instructor"], ["api_particulier:manager"]):
+        assert permissions.developer_definitions(UserFactory(roles=roles)) == []
+    assert permissions.developer_definitions(AnonymousUserMixin()) == []
+    assert permissions.TEMPLATE_PREDICATES["developer_definitions"] is (
+        permissions.developer_definitions
+    )

@@ -15,6 +15,7 @@ from datapass import outbox
 from datapass.models import OutboxJob
 from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
 from datapass.services import webhook_delivery as delivery
+from datapass.services import webhooks
 from tests.support.oidc import csrf_token
 
 SECRET = "b" * 64
@@ -58,7 +59,7 @@ def webhook(db, httpserver, receiver):
         definition_id="api_particulier",
         url=httpserver.url_for("/hook"),
         events=list(WEBHOOK_EVENTS),
-        sealed_secret=delivery.seal(SECRET),
+        sealed_secret=webhooks.seal(SECRET),
         validated=True,
         enabled=True,
     )
@@ -149,7 +150,7 @@ def test_unknown_webhooks_and_foreign_attempts_are_not_found(client, db, login_a
         definition_id="api_particulier",
         url="http://127.0.0.1:9/other",
         events=["submit"],
-        sealed_secret=delivery.seal(SECRET),
+        sealed_secret=webhooks.seal(SECRET),
     )
     db.session.add(other)
     db.session.commit()
@@ -176,7 +177,7 @@ def test_a_webhook_of_a_definition_outside_the_catalogue_is_hidden(client, db, l
         definition_id="autre",
         url="https://autre.exemple.fr/hook",
         events=["submit"],
-        sealed_secret=delivery.seal(SECRET),
+        sealed_secret=webhooks.seal(SECRET),
     )
     db.session.add(stray)
     db.session.commit()
@@ -464,3 +465,57 @@ def test_replay_sends_the_same_body_again(app, client, db, login_as, webhook, re
     assert call["body"] == attempt.body.encode() and call["valid"]
     log = client.get(f"{BASE}/{webhook.id}/tentatives").text
     assert "200 (succès)" in log
+
+
+# ---------------------------------------------------------------- applications
+
+
+def test_an_application_is_created_with_its_scopes_and_revoked_by_its_owner(client, db, login_as):
+    from datapass.models import ApiClient
+
+    owner = login_as(roles=["api_particulier:developer"])
+    created = client.post(
+        "/developpeurs/applications",
+        data={
+            "csrf_token": token(client),
+            "name": "Connecteur",
+            "scopes": ["read_authorizations", "read_webhooks"],
+        },
+    )
+    assert created.status_code == 200
+    application = db.session.scalar(select(ApiClient).where(ApiClient.owner_id == owner.id))
+    assert application.kind == "developer"
+    assert application.scopes == ["read_authorizations", "read_webhooks"]
+    url = f"/developpeurs/applications/{application.id}/revoquer"
+    assert client.post(url).status_code == 400  # no CSRF token
+    response = client.post(url, data={"csrf_token": token(client)})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/developpeurs/applications"
+    db.session.expire_all()
+    assert application.revoked_at is not None
+    assert (
+        "L’application « Connecteur » est révoquée."
+        in client.get(response.headers["Location"]).text
+    )
+
+
+def test_another_developers_application_is_not_found(client, db, login_as):
+    from datapass.services import tokens as token_service
+    from tests.factories import UserFactory
+
+    other = UserFactory(roles=["api_particulier:developer"])
+    application, _ = token_service.create_client("Autre", kind="developer", owner=other)
+    login_as(roles=["api_particulier:developer"])
+    url = f"/developpeurs/applications/{application.id}/revoquer"
+    assert client.post(url, data={"csrf_token": token(client)}).status_code == 404
+    db.session.expire_all()
+    assert application.revoked_at is None
+
+
+def test_the_developers_tab_is_current_on_every_developers_page(client, db, login_as, webhook):
+    login_as(roles=["api_particulier:developer"])
+    for path in ("/developpeurs/applications", BASE, f"{BASE}/{webhook.id}/tentatives"):
+        page = client.get(path).text
+        assert 'href="/developpeurs/applications" aria-current="page">Développeurs' in page
+    login_as(roles=["api_particulier:instructor"])
+    assert "Développeurs</a>" not in client.get("/").text

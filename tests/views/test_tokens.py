@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from datapass import outbox
 from datapass.extensions import db as _db
-from datapass.models import ApiToken, AuthorizationRequest, OutboxJob
+from datapass.models import ApiClient, ApiToken, AuthorizationRequest, OutboxJob
 from datapass.models.base import utcnow
 from datapass.services import decisions, tokens
 from tests.factories import UserFactory
@@ -260,6 +260,20 @@ def test_admins_create_introspection_clients(client, db, login_as):
     response = post_form(client, "/admin/clients", {"name": "Fournisseur"})
     assert response.status_code == 200 and "Secret" in response.text
     assert client.get("/admin/clients").text.count("dpc_") >= 1
+
+
+def test_admins_revoke_introspection_clients(client, db, login_as, provider):
+    [row] = db.session.scalars(select(ApiClient)).all()
+    login_as(roles=["admin"])
+    page = client.get("/admin/clients")
+    url = f"/admin/clients/{row.id}/revoquer"
+    assert client.post(url).status_code == 400
+    response = post_form(client, url, page=page)
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/clients"
+    db.session.expire_all()
+    assert row.revoked_at is not None
+    assert introspect(client, provider, "dpt_x").status_code == 401
+    assert post_form(client, "/admin/clients/999999/revoquer", page=page).status_code == 404
 
 
 def test_clients_cli_prints_the_secret_once(app, db):

@@ -1,0 +1,192 @@
+"""Developers' webhooks: create, edit, test, enable, disable, rotate the secret, replay.
+
+The rules: a webhook is created disabled, with a new secret (sealed; shown once) and a test
+ping; any edit disables it and asks for a new successful test, a new URL being tested at
+once; it is enabled only once validated (its last test succeeded), which clears its failure
+counters. Delivery itself (the worker's signed POST, the attempt log, the automatic
+deactivation) is ``services/webhook_delivery.py``.
+
+Each function commits once; ``create`` commits the new webhook before its test ping, so that
+no transaction stays open during the network call, then records the ping.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from datapass import crypto, outbox
+from datapass.errors import UserError
+from datapass.extensions import db
+from datapass.models import User
+from datapass.models.outbox import OutboxJob
+from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
+from datapass.services.webhook_delivery import SUCCESS_CODES, post
+
+ATTEMPTS_PAGE_SIZE = 50
+
+
+class WebhookError(UserError):
+    """A refused webhook action (enabling a webhook that was not tested successfully)."""
+
+
+# ---------------------------------------------------------------- secrets
+
+
+def new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+def seal(secret: str) -> str:
+    return crypto.seal(secret)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def webhooks_of(definition_ids: Iterable[str]) -> list[Webhook]:
+    """The webhooks of these definitions, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Webhook)
+            .where(Webhook.definition_id.in_(list(definition_ids)))
+            .order_by(Webhook.id)
+        )
+    )
+
+
+def attempts_page(
+    webhook: Webhook, *, before: int | None = None, size: int = ATTEMPTS_PAGE_SIZE
+) -> tuple[list[WebhookAttempt], int | None]:
+    """Newest attempts first, those older than the attempt ``before`` when given (keyset),
+    and the ``before`` of the next page (None on the last one)."""
+    query = select(WebhookAttempt).where(WebhookAttempt.webhook_id == webhook.id)
+    if before:
+        query = query.where(WebhookAttempt.id < before)
+    rows = db.session.scalars(query.order_by(WebhookAttempt.id.desc()).limit(size + 1)).all()
+    return list(rows[:size]), (rows[size - 1].id if len(rows) > size else None)
+
+
+def attempt_of(webhook: Webhook, attempt_id: int) -> WebhookAttempt | None:
+    attempt = db.session.get(WebhookAttempt, attempt_id)
+    return attempt if attempt is not None and attempt.webhook_id == webhook.id else None
+
+
+# ---------------------------------------------------------------- changes
+
+
+def _events(events: Iterable[str]) -> list[str]:
+    """The known events among ``events``, in their canonical order."""
+    chosen = set(events)
+    return [event for event in WEBHOOK_EVENTS if event in chosen]
+
+
+def _ping(webhook: Webhook) -> WebhookAttempt:
+    """Post the signed test ping and log it; the webhook is validated when it succeeds, and
+    disabled when it fails. No commit."""
+    body = json.dumps({"test": True, "timestamp": datetime.now(UTC).isoformat()})
+    delivery_id = f"ping-{webhook.id}-{secrets.token_hex(6)}"
+    status, duration, excerpt, error = post(webhook, body, delivery_id)
+    attempt = WebhookAttempt(
+        webhook_id=webhook.id,
+        event="test",
+        delivery_id=delivery_id,
+        body=body,
+        status_code=status,
+        duration_ms=duration,
+        response_excerpt=excerpt,
+        error=error,
+        success=status in SUCCESS_CODES,
+    )
+    db.session.add(attempt)
+    webhook.validated = attempt.success
+    if not attempt.success:
+        webhook.enabled = False
+    return attempt
+
+
+def create(
+    *, definition_id: str, url: str, events: Iterable[str], created_by: User | None
+) -> tuple[Webhook, str, WebhookAttempt]:
+    """A new, disabled webhook, its secret (to show once) and its test ping. Commits."""
+    secret = new_secret()
+    webhook = Webhook(
+        definition_id=definition_id,
+        url=url,
+        events=_events(events),
+        sealed_secret=seal(secret),
+        created_by_id=created_by.id if created_by is not None else None,
+    )
+    db.session.add(webhook)
+    db.session.commit()
+    attempt = ping(webhook)
+    return webhook, secret, attempt
+
+
+def edit(
+    webhook: Webhook, *, definition_id: str, url: str, events: Iterable[str]
+) -> WebhookAttempt | None:
+    """Any change disables the webhook until it is tested and enabled again; a new URL is
+    tested at once (its ping is returned, else None). Commits."""
+    url_changed = url != webhook.url
+    webhook.url = url
+    webhook.definition_id = definition_id
+    webhook.events = _events(events)
+    webhook.enabled = False
+    webhook.validated = False
+    attempt = _ping(webhook) if url_changed else None
+    db.session.commit()
+    return attempt
+
+
+def ping(webhook: Webhook) -> WebhookAttempt:
+    """The signed test ping; the webhook is validated when it succeeds. Commits."""
+    attempt = _ping(webhook)
+    db.session.commit()
+    return attempt
+
+
+def enable(webhook: Webhook) -> None:
+    """Enable a validated webhook, its failure counters cleared. Commits."""
+    if not webhook.validated:
+        raise WebhookError("Testez le webhook avec succès avant de l’activer.")
+    webhook.enabled = True
+    webhook.consecutive_failures = 0
+    webhook.first_failure_at = None
+    webhook.disabled_reason = None
+    db.session.commit()
+
+
+def disable(webhook: Webhook) -> None:
+    webhook.enabled = False
+    db.session.commit()
+
+
+def regenerate_secret(webhook: Webhook) -> tuple[str, WebhookAttempt]:
+    """A new secret (to show once): the webhook is disabled and tested with it. Commits."""
+    secret = new_secret()
+    webhook.sealed_secret = seal(secret)
+    webhook.enabled = False
+    webhook.validated = False
+    attempt = _ping(webhook)
+    db.session.commit()
+    return secret, attempt
+
+
+def replay(attempt: WebhookAttempt) -> OutboxJob:
+    """Send an attempt's body again, now, as a new delivery. Commits."""
+    job = outbox.enqueue(
+        "webhook",
+        {
+            "webhook_id": attempt.webhook_id,
+            "event": attempt.event,
+            "authorization_request_id": attempt.authorization_request_id,
+            "body": attempt.body,
+        },
+    )
+    db.session.commit()
+    return job
