@@ -461,3 +461,10 @@ def test_a_prolonged_token_is_reminded_again_before_its_new_expiry(authorization
     assert tokens.send_reminders(now=at_20) == 1  # 30 days
     tokens.prolong(authorization, now=at_20)
     assert tokens.send_reminders(now=reload(token).expires_at - timedelta(days=89)) == 1
+
+
+def test_a_revoked_token_says_so_when_revealed(authorization):
+    token = authorization.tokens[0]
+    tokens.revoke_tokens(authorization)
+    with pytest.raises(tokens.TokenError, match="Ce jeton est révoqué."):
+        tokens.reveal(token, authorization.applicant)
