@@ -74,10 +74,10 @@ def current_token(authorization: Authorization) -> ApiToken | None:
 
 def reveal(token: ApiToken, user) -> str:
     """The token's value, once: it is then forgotten (only its hash stays). Commits."""
-    if token.sealed_value is None:
-        raise TokenError("Ce jeton a déjà été affiché : il ne peut plus l’être. Renouvelez-le.")
     if token.revoked_at is not None:
         raise TokenError("Ce jeton est révoqué.")
+    if token.sealed_value is None:
+        raise TokenError("Ce jeton a déjà été affiché : il ne peut plus l’être. Renouvelez-le.")
     try:
         value = unseal(token.sealed_value)
     except InvalidToken as error:
