@@ -42,6 +42,15 @@ def lifetime(definition_id: str | None = None) -> timedelta:
     return timedelta(days=int(current_app.config.get("TOKEN_LIFETIME_DAYS", 548)))
 
 
+def lifetime_label(definition_id: str | None = None) -> str:
+    """The lifetime in French words: « 18 mois » (548 days), « 90 jours »."""
+    days = lifetime(definition_id).days
+    months = round(days / 30.4375)
+    if months >= 2 and abs(days - months * 30.4375) <= 2:
+        return f"{months} mois"
+    return f"{days} jours" if days > 1 else f"{days} jour"
+
+
 def rotation_overlap() -> timedelta:
     return timedelta(days=int(current_app.config.get("TOKEN_ROTATION_OVERLAP_DAYS", 7)))
 
@@ -286,6 +295,7 @@ def send_reminders(now: datetime | None = None) -> int:
                 "authorization": authorization,
                 "token": token,
                 "days": threshold,
+                "lifetime": lifetime_label(authorization.definition_id),
                 "applicant": request.applicant,
                 "organization": authorization.organization,
                 "action_url": emails.public_url(f"/habilitations/{authorization.id}"),

@@ -468,3 +468,13 @@ def test_a_revoked_token_says_so_when_revealed(authorization):
     tokens.revoke_tokens(authorization)
     with pytest.raises(tokens.TokenError, match="Ce jeton est révoqué."):
         tokens.reveal(token, authorization.applicant)
+
+
+@pytest.mark.parametrize(
+    ("days", "label"),
+    [(548, "18 mois"), (365, "12 mois"), (90, "3 mois"), (45, "45 jours")],
+)
+def test_the_lifetime_is_told_in_months_or_days(app, monkeypatch, days, label):
+    monkeypatch.setitem(app.config, "TOKEN_LIFETIME_DAYS", days)
+    with app.app_context():
+        assert tokens.lifetime_label() == label
