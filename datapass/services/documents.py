@@ -214,6 +214,7 @@ def attach_documents(
         if upload is None or not upload.filename:
             continue
         shown = _message_name(upload.filename)
+        stream = None
         try:
             if count >= MAX_FILES_PER_FIELD:
                 raise _too_many(shown)
@@ -228,6 +229,9 @@ def attach_documents(
         except UploadRejected as exc:
             errors.append(exc.message)
             continue
+        finally:
+            if stream is not None and stream is not upload.stream:
+                stream.close()  # the spooled copy of a stream that could not seek
         document = Document(
             field=field,
             filename=safe_filename(upload.filename),
@@ -257,7 +261,9 @@ def _is_held_by_an_authorization(document: Document) -> bool:
 def _delete_after_commit(storage: Storage, key: str) -> None:
     """Delete the stored file once the session's transaction commits (never on rollback)."""
     session = db.session()
-    session.info.setdefault(_PENDING_DELETIONS, []).append((storage, key))
+    # Remember the innermost transaction: rolling it (or one around it) back cancels this.
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_PENDING_DELETIONS, []).append((storage, key, transaction))
 
 
 def register() -> None:
@@ -271,16 +277,29 @@ def register() -> None:
 def _run_pending_deletions(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: the outer transaction may still roll back
-    for storage, key in session.info.pop(_PENDING_DELETIONS, ()):
+    for storage, key, _transaction in session.info.pop(_PENDING_DELETIONS, ()):
         try:
             storage.delete(key)
         except OSError:
             logger.warning("Could not delete stored file %s; the purge will.", key)
 
 
+def _within(transaction, rolled_back) -> bool:
+    while transaction is not None:
+        if transaction is rolled_back:
+            return True
+        transaction = transaction.parent
+    return False
+
+
 def _forget_pending_deletions(session: Session, previous_transaction) -> None:
-    # The rows come back, so their files must stay.
-    session.info.pop(_PENDING_DELETIONS, None)
+    # The rows removed in the rolled-back transaction (or a savepoint inside it) come back,
+    # so their files must stay; removals made outside it still happen at commit.
+    pending = session.info.get(_PENDING_DELETIONS)
+    if pending:
+        session.info[_PENDING_DELETIONS] = [
+            item for item in pending if not _within(item[2], previous_transaction)
+        ]
 
 
 def remove_document(

@@ -44,6 +44,15 @@ def lifetime(definition_id: str | None = None) -> timedelta:
     return timedelta(days=int(current_app.config.get("TOKEN_LIFETIME_DAYS", 548)))
 
 
+def lifetime_label(definition_id: str | None = None) -> str:
+    """The lifetime in French words: « 18 mois » (548 days), « 90 jours »."""
+    days = lifetime(definition_id).days
+    months = round(days / 30.4375)
+    if months >= 2 and abs(days - months * 30.4375) <= 2:
+        return f"{months} mois"
+    return f"{days} jours" if days > 1 else f"{days} jour"
+
+
 def rotation_overlap() -> timedelta:
     return timedelta(days=int(current_app.config.get("TOKEN_ROTATION_OVERLAP_DAYS", 7)))
 
@@ -76,10 +85,10 @@ def current_token(authorization: Authorization) -> ApiToken | None:
 
 def reveal(token: ApiToken, user) -> str:
     """The token's value, once: it is then forgotten (only its hash stays). Commits."""
-    if token.sealed_value is None:
-        raise TokenError("Ce jeton a déjà été affiché : il ne peut plus l’être. Renouvelez-le.")
     if token.revoked_at is not None:
         raise TokenError("Ce jeton est révoqué.")
+    if token.sealed_value is None:
+        raise TokenError("Ce jeton a déjà été affiché : il ne peut plus l’être. Renouvelez-le.")
     try:
         value = unseal(token.sealed_value)
     except InvalidToken as error:
@@ -292,6 +301,7 @@ def send_reminders(now: datetime | None = None) -> int:
                 "authorization": authorization,
                 "token": token,
                 "days": threshold,
+                "lifetime": lifetime_label(authorization.definition_id),
                 "applicant": request.applicant,
                 "organization": authorization.organization,
                 "action_url": emails.public_url(f"/habilitations/{authorization.id}"),

@@ -58,6 +58,7 @@ def _page(authorization: Authorization, *, revealed: str | None = None, form=Non
             action_form=FlaskForm(),
             prolong_form=form or ProlongForm(),
             can_prolong=token is not None and tokens.can_prolong(token, utcnow()),
+            lifetime=tokens.lifetime_label(authorization.definition_id),
             now=utcnow(),
         ),
         status,

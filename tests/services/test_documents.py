@@ -239,12 +239,6 @@ def test_a_stream_that_cannot_seek_is_checked_too(db, draft, storage):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Bug (latent: werkzeug hands over seekable streams): _seekable() copies a stream "
-    "that cannot seek to a SpooledTemporaryFile that nobody closes; above 1 MiB it is a "
-    "temporary file on disk, left to the garbage collector.",
-)
 def test_the_copy_of_a_stream_that_cannot_seek_is_closed(db, draft, storage):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -315,13 +309,6 @@ def test_a_released_savepoint_does_not_delete_the_file(db, draft, storage):
     assert len(reload(AuthorizationRequest, draft.id).documents) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Latent bug (no production code uses savepoints today): the after_soft_rollback "
-    "listener forgets every pending deletion when any savepoint rolls back, so a removal "
-    "made before it deletes the row at commit but leaves its file behind, and there is no "
-    "purge of orphan files.",
-)
 def test_a_savepoint_rolled_back_after_a_removal_does_not_keep_the_file(db, draft, storage):
     document = attached(db, draft, storage)
     key = document.storage_key

@@ -461,3 +461,20 @@ def test_a_prolonged_token_is_reminded_again_before_its_new_expiry(authorization
     assert tokens.send_reminders(now=at_20) == 1  # 30 days
     tokens.prolong(authorization, now=at_20)
     assert tokens.send_reminders(now=reload(token).expires_at - timedelta(days=89)) == 1
+
+
+def test_a_revoked_token_says_so_when_revealed(authorization):
+    token = authorization.tokens[0]
+    tokens.revoke_tokens(authorization)
+    with pytest.raises(tokens.TokenError, match="Ce jeton est révoqué."):
+        tokens.reveal(token, authorization.applicant)
+
+
+@pytest.mark.parametrize(
+    ("days", "label"),
+    [(548, "18 mois"), (365, "12 mois"), (90, "3 mois"), (45, "45 jours")],
+)
+def test_the_lifetime_is_told_in_months_or_days(app, monkeypatch, days, label):
+    monkeypatch.setitem(app.config, "TOKEN_LIFETIME_DAYS", days)
+    with app.app_context():
+        assert tokens.lifetime_label() == label
