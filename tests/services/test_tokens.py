@@ -466,7 +466,7 @@ def test_a_prolonged_token_is_reminded_again_before_its_new_expiry(authorization
 def test_a_revoked_token_says_so_when_revealed(authorization):
     token = authorization.tokens[0]
     tokens.revoke_tokens(authorization)
-    with pytest.raises(tokens.TokenError, match="Ce jeton est révoqué."):
+    with pytest.raises(tokens.TokenError, match=r"Ce jeton est révoqué\."):
         tokens.reveal(token, authorization.applicant)
 
 
