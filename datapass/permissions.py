@@ -57,12 +57,12 @@ def can_access_instruction(user: Any) -> bool:
     return _signed_in(user) and (user.is_admin or bool(user.definitions_with_role("reporter")))
 
 
-def is_applicant(user: Any, request: Any) -> bool:
+def is_applicant(user: Any, authorization_request: Any) -> bool:
     """The request's applicant, acting for the request's organisation."""
     return (
         _signed_in(user)
-        and request.applicant_id == user.id
-        and user.current_organization_id == request.organization_id
+        and authorization_request.applicant_id == user.id
+        and user.current_organization_id == authorization_request.organization_id
     )
 
 
@@ -70,37 +70,37 @@ def is_verified_member(user: Any, organization_id: int) -> bool:
     return _signed_in(user) and organization_id in user.verified_organization_ids
 
 
-def workflow_role(user: Any, request: Any) -> str:
+def workflow_role(user: Any, authorization_request: Any) -> str:
     """The workflow role the user holds on this request (see workflow.ROLES)."""
     if not _signed_in(user):
         return workflow.STRANGER
-    if is_applicant(user, request):
+    if is_applicant(user, authorization_request):
         return workflow.APPLICANT
-    if can_instruct(user, request.definition_id):
+    if can_instruct(user, authorization_request.definition_id):
         return workflow.INSTRUCTOR
-    if can_report(user, request.definition_id):
+    if can_report(user, authorization_request.definition_id):
         return workflow.REPORTER
-    if is_verified_member(user, request.organization_id):
+    if is_verified_member(user, authorization_request.organization_id):
         return workflow.MEMBER
     return workflow.STRANGER
 
 
-def can_edit_request(user: Any, request: Any) -> bool:
+def can_edit_request(user: Any, authorization_request: Any) -> bool:
     """The applicant, acting for the request's organisation, edits an editable request."""
-    return is_applicant(user, request) and request.is_editable
+    return is_applicant(user, authorization_request) and authorization_request.is_editable
 
 
-def is_request_contact(user: Any, request: Any) -> bool:
-    return _signed_in(user) and any(c.email == user.email for c in request.contacts)
+def is_request_contact(user: Any, authorization_request: Any) -> bool:
+    return _signed_in(user) and any(c.email == user.email for c in authorization_request.contacts)
 
 
-def can_view_request(user: Any, request: Any) -> bool:
+def can_view_request(user: Any, authorization_request: Any) -> bool:
     """Applicant, verified members of its organisation, its contacts, the definition's staff."""
     return (
-        (_signed_in(user) and request.applicant_id == user.id)
-        or is_verified_member(user, request.organization_id)
-        or can_report(user, request.definition_id)
-        or is_request_contact(user, request)
+        (_signed_in(user) and authorization_request.applicant_id == user.id)
+        or is_verified_member(user, authorization_request.organization_id)
+        or can_report(user, authorization_request.definition_id)
+        or is_request_contact(user, authorization_request)
     )
 
 

@@ -72,20 +72,23 @@ def _always(_request: Any) -> bool:
     return True
 
 
-def _reopening(request: Any) -> bool:
-    return bool(request.is_reopening)
+def _reopening(authorization_request: Any) -> bool:
+    return bool(authorization_request.is_reopening)
 
 
-def _not_reopening(request: Any) -> bool:
-    return not request.is_reopening
+def _not_reopening(authorization_request: Any) -> bool:
+    return not authorization_request.is_reopening
 
 
-def _can_archive(request: Any) -> bool:
-    return not request.has_active_authorization
+def _can_archive(authorization_request: Any) -> bool:
+    return not authorization_request.has_active_authorization
 
 
-def _can_reopen(request: Any) -> bool:
-    return request.latest_authorization_is_active and not request.is_reopening
+def _can_reopen(authorization_request: Any) -> bool:
+    return (
+        authorization_request.latest_authorization_is_active
+        and not authorization_request.is_reopening
+    )
 
 
 @dataclass(frozen=True)
@@ -171,31 +174,35 @@ EVENT_LABELS = {
 TRANSFER_ROLES = frozenset({APPLICANT, INSTRUCTOR})
 
 
-def find_rule(request: Any, event: str, role: str) -> Rule | None:
+def find_rule(authorization_request: Any, event: str, role: str) -> Rule | None:
     for rule in TRANSITIONS.get(event, ()):
-        if request.state in rule.from_states and role in rule.roles and rule.when(request):
+        if (
+            authorization_request.state in rule.from_states
+            and role in rule.roles
+            and rule.when(authorization_request)
+        ):
             return rule
     return None
 
 
-def allowed_events(request: Any, role: str) -> list[str]:
+def allowed_events(authorization_request: Any, role: str) -> list[str]:
     """The events ``role`` may trigger on ``request`` now, in table order (for the UI)."""
-    return [event for event in EVENTS if find_rule(request, event, role) is not None]
+    return [event for event in EVENTS if find_rule(authorization_request, event, role) is not None]
 
 
-def can_transfer(request: Any, role: str) -> bool:
-    if role not in TRANSFER_ROLES or request.state == ARCHIVED:
+def can_transfer(authorization_request: Any, role: str) -> bool:
+    if role not in TRANSFER_ROLES or authorization_request.state == ARCHIVED:
         return False
-    return request.state != DRAFT or bool(request.is_reopening)
+    return authorization_request.state != DRAFT or bool(authorization_request.is_reopening)
 
 
-def reason_required(request: Any, event: str, role: str) -> bool:
-    rule = find_rule(request, event, role)
+def reason_required(authorization_request: Any, event: str, role: str) -> bool:
+    rule = find_rule(authorization_request, event, role)
     return rule is not None and role in rule.reason_required_for
 
 
 def apply(
-    request: Any,
+    authorization_request: Any,
     event: str,
     *,
     actor: Any,
@@ -212,7 +219,7 @@ def apply(
     """
     if event not in TRANSITIONS:
         raise TransitionError("Cette action n’existe pas.", code="unknown_event")
-    rule = find_rule(request, event, role)
+    rule = find_rule(authorization_request, event, role)
     if rule is None:
         raise TransitionError(
             "Cette action n’est pas possible sur cette demande dans son état actuel.",
@@ -223,15 +230,15 @@ def apply(
         raise TransitionError("Veuillez indiquer un motif.", code="reason_required")
 
     now = now or datetime.now(UTC)
-    previous = request.state
-    request.state = rule.to
+    previous = authorization_request.state
+    authorization_request.state = rule.to
     if event == "submit":
-        request.last_submitted_at = now
+        authorization_request.last_submitted_at = now
     elif event == "approve":
-        request.last_validated_at = now
+        authorization_request.last_validated_at = now
     elif event == "reopen":
-        request.reopened_at = now
-    request.record_event(
+        authorization_request.reopened_at = now
+    authorization_request.record_event(
         event,
         actor=actor,
         reason=reason,

@@ -20,6 +20,7 @@ from datapass.crypto import digest
 from datapass.extensions import db
 from datapass.models import ApiClient, OAuthAccessToken
 from datapass.models.base import utcnow
+from datapass.models.token import CLIENT_DEVELOPER
 
 API_SCOPES = {
     "read_authorizations": "Lire les demandes et les habilitations de vos démarches",
@@ -66,7 +67,7 @@ def query_client(client_id):
     row = db.session.scalar(
         select(ApiClient).where(
             ApiClient.client_id == client_id,
-            ApiClient.kind == "developer",
+            ApiClient.kind == CLIENT_DEVELOPER,
             ApiClient.revoked_at.is_(None),
         )
     )

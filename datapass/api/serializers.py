@@ -46,22 +46,24 @@ def authorization_json(authorization: Authorization, *, with_data: bool = True) 
     return result
 
 
-def demande_json(item: AuthorizationRequest) -> dict:
+def demande_json(authorization_request: AuthorizationRequest) -> dict:
     return {
-        "id": item.id,
-        "public_id": item.public_reference,
-        "type": f"authorization_request/{item.definition_id}",
-        "definition_id": item.definition_id,
-        "form_uid": item.form_uid,
-        "state": item.state,
-        "intitule": item.intitule,
-        "data": item.data or {},
-        "created_at": iso(item.created_at),
-        "last_submitted_at": iso(item.last_submitted_at),
-        "last_validated_at": iso(item.last_validated_at),
-        "organization": organization_json(item.organization),
-        "applicant": applicant_json(item.applicant),
-        "habilitations": [authorization_json(a, with_data=False) for a in item.authorizations],
+        "id": authorization_request.id,
+        "public_id": authorization_request.public_reference,
+        "type": f"authorization_request/{authorization_request.definition_id}",
+        "definition_id": authorization_request.definition_id,
+        "form_uid": authorization_request.form_uid,
+        "state": authorization_request.state,
+        "intitule": authorization_request.intitule,
+        "data": authorization_request.data or {},
+        "created_at": iso(authorization_request.created_at),
+        "last_submitted_at": iso(authorization_request.last_submitted_at),
+        "last_validated_at": iso(authorization_request.last_validated_at),
+        "organization": organization_json(authorization_request.organization),
+        "applicant": applicant_json(authorization_request.applicant),
+        "habilitations": [
+            authorization_json(a, with_data=False) for a in authorization_request.authorizations
+        ],
     }
 
 

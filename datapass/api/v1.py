@@ -47,10 +47,10 @@ MAX_LIMIT = 1000
 
 
 def error(status: int, title: str, detail: str, pointer: str | None = None):
-    item = {"status": str(status), "title": title, "detail": detail}
+    authorization_request = {"status": str(status), "title": title, "detail": detail}
     if pointer:
-        item["source"] = {"pointer": pointer}
-    response = jsonify(errors=[item])
+        authorization_request["source"] = {"pointer": pointer}
+    response = jsonify(errors=[authorization_request])
     response.status_code = status
     return response
 
@@ -146,10 +146,10 @@ def _own_request(raw_id: str) -> AuthorizationRequest | None:
     number = _number(raw_id, "D")
     if number is None:
         return None
-    item = db.session.get(AuthorizationRequest, number)
-    if item is None or item.definition_id not in perimeter():
+    authorization_request = db.session.get(AuthorizationRequest, number)
+    if authorization_request is None or authorization_request.definition_id not in perimeter():
         return None
-    return item
+    return authorization_request
 
 
 def _not_found(what: str = "Demande"):
@@ -178,19 +178,19 @@ def list_demandes():
 @bp.get("/api/v1/demandes/<raw_id>")
 @api("read_authorizations")
 def get_demande(raw_id: str):
-    item = _own_request(raw_id)
-    return jsonify(demande_json(item)) if item else _not_found()
+    authorization_request = _own_request(raw_id)
+    return jsonify(demande_json(authorization_request)) if authorization_request else _not_found()
 
 
 @bp.get("/api/v1/demandes/<raw_id>/events")
 @api("read_authorizations")
 def demande_events(raw_id: str):
-    item = _own_request(raw_id)
-    if item is None:
+    authorization_request = _own_request(raw_id)
+    if authorization_request is None:
         return _not_found()
     events = db.session.scalars(
         select(AuthorizationRequestEvent)
-        .where(AuthorizationRequestEvent.authorization_request_id == item.id)
+        .where(AuthorizationRequestEvent.authorization_request_id == authorization_request.id)
         .order_by(AuthorizationRequestEvent.created_at, AuthorizationRequestEvent.id)
     )
     return jsonify([{"id": e.id, "name": e.name, "created_at": iso(e.created_at)} for e in events])
@@ -297,10 +297,10 @@ def list_habilitations():
 @api("read_authorizations")
 def get_habilitation(raw_id: str):
     number = _number(raw_id, "H")
-    item = db.session.get(Authorization, number) if number is not None else None
-    if item is None or item.definition_id not in perimeter():
+    authorization_request = db.session.get(Authorization, number) if number is not None else None
+    if authorization_request is None or authorization_request.definition_id not in perimeter():
         return _not_found("Habilitation")
-    return jsonify(authorization_json(item))
+    return jsonify(authorization_json(authorization_request))
 
 
 @bp.get("/api/v1/definitions")

@@ -108,11 +108,11 @@ class AuthorizationRequest(db.Model):
 
     @property
     def has_active_authorization(self) -> bool:
-        return any(a.state == "active" for a in self.authorizations)
+        return any(a.is_active for a in self.authorizations)
 
     @property
     def latest_authorization_is_active(self) -> bool:
-        return bool(self.authorizations) and self.authorizations[-1].state == "active"
+        return bool(self.authorizations) and self.authorizations[-1].is_active
 
     def record_event(
         self,

@@ -45,13 +45,13 @@ class DecisionError(UserError):
         self.stale = stale
 
 
-def check_version(request: AuthorizationRequest, version: Any) -> None:
+def check_version(authorization_request: AuthorizationRequest, version: Any) -> None:
     """Refuse (stale) a decision made on another version of the request than the current one."""
     try:
         seen = int(version)
     except (TypeError, ValueError):
         seen = None
-    if seen != request.version:
+    if seen != authorization_request.version:
         raise DecisionError(STALE_MESSAGE, stale=True)
 
 
@@ -74,10 +74,10 @@ def transaction() -> Iterator[None]:
         raise
 
 
-def _transition(request, event, user, *, reason=None, payload=None) -> None:
+def _transition(authorization_request, event, user, *, reason=None, payload=None) -> None:
     try:
         workflow.apply(
-            request,
+            authorization_request,
             event,
             actor=user,
             role=workflow.INSTRUCTOR,
@@ -91,32 +91,38 @@ def _transition(request, event, user, *, reason=None, payload=None) -> None:
 # ---------------------------------------------------------------- steps (no commit)
 
 
-def approve(request: AuthorizationRequest, user: User, message: str | None) -> Authorization:
+def approve(
+    authorization_request: AuthorizationRequest, user: User, message: str | None
+) -> Authorization:
     """Freeze a new habilitation with its token; the previous active one becomes obsolete."""
     now = utcnow()
-    for previous in request.authorizations:
+    for previous in authorization_request.authorizations:
         if previous.state == AUTHORIZATION_ACTIVE:
             previous.state = AUTHORIZATION_OBSOLETE
             tokens.retire_tokens(previous, now=now)
     authorization = Authorization(
-        definition_id=request.definition_id,
-        form_uid=request.form_uid,
-        organization=request.organization,
-        applicant=request.applicant,
-        data=dict(request.data or {}),
+        definition_id=authorization_request.definition_id,
+        form_uid=authorization_request.form_uid,
+        organization=authorization_request.organization,
+        applicant=authorization_request.applicant,
+        data=dict(authorization_request.data or {}),
         message=message,
         approved_by=user,
         created_at=now,
     )
-    authorization.documents.extend(request.documents)
-    request.authorizations.append(authorization)
+    authorization.documents.extend(authorization_request.documents)
+    authorization_request.authorizations.append(authorization)
     # No habilitation without its token, in the same transaction.
     tokens.issue(authorization, now=now)
     db.session.flush()
     _transition(
-        request, "approve", user, reason=message, payload={"authorization": authorization.id}
+        authorization_request,
+        "approve",
+        user,
+        reason=message,
+        payload={"authorization": authorization.id},
     )
-    request.events[-1].authorization_id = authorization.id
+    authorization_request.events[-1].authorization_id = authorization.id
     return authorization
 
 
@@ -127,27 +133,27 @@ def _revoke_one(authorization: Authorization, reason: str, now) -> None:
     tokens.revoke_tokens(authorization, now=now)
 
 
-def revoke(request: AuthorizationRequest, reason: str) -> None:
+def revoke(authorization_request: AuthorizationRequest, reason: str) -> None:
     """Revoke every active habilitation of the request, and their tokens."""
     now = utcnow()
-    for authorization in request.authorizations:
+    for authorization in authorization_request.authorizations:
         if authorization.is_active:
             _revoke_one(authorization, reason, now)
 
 
-def restore(request: AuthorizationRequest) -> None:
+def restore(authorization_request: AuthorizationRequest) -> None:
     """A refused or cancelled reopening: back to the answers of the validated habilitation."""
-    active = [a for a in request.authorizations if a.is_active]
+    active = [a for a in authorization_request.authorizations if a.is_active]
     if active:
-        request.data = dict(active[-1].data or {})
-        request.intitule = request.data.get("intitule")
+        authorization_request.data = dict(active[-1].data or {})
+        authorization_request.intitule = authorization_request.data.get("intitule")
 
 
 # ---------------------------------------------------------------- decisions (commit)
 
 
 def decide(
-    request: AuthorizationRequest,
+    authorization_request: AuthorizationRequest,
     event: str,
     user: User,
     *,
@@ -160,20 +166,20 @@ def decide(
     """
     authorization = None
     with transaction():
-        check_version(request, version)
+        check_version(authorization_request, version)
         reason = (reason or "").strip() or None
         if event == "approve":
-            authorization = approve(request, user, reason)
+            authorization = approve(authorization_request, user, reason)
         elif event == "revoke":
             if not reason:
                 raise DecisionError(REASON_MISSING)
-            _transition(request, "revoke", user, reason=reason)
-            revoke(request, reason)
+            _transition(authorization_request, "revoke", user, reason=reason)
+            revoke(authorization_request, reason)
         elif event in PLAIN_DECISIONS:
-            was_reopening = request.is_reopening
-            _transition(request, event, user, reason=reason)
+            was_reopening = authorization_request.is_reopening
+            _transition(authorization_request, event, user, reason=reason)
             if event in ("refuse", "cancel_reopening") and was_reopening:
-                restore(request)
+                restore(authorization_request)
         else:
             raise DecisionError("Cette action n’existe pas.")
     return authorization
@@ -190,12 +196,16 @@ def revoke_authorization(authorization: Authorization, user: User, *, reason: st
             raise DecisionError(REASON_MISSING)
         if not authorization.is_active:
             raise DecisionError("Cette habilitation n’est pas active.")
-        request = authorization.request
-        others = [a for a in request.authorizations if a is not authorization and a.is_active]
-        if not others and request.state == workflow.VALIDATED:
-            _transition(request, "revoke", user, reason=reason)
+        authorization_request = authorization.request
+        others = [
+            a
+            for a in authorization_request.authorizations
+            if a is not authorization and a.is_active
+        ]
+        if not others and authorization_request.state == workflow.VALIDATED:
+            _transition(authorization_request, "revoke", user, reason=reason)
         else:
-            request.record_event(
+            authorization_request.record_event(
                 "revoke",
                 actor=user,
                 reason=reason,

@@ -21,6 +21,7 @@ from datapass.models import (
     UserRole,
 )
 from datapass.models.base import utcnow
+from datapass.models.token import CLIENT_INTROSPECTION
 
 
 def seed_demo_data() -> dict[str, int]:
@@ -67,7 +68,7 @@ def seed_demo_data() -> dict[str, int]:
 
 
 def _seed_introspection_client() -> None:
-    from datapass.services.tokens import digest
+    from datapass.crypto import digest
 
     values = DEMO_INTROSPECTION_CLIENT
     client = db.session.scalar(select(ApiClient).where(ApiClient.client_id == values["client_id"]))
@@ -77,7 +78,7 @@ def _seed_introspection_client() -> None:
                 client_id=values["client_id"],
                 secret_hash=digest(values["secret"]),
                 name=values["name"],
-                kind="introspection",
+                kind=CLIENT_INTROSPECTION,
             )
         )
         db.session.commit()
@@ -93,14 +94,16 @@ def _seed_demo_request() -> int:
         select(AuthorizationRequest.id).where(AuthorizationRequest.applicant_id == applicant.id)
     ):
         return 0
-    form = get_catalog().form(DEMO_REQUEST_FORM)
-    request = authorization_requests.start_request_for_applicant(applicant, form)
+    catalog_form = get_catalog().form(DEMO_REQUEST_FORM)
+    authorization_request = authorization_requests.start_request_for_applicant(
+        applicant, catalog_form
+    )
     typed = {
         key: value for answers in DEMO_REQUEST_ANSWERS.values() for key, value in answers.items()
     }
-    authorization_requests.fill_request(request, form, typed)
+    authorization_requests.fill_request(authorization_request, catalog_form, typed)
     result = submission.submit_request(
-        request, form, applicant, terms_accepted=True, dpo_informed=True
+        authorization_request, catalog_form, applicant, terms_accepted=True, dpo_informed=True
     )
     if not result.ok:
         raise RuntimeError(f"the demo request is invalid: {result.errors}")

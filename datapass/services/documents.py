@@ -182,12 +182,12 @@ def _remaining_size(stream: BinaryIO) -> int:
     return end - start
 
 
-def _documents_in_field(request: AuthorizationRequest, field: str) -> int:
-    return sum(1 for document in request.documents if document.field == field)
+def _documents_in_field(authorization_request: AuthorizationRequest, field: str) -> int:
+    return sum(1 for document in authorization_request.documents if document.field == field)
 
 
 def attach_documents(
-    request: AuthorizationRequest,
+    authorization_request: AuthorizationRequest,
     field: str,
     files: Iterable[FileStorage],
     *,
@@ -209,7 +209,7 @@ def attach_documents(
     storage = storage or get_storage()
     accepted: list[Document] = []
     errors: list[str] = []
-    count = _documents_in_field(request, field)
+    count = _documents_in_field(authorization_request, field)
     for upload in files:
         if upload is None or not upload.filename:
             continue
@@ -241,7 +241,7 @@ def attach_documents(
             sha256=stored.sha256,
             uploaded_by=user,
         )
-        request.documents.append(document)
+        authorization_request.documents.append(document)
         accepted.append(document)
         count += 1
     return accepted, errors
@@ -303,7 +303,7 @@ def _forget_pending_deletions(session: Session, previous_transaction) -> None:
 
 
 def remove_document(
-    request: AuthorizationRequest,
+    authorization_request: AuthorizationRequest,
     document_id: int | str,
     *,
     storage: Storage | None = None,
@@ -318,11 +318,11 @@ def remove_document(
         wanted = int(document_id)
     except (TypeError, ValueError):
         return None
-    document = next((doc for doc in request.documents if doc.id == wanted), None)
+    document = next((doc for doc in authorization_request.documents if doc.id == wanted), None)
     if document is None:
         return None
     storage = storage or get_storage()
-    request.documents.remove(document)
+    authorization_request.documents.remove(document)
     if _is_held_by_an_authorization(document):
         db.session.flush()
         return document

@@ -132,8 +132,10 @@ def _html_paragraphs(text: str) -> Markup:
 def compose(key: str, context: dict) -> dict[str, str]:
     """Subject, text and HTML of one email of the catalogue."""
     email = EMAILS[key]
-    request = context["request"]
-    subject = email.subject.format(ref=request.public_reference, intitule=request.intitule or "")
+    authorization_request = context["request"]
+    subject = email.subject.format(
+        ref=authorization_request.public_reference, intitule=authorization_request.intitule or ""
+    )
     context = {"support_email": current_app.config["SUPPORT_EMAIL"], **context}
     text = render_template(f"emails/{key}.txt", **context).strip() + "\n"
     html = render_template(
@@ -191,27 +193,27 @@ def estimated_processing_days(definition_id: str) -> int | None:
 # ---------------------------------------------------------------- from events to emails
 
 
-def _contact_emails(request: AuthorizationRequest, *kinds: str) -> list[str]:
-    data = request.data or {}
+def _contact_emails(authorization_request: AuthorizationRequest, *kinds: str) -> list[str]:
+    data = authorization_request.data or {}
     return [data.get(f"{kind}_email", "") for kind in kinds]
 
 
 def emails_for_event(event: AuthorizationRequestEvent) -> None:
     """Queue the emails an event calls for (none for most drafts' events)."""
-    request = event.request
-    if request is None:
+    authorization_request = event.request
+    if authorization_request is None:
         return
-    form = get_catalog().form(request.form_uid)
-    definition = form.definition if form else None
-    applicant_url = public_url(f"/demandes/{request.id}")
-    instructor_url = public_url(f"/instruction/demandes/{request.id}")
+    catalog_form = get_catalog().form(authorization_request.form_uid)
+    definition = catalog_form.definition if catalog_form else None
+    applicant_url = public_url(f"/demandes/{authorization_request.id}")
+    instructor_url = public_url(f"/instruction/demandes/{authorization_request.id}")
     base = {
-        "request": request,
+        "request": authorization_request,
         "event": event,
-        "form": form,
+        "form": catalog_form,
         "definition": definition,
-        "applicant": request.applicant,
-        "organization": request.organization,
+        "applicant": authorization_request.applicant,
+        "organization": authorization_request.organization,
         "reason": event.reason,
         "request_url": applicant_url,
         "action_url": applicant_url,
@@ -220,15 +222,15 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
     name = event.name
     payload = event.payload or {}
     if name == "submit":
-        first = payload.get("first_submission") and not request.is_reopening
+        first = payload.get("first_submission") and not authorization_request.is_reopening
         queue(
             "submission_ack" if first else "resubmission_ack",
-            [request.applicant.email],
+            [authorization_request.applicant.email],
             {
                 **base,
                 "submitted_at": event.created_at,
-                "reopening": request.is_reopening,
-                "estimated_days": estimated_processing_days(request.definition_id),
+                "reopening": authorization_request.is_reopening,
+                "estimated_days": estimated_processing_days(authorization_request.definition_id),
             },
             event_id=event.id,
         )
@@ -236,17 +238,23 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
     elif name == "applicant_message":
         _notify_staff("applicant_message", "message", base, instructor_url, event)
     elif name == "instructor_message":
-        queue("instructor_message", [request.applicant.email], base, event_id=event.id)
+        queue(
+            "instructor_message", [authorization_request.applicant.email], base, event_id=event.id
+        )
     elif name in ("request_changes", "refuse", "revoke"):
         key = {"request_changes": "changes_requested", "refuse": "refused", "revoke": "revoked"}
-        queue(key[name], [request.applicant.email], base, event_id=event.id)
+        queue(key[name], [authorization_request.applicant.email], base, event_id=event.id)
     elif name == "approve":
-        queue("approved", [request.applicant.email], base, event_id=event.id)
-        habilitation = request.authorizations[-1] if request.authorizations else None
+        queue("approved", [authorization_request.applicant.email], base, event_id=event.id)
+        habilitation = (
+            authorization_request.authorizations[-1]
+            if authorization_request.authorizations
+            else None
+        )
         if habilitation is not None:
             queue(
                 "token_ready",
-                _contact_emails(request, "contact_technique"),
+                _contact_emails(authorization_request, "contact_technique"),
                 {
                     **base,
                     "authorization": habilitation,
@@ -256,7 +264,7 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
                 event_id=event.id,
             )
         for kind in ("delegue_protection_donnees", "responsable_traitement"):
-            for address in _contact_emails(request, kind):
+            for address in _contact_emails(authorization_request, kind):
                 queue(
                     "designated",
                     [address],
@@ -275,9 +283,9 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
 def _notify_staff(key, kind, base, instructor_url, event) -> None:
     from datapass.services.instructor_settings import notification_recipients
 
-    request = base["request"]
-    for user in notification_recipients(request.definition_id, kind):
-        token = unsubscribe_token(user.id, request.definition_id, kind)
+    authorization_request = base["request"]
+    for user in notification_recipients(authorization_request.definition_id, kind):
+        token = unsubscribe_token(user.id, authorization_request.definition_id, kind)
         unsubscribe = public_url(f"/notifications/desabonnement/{token}")
         queue(
             key,

@@ -14,18 +14,20 @@ VARIABLES = ("demande_url", "demande_intitule", "demande_id")
 _VARIABLE = re.compile(r"%\{(\w+)\}")
 
 
-def variables_for(request: AuthorizationRequest) -> dict[str, str]:
+def variables_for(authorization_request: AuthorizationRequest) -> dict[str, str]:
     return {
-        "demande_url": url_for("applicant.show", request_id=request.id, _external=True),
-        "demande_intitule": request.intitule or "",
-        "demande_id": request.public_reference,
+        "demande_url": url_for(
+            "applicant.show", request_id=authorization_request.id, _external=True
+        ),
+        "demande_intitule": authorization_request.intitule or "",
+        "demande_id": authorization_request.public_reference,
     }
 
 
-def render(content: str, request: AuthorizationRequest) -> str:
+def render(content: str, authorization_request: AuthorizationRequest) -> str:
     """The template's text with ``%{demande_url}``, ``%{demande_intitule}``, ``%{demande_id}``
     replaced; unknown variables are left as typed."""
-    values = variables_for(request)
+    values = variables_for(authorization_request)
     return _VARIABLE.sub(lambda match: values.get(match.group(1), match.group(0)), content)
 
 

@@ -6,14 +6,14 @@ from datapass import blocks
 from datapass.models import AuthorizationRequestEvent
 
 
-def describe_changes(event: AuthorizationRequestEvent, form) -> list[str]:
+def describe_changes(event: AuthorizationRequestEvent, catalog_form) -> list[str]:
     """The changes a submission brought, as French sentences for the timeline."""
     payload = event.payload or {}
     changes = payload.get("changes")
     if changes is None:
         return []
-    labels = field_labels(form)
-    definition = form.definition if form else None
+    labels = field_labels(catalog_form)
+    definition = catalog_form.definition if catalog_form else None
 
     def scope_label(value: str) -> str:
         scope = definition.scope(value) if definition else None
@@ -63,6 +63,6 @@ def describe_changes(event: AuthorizationRequestEvent, form) -> list[str]:
     return sentences
 
 
-def field_labels(form) -> dict[str, str]:
+def field_labels(catalog_form) -> dict[str, str]:
     """{field name: its French label} for every answer of the démarche (block registry)."""
-    return blocks.field_labels(form)
+    return blocks.field_labels(catalog_form)

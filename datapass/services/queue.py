@@ -156,8 +156,8 @@ def _filtered(criteria: QueueCriteria):
     if criteria.editor:
         editor_forms = [
             uid
-            for uid, form in catalog.forms.items()
-            if form.editor and form.editor.id == criteria.editor
+            for uid, catalog_form in catalog.forms.items()
+            if catalog_form.editor and catalog_form.editor.id == criteria.editor
         ]
         form_uids = [uid for uid in form_uids if uid in editor_forms] if form_uids else editor_forms
         if not form_uids:
@@ -210,7 +210,7 @@ def _cursor_of(row: AuthorizationRequest, sort: str) -> str:
 
 @dataclass
 class QueueRow:
-    request: AuthorizationRequest
+    authorization_request: AuthorizationRequest
     unread_messages: bool
     answered_changes: bool
 
@@ -300,9 +300,13 @@ def queue_page(
     has_previous = (cursor is not None) if not backwards else more
     return QueuePage(
         rows=rows,
-        next_cursor=_cursor_of(rows[-1].request, criteria.sort) if rows and has_next else None,
+        next_cursor=(
+            _cursor_of(rows[-1].authorization_request, criteria.sort) if rows and has_next else None
+        ),
         previous_cursor=(
-            _cursor_of(rows[0].request, criteria.sort) if rows and has_previous else None
+            _cursor_of(rows[0].authorization_request, criteria.sort)
+            if rows and has_previous
+            else None
         ),
     )
 
@@ -349,20 +353,20 @@ def export_csv(criteria: QueueCriteria, *, batch: int = 500) -> Iterator[str]:
             query = query.where(key < value if descending else key > value)
         query = query.order_by(*(c.desc() if descending else c.asc() for c in columns))
         rows = db.session.scalars(query.limit(batch)).all()
-        for request in rows:
-            form = catalog.form(request.form_uid)
-            submitted = request.last_submitted_at
+        for authorization_request in rows:
+            catalog_form = catalog.form(authorization_request.form_uid)
+            submitted = authorization_request.last_submitted_at
             writer.writerow(
                 (
-                    request.public_reference,
-                    request.state_label,
+                    authorization_request.public_reference,
+                    authorization_request.state_label,
                     submitted.strftime("%d/%m/%Y %H:%M") if submitted else "",
-                    request.applicant.email,
-                    request.organization.display_name,
-                    request.organization.siret,
-                    _csv_safe(request.intitule or ""),
-                    form.name if form else request.form_uid,
-                    form.editor.name if form and form.editor else "",
+                    authorization_request.applicant.email,
+                    authorization_request.organization.display_name,
+                    authorization_request.organization.siret,
+                    _csv_safe(authorization_request.intitule or ""),
+                    catalog_form.name if catalog_form else authorization_request.form_uid,
+                    catalog_form.editor.name if catalog_form and catalog_form.editor else "",
                 )
             )
         if rows:

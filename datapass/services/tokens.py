@@ -287,9 +287,9 @@ def send_reminders(now: datetime | None = None) -> int:
     count = 0
     for token, threshold in due_reminders(now):
         authorization = token.authorization
-        request = authorization.request
+        authorization_request = authorization.request
         recipients = [
-            request.applicant.email,
+            authorization_request.applicant.email,
             (authorization.data or {}).get("contact_technique_email", ""),
         ]
         db.session.add(TokenReminder(token_id=token.id, days_before=threshold))
@@ -297,12 +297,12 @@ def send_reminders(now: datetime | None = None) -> int:
             "token_expiry",
             recipients,
             {
-                "request": request,
+                "request": authorization_request,
                 "authorization": authorization,
                 "token": token,
                 "days": threshold,
                 "lifetime": lifetime_label(authorization.definition_id),
-                "applicant": request.applicant,
+                "applicant": authorization_request.applicant,
                 "organization": authorization.organization,
                 "action_url": emails.public_url(f"/habilitations/{authorization.id}"),
                 "action_label": "Prolonger ou mettre à jour",

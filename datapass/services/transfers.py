@@ -35,14 +35,16 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
-def _check(request: AuthorizationRequest, new_applicant: User | None, role: str) -> User:
-    if not workflow.can_transfer(request, role):
+def _check(
+    authorization_request: AuthorizationRequest, new_applicant: User | None, role: str
+) -> User:
+    if not workflow.can_transfer(authorization_request, role):
         raise UserError(NOT_ALLOWED.get(role, NOT_ALLOWED_DEFAULT))
     if new_applicant is None:
         raise UserError(UNKNOWN_EMAIL, field="email")
-    if new_applicant.id == request.applicant_id:
+    if new_applicant.id == authorization_request.applicant_id:
         raise UserError(SAME_APPLICANT, field="email")
-    if request.organization_id not in new_applicant.verified_organization_ids:
+    if authorization_request.organization_id not in new_applicant.verified_organization_ids:
         raise UserError(NOT_A_MEMBER, field="email")
     return new_applicant
 

@@ -27,6 +27,7 @@ from datapass.catalog import get_catalog
 from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import AuthorizationRequest, AuthorizationRequestEvent, User, UserRole
+from datapass.models.authorization import AUTHORIZATION_REVOKED
 from datapass.models.base import utcnow
 from datapass.models.outbox import OutboxJob
 from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
@@ -88,26 +89,28 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
-def payload(request: AuthorizationRequest, event_name: str, fired_at: datetime) -> dict:
-    form = get_catalog().form(request.form_uid)
-    editor = form.editor if form else None
-    organization = request.organization
-    applicant = request.applicant
+def payload(
+    authorization_request: AuthorizationRequest, event_name: str, fired_at: datetime
+) -> dict:
+    catalog_form = get_catalog().form(authorization_request.form_uid)
+    editor = catalog_form.editor if catalog_form else None
+    organization = authorization_request.organization
+    applicant = authorization_request.applicant
     return {
         "event": event_name,
         "fired_at": int(fired_at.timestamp()),
-        "model_type": f"authorization_request/{request.definition_id}",
-        "model_id": request.id,
+        "model_type": f"authorization_request/{authorization_request.definition_id}",
+        "model_id": authorization_request.id,
         "data": {
-            "id": request.id,
-            "public_id": request.public_id,
-            "type": f"authorization_request/{request.definition_id}",
-            "state": request.state,
-            "form_uid": request.form_uid,
-            "data": request.data or {},
-            "created_at": _iso(request.created_at),
-            "last_submitted_at": _iso(request.last_submitted_at),
-            "last_validated_at": _iso(request.last_validated_at),
+            "id": authorization_request.id,
+            "public_id": authorization_request.public_id,
+            "type": f"authorization_request/{authorization_request.definition_id}",
+            "state": authorization_request.state,
+            "form_uid": authorization_request.form_uid,
+            "data": authorization_request.data or {},
+            "created_at": _iso(authorization_request.created_at),
+            "last_submitted_at": _iso(authorization_request.last_submitted_at),
+            "last_validated_at": _iso(authorization_request.last_validated_at),
             "organization": {
                 "id": organization.id,
                 "name": organization.name,
@@ -130,14 +133,16 @@ def payload(request: AuthorizationRequest, event_name: str, fired_at: datetime) 
                 {
                     "id": authorization.id,
                     "slug": authorization.public_reference,
-                    "revoked": authorization.state == "revoked",
+                    "revoked": authorization.state == AUTHORIZATION_REVOKED,
                     "state": authorization.state,
                     "created_at": _iso(authorization.created_at),
                     "data": authorization.data or {},
-                    "authorization_request_class": f"AuthorizationRequest::{request.definition_id}",
+                    "authorization_request_class": (
+                        f"AuthorizationRequest::{authorization_request.definition_id}"
+                    ),
                     "definition_id": authorization.definition_id,
                 }
-                for authorization in request.authorizations
+                for authorization in authorization_request.authorizations
             ],
         },
     }
@@ -149,19 +154,19 @@ def payload(request: AuthorizationRequest, event_name: str, fired_at: datetime) 
 def queue_for_event(event: AuthorizationRequestEvent) -> None:
     """Outbox event subscriber: one job per enabled webhook of the definition listening to
     the event, its body built now (see ``datapass.register_side_effects``)."""
-    request = event.request
-    if event.name not in WEBHOOK_EVENTS or request is None:
+    authorization_request = event.request
+    if event.name not in WEBHOOK_EVENTS or authorization_request is None:
         return
     hooks = db.session.scalars(
         select(Webhook).where(
-            Webhook.definition_id == request.definition_id, Webhook.enabled.is_(True)
+            Webhook.definition_id == authorization_request.definition_id, Webhook.enabled.is_(True)
         )
     ).all()
     hooks = [hook for hook in hooks if event.name in (hook.events or [])]
     if not hooks:
         return
     body = json.dumps(
-        payload(request, event.name, event.created_at or utcnow()), ensure_ascii=False
+        payload(authorization_request, event.name, event.created_at or utcnow()), ensure_ascii=False
     )
     for hook in hooks:
         outbox.enqueue(
@@ -169,7 +174,7 @@ def queue_for_event(event: AuthorizationRequestEvent) -> None:
             {
                 "webhook_id": hook.id,
                 "event": event.name,
-                "authorization_request_id": request.id,
+                "authorization_request_id": authorization_request.id,
                 "body": body,
             },
             key=f"webhook-{hook.id}-{event.id}",
@@ -289,9 +294,9 @@ def _store_token_id(request_id: int, excerpt: str) -> None:
     except ValueError:
         return
     if isinstance(answer, dict) and answer.get("token_id") is not None:
-        request = db.session.get(AuthorizationRequest, request_id)
-        if request is not None:
-            request.external_provider_id = str(answer["token_id"])[:255]
+        authorization_request = db.session.get(AuthorizationRequest, request_id)
+        if authorization_request is not None:
+            authorization_request.external_provider_id = str(answer["token_id"])[:255]
 
 
 def deliver(job: OutboxJob) -> None:

@@ -28,6 +28,7 @@ from datapass.catalog import get_catalog
 from datapass.extensions import db
 from datapass.forms.developers import ApplicationForm, WebhookForm
 from datapass.models import ApiClient
+from datapass.models.token import CLIENT_DEVELOPER
 from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
 from datapass.permissions import developer_definitions
 from datapass.services import tokens, webhooks
@@ -225,7 +226,7 @@ def applications():
     if request.method == "POST":
         if form.validate_on_submit():
             created, secret = tokens.create_client(
-                form.name.data, kind="developer", owner=current_user, scopes=form.scopes.data
+                form.name.data, kind=CLIENT_DEVELOPER, owner=current_user, scopes=form.scopes.data
             )
             form = ApplicationForm(formdata=None)
         else:
@@ -250,7 +251,7 @@ def revoke_application(client_id: int):
     _definitions_or_403()
     _csrf_or_400()
     client = db.session.get(ApiClient, client_id)
-    if client is None or client.kind != "developer" or client.owner_id != current_user.id:
+    if client is None or client.kind != CLIENT_DEVELOPER or client.owner_id != current_user.id:
         abort(404)
     tokens.revoke_client(client)
     flash(f"L’application « {client.name} » est révoquée.", "success")

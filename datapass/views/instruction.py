@@ -54,12 +54,14 @@ def _definitions_or_403() -> list[str]:
 
 def _load(request_id: int, *, act: bool = False) -> AuthorizationRequest:
     """The request if the user reports on (or, with ``act``, instructs) its definition."""
-    item = db.session.get(AuthorizationRequest, request_id)
-    if item is None or not permissions.can_report(current_user, item.definition_id):
+    authorization_request = db.session.get(AuthorizationRequest, request_id)
+    if authorization_request is None or not permissions.can_report(
+        current_user, authorization_request.definition_id
+    ):
         abort(404)
-    if act and not permissions.can_instruct(current_user, item.definition_id):
+    if act and not permissions.can_instruct(current_user, authorization_request.definition_id):
         abort(403)
-    return item
+    return authorization_request
 
 
 # ---------------------------------------------------------------- queue
@@ -130,33 +132,35 @@ def authorizations():
 @bp.get("/demandes/<int:request_id>")
 @login_required
 def show(request_id: int):
-    item = _load(request_id)
-    form = get_catalog().form(item.form_uid)
-    if permissions.can_instruct(current_user, item.definition_id):
-        messaging.mark_read(item, APPLICANT_SIDE)
+    authorization_request = _load(request_id)
+    catalog_form = get_catalog().form(authorization_request.form_uid)
+    if permissions.can_instruct(current_user, authorization_request.definition_id):
+        messaging.mark_read(authorization_request, APPLICANT_SIDE)
     role = (
         workflow.INSTRUCTOR
-        if permissions.can_instruct(current_user, item.definition_id)
+        if permissions.can_instruct(current_user, authorization_request.definition_id)
         else workflow.REPORTER
     )
-    decisions = [e for e in workflow.allowed_events(item, role) if e in DECISIONS]
+    decisions = [e for e in workflow.allowed_events(authorization_request, role) if e in DECISIONS]
     timeline = [
-        (event, presenter.describe_changes(event, form) if event.name == "submit" else [])
-        for event in sorted(item.events, key=lambda e: (e.created_at, e.id), reverse=True)
+        (event, presenter.describe_changes(event, catalog_form) if event.name == "submit" else [])
+        for event in sorted(
+            authorization_request.events, key=lambda e: (e.created_at, e.id), reverse=True
+        )
     ]
     return render_template(
         "instruction/request.html",
-        item=item,
-        catalog_form=form,
-        view=blocks.summary(form, item) if form else [],
+        authorization_request=authorization_request,
+        catalog_form=catalog_form,
+        view=blocks.summary(catalog_form, authorization_request) if catalog_form else [],
         timeline=timeline,
         decisions=decisions,
         decision_labels=DECISIONS,
         can_act=role == workflow.INSTRUCTOR,
         message_form=InstructorMessageForm(),
         action_form=FlaskForm(),
-        transfer_form=InstructorTransferForm(data={"version": item.version})
-        if role == workflow.INSTRUCTOR and workflow.can_transfer(item, role)
+        transfer_form=InstructorTransferForm(data={"version": authorization_request.version})
+        if role == workflow.INSTRUCTOR and workflow.can_transfer(authorization_request, role)
         else None,
     )
 
@@ -167,30 +171,36 @@ def show(request_id: int):
 @bp.route("/demandes/<int:request_id>/decisions/<event>", methods=["GET", "POST"])
 @login_required
 def decide(request_id: int, event: str):
-    item = _load(request_id, act=True)
+    authorization_request = _load(request_id, act=True)
     if event not in DECISIONS:
         abort(404)
     button, title, reason_label = DECISIONS[event]
     form = DecisionForm()
     form.reason.label.text = reason_label
     kind = TEMPLATE_KIND.get(event)
-    templates = message_templates.templates_for(item.definition_id, kind) if kind else []
+    templates = (
+        message_templates.templates_for(authorization_request.definition_id, kind) if kind else []
+    )
     form.template.choices = [SelectChoice("", "Aucun modèle")] + [
         SelectChoice(str(t.id), t.title) for t in templates
     ]
-    allowed = event in workflow.allowed_events(item, workflow.INSTRUCTOR)
+    allowed = event in workflow.allowed_events(authorization_request, workflow.INSTRUCTOR)
     error = None
     status = 200
     if request.method == "GET":
-        form.version.data = str(item.version)
+        form.version.data = str(authorization_request.version)
         chosen = next((t for t in templates if str(t.id) == request.args.get("modele")), None)
         if chosen is not None:
             form.template.data = str(chosen.id)
-            form.reason.data = message_templates.render(chosen.content, item)
+            form.reason.data = message_templates.render(chosen.content, authorization_request)
     elif form.validate_on_submit():
         try:
             decisions.decide(
-                item, event, current_user, version=form.version.data, reason=form.reason.data
+                authorization_request,
+                event,
+                current_user,
+                version=form.version.data,
+                reason=form.reason.data,
             )
         except decisions.DecisionError as exc:
             error = exc
@@ -198,14 +208,14 @@ def decide(request_id: int, event: str):
             if not exc.stale:
                 form.reason.errors = [exc.message]
         else:
-            flash(_done_message(event, item), "success")
-            return redirect(url_for("instruction.show", request_id=item.id))
+            flash(_done_message(event, authorization_request), "success")
+            return redirect(url_for("instruction.show", request_id=authorization_request.id))
     else:
         status = 400
     return (
         render_template(
             "instruction/decision.html",
-            item=item,
+            authorization_request=authorization_request,
             event=event,
             button=button,
             title=title,
@@ -213,15 +223,18 @@ def decide(request_id: int, event: str):
             allowed=allowed,
             templates=templates,
             error=error,
-            reason_required=workflow.reason_required(item, event, workflow.INSTRUCTOR),
+            reason_required=workflow.reason_required(
+                authorization_request, event, workflow.INSTRUCTOR
+            ),
         ),
         status,
     )
 
 
-def _done_message(event: str, item: AuthorizationRequest) -> str:
+def _done_message(event: str, authorization_request: AuthorizationRequest) -> str:
+    reference = authorization_request.public_reference
     return {
-        "approve": f"La demande {item.public_reference} est validée : l’habilitation est active.",
+        "approve": f"La demande {reference} est validée : l’habilitation est active.",
         "request_changes": "Les modifications ont été demandées au demandeur.",
         "refuse": "La demande a été refusée.",
         "revoke": "L’habilitation a été révoquée.",
@@ -267,15 +280,15 @@ def revoke_authorization(authorization_id: int):
 @bp.post("/demandes/<int:request_id>/transfert")
 @login_required
 def transfer(request_id: int):
-    item = _load(request_id, act=True)
+    authorization_request = _load(request_id, act=True)
     form = InstructorTransferForm()
     if not form.validate_on_submit():
         flash("Indiquez l’adresse électronique d’un membre de l’organisation.", "error")
-        return redirect(url_for("instruction.show", request_id=item.id))
+        return redirect(url_for("instruction.show", request_id=authorization_request.id))
     return _act_then_show(
-        item.id,
+        authorization_request.id,
         lambda: transfers.transfer_request(
-            item,
+            authorization_request,
             current_user,
             form.email.data,
             role=workflow.INSTRUCTOR,
@@ -291,25 +304,31 @@ def transfer(request_id: int):
 @bp.post("/demandes/<int:request_id>/messages")
 @login_required
 def post_message(request_id: int):
-    item = _load(request_id, act=True)
+    authorization_request = _load(request_id, act=True)
     form = InstructorMessageForm()
     if not form.validate_on_submit():
         flash("Écrivez votre message avant de l’envoyer.", "error")
     else:
-        messaging.post_message(item, current_user, form.body.data, side=INSTRUCTOR_SIDE)
+        messaging.post_message(
+            authorization_request, current_user, form.body.data, side=INSTRUCTOR_SIDE
+        )
         flash("Votre message a été envoyé au demandeur.", "success")
-    return redirect(url_for("instruction.show", request_id=item.id, _anchor="messages"))
+    return redirect(
+        url_for("instruction.show", request_id=authorization_request.id, _anchor="messages")
+    )
 
 
 @bp.post("/demandes/<int:request_id>/messages/<int:message_id>/traite")
 @login_required
 def mark_processed(request_id: int, message_id: int):
-    item = _load(request_id, act=True)
+    authorization_request = _load(request_id, act=True)
     message = db.session.get(Message, message_id)
-    if message is None or message.authorization_request_id != item.id:
+    if message is None or message.authorization_request_id != authorization_request.id:
         abort(404)
     if not FlaskForm().validate_on_submit():
         abort(400)
     messaging.mark_processed(message)
     flash("Le message est marqué comme traité.", "success")
-    return redirect(url_for("instruction.show", request_id=item.id, _anchor="messages"))
+    return redirect(
+        url_for("instruction.show", request_id=authorization_request.id, _anchor="messages")
+    )

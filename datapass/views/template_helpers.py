@@ -160,6 +160,7 @@ def register(app: Flask) -> None:
         form_error_list=form_error_list,
         field_focus_id=field_focus_id,
         field_attrs=field_attrs,
+        workflow=workflow,  # state constants: ``authorization_request.state == workflow.DRAFT``
         request_state_badges=workflow.STATE_BADGES,
         authorization_state_badges=AUTHORIZATION_STATE_BADGES,
     )
