@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    abort,
     flash,
     make_response,
     redirect,
@@ -23,6 +22,7 @@ from datapass.models import ApiClient, OutboxJob
 from datapass.models.outbox import JOB_DEAD, JOB_PENDING
 from datapass.permissions import admin_required
 from datapass.services import tokens
+from datapass.views import check_action_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -50,11 +50,8 @@ def jobs():
 @login_required
 @admin_required
 def replay(job_id: int):
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    job = db.session.get(OutboxJob, job_id)
-    if job is None:
-        abort(404)
+    check_action_form()
+    job = db.get_or_404(OutboxJob, job_id)
     outbox.replay(job)
     flash(f"La tâche {job.id} sera exécutée de nouveau.", "success")
     return redirect(url_for("admin.jobs"))
@@ -94,11 +91,8 @@ def clients():
 @login_required
 @admin_required
 def revoke_client(client_id: int):
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    client = db.session.get(ApiClient, client_id)
-    if client is None:
-        abort(404)
+    check_action_form()
+    client = db.get_or_404(ApiClient, client_id)
     tokens.revoke_client(client)
     flash(f"Le client {client.name} est révoqué.", "success")
     return redirect(url_for("admin.clients"))

@@ -32,6 +32,7 @@ from datapass.models.token import CLIENT_DEVELOPER
 from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
 from datapass.permissions import developer_definitions
 from datapass.services import tokens, webhooks
+from datapass.views import check_action_form
 
 bp = Blueprint("developers", __name__, url_prefix="/developpeurs")
 
@@ -50,8 +51,7 @@ def _no_store(response, status: int = 200):
 
 
 def _csrf_or_400() -> None:
-    if not FlaskForm().validate_on_submit():
-        abort(400)
+    check_action_form()
 
 
 # ---------------------------------------------------------------- webhooks

@@ -34,6 +34,7 @@ from datapass.models import Authorization, AuthorizationRequest, Message
 from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
 from datapass.services import decisions, message_templates, messaging, presenter, transfers
 from datapass.services import queue as queue_service
+from datapass.views import check_action_form
 
 bp = Blueprint("instruction", __name__, url_prefix="/instruction")
 CRITERIA_KEY = "datapass_queue_criteria"
@@ -265,8 +266,7 @@ def revoke_authorization(authorization_id: int):
         abort(404)
     if not permissions.can_instruct(current_user, authorization.definition_id):
         abort(403)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
+    check_action_form()
     reference = authorization.public_reference
     return _act_then_show(
         authorization.authorization_request_id,
@@ -325,8 +325,7 @@ def mark_processed(request_id: int, message_id: int):
     message = db.session.get(Message, message_id)
     if message is None or message.authorization_request_id != authorization_request.id:
         abort(404)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
+    check_action_form()
     messaging.mark_processed(message)
     flash("Le message est marqué comme traité.", "success")
     return redirect(

@@ -21,6 +21,7 @@ from datapass.forms.tokens import ProlongForm
 from datapass.models import Authorization
 from datapass.models.base import utcnow
 from datapass.services import tokens
+from datapass.views import check_action_form
 
 bp = Blueprint("tokens", __name__)
 
@@ -77,8 +78,7 @@ def _holder_action(authorization_id: int) -> Authorization:
     authorization = _load(authorization_id)
     if not _may_hold(authorization):
         abort(403)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
+    check_action_form()
     return authorization
 
 

@@ -10,6 +10,7 @@ from datapass import blocks, permissions
 from datapass.catalog import get_catalog
 from datapass.services import authorization_requests
 from datapass.services.authorization_requests import RequestError
+from datapass.views import check_action_form
 from datapass.views.applicant import FIRST_STEP_SLUG, bp, form_or_404, step_url
 
 PREFILL_KEY = "datapass_prefill"
@@ -93,8 +94,7 @@ def introduction(uid: str):
 @login_required
 def start(uid: str):
     catalog_form = form_or_404(uid)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
+    check_action_form()
     if current_user.current_organization is None:
         flash("Indiquez d’abord l’organisation pour laquelle vous faites la demande.", "info")
         return redirect(url_for("auth.join_organization", next=request.path))

@@ -15,6 +15,7 @@ from datapass.models import Document
 from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
 from datapass.services import authorization_requests, dashboard, documents, messaging, transfers
 from datapass.services.authorization_requests import RequestError
+from datapass.views import check_action_form
 from datapass.views.applicant import FIRST_STEP_SLUG, bp, load, step_url
 
 # ---------------------------------------------------------------- documents
@@ -82,8 +83,7 @@ def act(request_id: int, event: str):
     authorization_request = load(request_id)
     if event not in ACTIONS:
         abort(404)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
+    check_action_form()
     action, message = ACTIONS[event]
     try:
         action(authorization_request, current_user)
