@@ -11,7 +11,7 @@ dev_cli = AppGroup("dev", help="Outils de développement (jamais en production).
 
 @dev_cli.command("seed")
 def seed_command() -> None:
-    """Load the idempotent demo data (organisations, applicant, instructor, admin, editor)."""
+    """Load the idempotent demo data (organisations, applicant, staff, editor, provider)."""
     from datapass.services.demo import seed_demo_data
 
     if current_app.config["DATAPASS_ENV"] == "production":
@@ -27,24 +27,21 @@ def seed_command() -> None:
 users_cli = AppGroup("users", help="Rôles des utilisateurs.")
 
 
-def _definition_ids() -> set[str]:
-    from datapass.catalog import get_catalog
-
-    return set(get_catalog().definitions)
-
-
 @users_cli.command("grant-role")
 @click.argument("email")
 @click.argument("role")
 def grant_role_command(email: str, role: str) -> None:
-    """Grant ROLE (admin, or <definition>:reporter|instructor|manager|developer) to EMAIL.
+    """Grant ROLE to EMAIL: admin, <definition>:reporter|instructor|manager|developer, or
+    editor:<editor> (an editor's staff, e.g. editor:arche_mc2).
 
     An email that never signed in gets a pending account taken over at its first sign-in.
     """
+    from datapass.catalog import get_catalog
     from datapass.services.users import RoleError, grant_role, parse_role
 
+    catalog = get_catalog()
     try:
-        role = parse_role(role, _definition_ids())
+        role = parse_role(role, set(catalog.definitions), set(catalog.editors))
     except RoleError as error:
         raise click.BadParameter(str(error), param_hint="ROLE") from error
     user, added = grant_role(email, role)

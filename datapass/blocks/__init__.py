@@ -159,7 +159,8 @@ def clean_answers(
     Keeps the fields of ``fields`` (default: every answer field of the démarche), strips
     tags and spaces, bounds lengths, makes list fields lists of strings. Unknown fields,
     documents, fields of locked blocks and values of the wrong type are left out and told
-    as problems. Validation (required fields, formats) comes later, at « Suivant ».
+    as problems (a locked field: of a static block, or of a contact the démarche fixes).
+    Validation (required fields, formats) comes later, at « Suivant ».
     """
     allowed = set(fields) if fields is not None else set(catalog_form.answer_fields())
     cleaned: dict[str, Any] = {}
@@ -171,7 +172,7 @@ def clean_answers(
                 Problem(name, "Champ inconnu", f"{name} n’est pas un champ de ce formulaire.")
             )
             continue
-        if catalog_form.is_locked(block_id):
+        if catalog_form.field_is_locked(name):
             problems.append(Problem(name, "Champ verrouillé", f"{name} est fixé par la démarche."))
             continue
         value, problem = REGISTRY[block_id].clean_value(name, value)

@@ -1,8 +1,16 @@
-"""« Les personnes impliquées »: one card of five fields per contact type of the definition."""
+"""« Les personnes impliquées »: one card of five fields per contact type of the definition.
+
+A contact is a person, or an **organisation contact**: an editor's support team set as the
+technical contact by the démarche (``technical_contact: editor`` in the catalogue). An
+organisation contact has the service's name as ``family_name`` and no first name nor job
+title; when the démarche locks it, its card is read-only and nothing posted changes it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from wtforms import Form, StringField
 from wtforms.validators import Length
@@ -20,6 +28,7 @@ CONTACT_TYPES: dict[str, str] = {
 # « C’est moi » fills these with the applicant's profile (not the DPO nor the controller).
 SELF_FILLABLE_CONTACTS = frozenset({"contact_technique", "contact_metier"})
 DPO = "delegue_protection_donnees"
+TECHNICAL = "contact_technique"
 # (suffix, label, autocomplete)
 CONTACT_FIELDS = (
     ("family_name", "Nom", "family-name"),
@@ -29,6 +38,13 @@ CONTACT_FIELDS = (
     ("job_title", "Fonction", "organization-title"),
 )
 CONTACT_SUFFIXES = tuple(suffix for suffix, _, _ in CONTACT_FIELDS)
+# What an organisation contact (a team, not a person) leaves empty.
+ORGANIZATION_OPTIONAL = ("given_name", "job_title")
+ORGANIZATION_LABELS = (
+    ("family_name", "Service"),
+    ("email", "Email"),
+    ("phone_number", "Téléphone"),
+)
 
 
 def ordered(contact_types: Iterable[str]) -> tuple[str, ...]:
@@ -43,6 +59,33 @@ def contact_label(contact_type: str) -> str:
 def contact_fields(contact_types: Iterable[str]) -> tuple[str, ...]:
     """The five fields of each contact type, e.g. ``contact_technique_email``."""
     return tuple(f"{kind}_{suffix}" for kind in contact_types for suffix in CONTACT_SUFFIXES)
+
+
+def organization_contact_answers(
+    contact_type: str, *, service: str, email: str, phone: str
+) -> dict[str, str]:
+    """An organisation contact's five answers: the service's name, no first name nor title."""
+    values = {
+        "family_name": service,
+        "given_name": "",
+        "email": email,
+        "phone_number": phone,
+        "job_title": "",
+    }
+    return {f"{contact_type}_{suffix}": value for suffix, value in values.items()}
+
+
+@dataclass(frozen=True)
+class ContactCard:
+    """One card of the contacts step."""
+
+    contact: str
+    label: str
+    fields: list  # the step form's five fields
+    self_fillable: bool  # shows « C’est moi »
+    locked: bool = False  # fixed by the démarche: shown read-only, no input
+    organization: bool = False  # an organisation contact: no first name nor job title
+    values: Mapping[str, Any] | None = None  # the stored answers (read-only card)
 
 
 def contacts_form_class(contact_types: Iterable[str]) -> type[Form]:
@@ -89,30 +132,54 @@ class Contacts(Block):
             for suffix, label, _ in CONTACT_FIELDS
         }
 
+    def validate(self, catalog_form, authorization_request):
+        """The form's checks, but an organisation contact needs no first name nor title."""
+        errors = super().validate(catalog_form, authorization_request)
+        for contact in catalog_form.organization_contacts(authorization_request.data or {}):
+            for suffix in ORGANIZATION_OPTIONAL:
+                errors.pop(f"{contact}_{suffix}", None)
+        return errors
+
     def step_context(self, catalog_form, authorization_request, step_form, user):
+        data = authorization_request.data or {}
+        organization = catalog_form.organization_contacts(data)
+        locked = catalog_form.locked_contact_types
         cards = [
-            (
-                contact,
-                contact_label(contact),
-                [getattr(step_form, f"{contact}_{suffix}") for suffix in CONTACT_SUFFIXES],
-                contact in SELF_FILLABLE_CONTACTS,
+            ContactCard(
+                contact=contact,
+                label=contact_label(contact),
+                fields=[getattr(step_form, f"{contact}_{suffix}") for suffix in CONTACT_SUFFIXES],
+                self_fillable=contact in SELF_FILLABLE_CONTACTS and contact not in locked,
+                locked=contact in locked,
+                organization=contact in organization,
+                values={suffix: data.get(f"{contact}_{suffix}") for suffix in CONTACT_SUFFIXES},
             )
             for contact in catalog_form.contact_types
         ]
-        return {"contact_cards": cards}
+        return {"contact_cards": cards, "optional_suffixes": ORGANIZATION_OPTIONAL}
 
     def summary(self, catalog_form, authorization_request):
         data = authorization_request.data or {}
-        groups = [
-            (
-                contact_label(contact),
-                [
-                    SummaryItem(label, data.get(f"{contact}_{suffix}") or None)
-                    for suffix, label, _ in CONTACT_FIELDS
-                ],
-            )
-            for contact in catalog_form.contact_types
-        ]
+        organization = catalog_form.organization_contacts(data)
+        groups = []
+        for contact in catalog_form.contact_types:
+            if contact in organization:
+                editor = catalog_form.editor.name if catalog_form.editor else ""
+                groups.append(
+                    (
+                        f"{contact_label(contact)} (support de l’éditeur {editor})",
+                        [
+                            SummaryItem(label, data.get(f"{contact}_{suffix}") or None)
+                            for suffix, label in ORGANIZATION_LABELS
+                        ],
+                    )
+                )
+                continue
+            items = [
+                SummaryItem(label, data.get(f"{contact}_{suffix}") or None)
+                for suffix, label, _ in CONTACT_FIELDS
+            ]
+            groups.append((contact_label(contact), items))
         return SummaryBlock(
             block=self.id,
             title=self.title,
@@ -122,10 +189,13 @@ class Contacts(Block):
 
     @staticmethod
     def self_contact(catalog_form, contact_type: str, user) -> dict[str, str]:
-        """« C’est moi »: the applicant's profile as the answers of one contact card."""
+        """« C’est moi »: the applicant's profile as the answers of one contact card (never
+        for a contact that the démarche locks)."""
         if contact_type not in SELF_FILLABLE_CONTACTS:
             return {}
         if contact_type not in catalog_form.contact_types:
+            return {}
+        if contact_type in catalog_form.locked_contact_types:
             return {}
         values = {
             "family_name": user.family_name or "",

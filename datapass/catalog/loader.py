@@ -14,16 +14,19 @@ from pathlib import Path
 from types import MappingProxyType
 
 from datapass.blocks import (
+    CONTACT_TYPES,
     DOCUMENT_FIELDS,
     FIELD_BLOCKS,
     LIST_FIELDS,
     REQUIRED_BLOCKS,
     known_fields,
 )
+from datapass.blocks.contacts import organization_contact_answers
 from datapass.catalog.model import (
     Catalog,
     Definition,
     Editor,
+    EditorContact,
     Form,
     LegalFramework,
     Links,
@@ -54,6 +57,9 @@ from datapass.catalog.schema import (
     is_valid_email,
     is_valid_url,
 )
+
+# Role prefixes that are not definitions (``editor:arche_mc2``).
+RESERVED_DEFINITION_IDS = frozenset({"editor", "admin"})
 
 # --- Building -----------------------------------------------------------------------------
 
@@ -219,6 +225,7 @@ def _build_form(
         if scope and not scopes_config.offers(scope):
             where = _join(key, f"initialize_with.scopes[{index}]")
             file.error(where, f"scope {name!r} is pre-checked but not offered by the form")
+    _check_technical_contact(file, record, definition, editor, values)
     if "modalities" in static and not values.get("modalities"):
         values["modalities"] = definition.default_modalities
     if "scopes" in static and not values.get("scopes"):
@@ -249,7 +256,47 @@ def _build_form(
         justificatif_label=record["justificatif_label"],
         legacy_ids=record["legacy_ids"] or (),
         hints=MappingProxyType(dict(record["hints"] or {})),
+        technical_contact_editor=record["technical_contact"] == "editor",
+        technical_contact_locked=bool(record["technical_contact_locked"]),
     )
+
+
+def _check_technical_contact(
+    file: _File, record: dict, definition: Definition, editor: Editor | None, values: dict
+) -> None:
+    """``technical_contact: editor`` needs the form's editor, with a ``contact``, and a
+    definition with a technical contact; its answers then pre-fill the draft."""
+    key = record["_key"]
+    if record["technical_contact"] != "editor":
+        if record["technical_contact_locked"]:
+            file.error(
+                _join(key, "technical_contact_locked"), "needs technical_contact: editor"
+            )
+        return
+    where = _join(key, "technical_contact")
+    technical = "contact_technique"
+    if technical not in definition.contact_types:
+        file.error(where, f"{definition.id} has no {CONTACT_TYPES[technical].lower()}")
+    elif editor is None:
+        if not record["editor"]:
+            file.error(where, "needs the form's editor (key editor)")
+    elif editor.contact is None:
+        file.error(where, f"editor {editor.id!r} has no contact in {EDITORS_FILE}")
+    else:
+        for name in values:
+            if name.startswith(f"{technical}_"):
+                file.error(
+                    _join(key, f"initialize_with.{name}"),
+                    "set by technical_contact: editor (do not pre-fill it)",
+                )
+        values.update(
+            organization_contact_answers(
+                technical,
+                service=editor.contact.service,
+                email=editor.contact.email,
+                phone=editor.contact.phone,
+            )
+        )
 
 
 def _read(directory: Path, relative: str, issues: list[CatalogIssue]):
@@ -283,7 +330,17 @@ def load_catalog(directory: str | Path) -> Catalog:
     file, data = read(EDITORS_FILE)
     editor_records = _entries(file, data or {}, EDITOR, IDENTIFIER, "write ids in lower case")
     editors = {
-        key: Editor(key, r["name"], r["siret"], r["solution"], r["contact_email"], r["url"])
+        key: Editor(
+            id=key,
+            name=r["name"],
+            siret=r["siret"],
+            solution=r["solution"],
+            contact_email=r["contact_email"],
+            url=r["url"],
+            contact=EditorContact(**{k: v for k, v in r["contact"].items() if k != "_key"})
+            if r["contact"]
+            else None,
+        )
         for key, r in editor_records.items()
     }
     file, data = read(LEGAL_FRAMEWORKS_FILE)
@@ -307,6 +364,8 @@ def load_catalog(directory: str | Path) -> Catalog:
             continue
         if definition.id in definitions:
             file.error("id", f"duplicate definition {definition.id!r}")
+        elif definition.id in RESERVED_DEFINITION_IDS:
+            file.error("id", f"{definition.id!r} is reserved (roles editor:<editor>)")
         elif Path(relative).stem != definition.id:
             file.error("id", f"the file must be named {definition.id}.yml")
         definitions[definition.id] = definition

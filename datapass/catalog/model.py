@@ -102,6 +102,16 @@ class Definition:
 
 
 @dataclass(frozen=True, slots=True)
+class EditorContact:
+    """An editor's support team, the technical contact its démarches may set: a service, not
+    a person (no first or last name)."""
+
+    service: str  # « Support Millésime Action Sociale »
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
 class Editor:
     id: str
     name: str
@@ -109,6 +119,7 @@ class Editor:
     solution: str
     contact_email: str | None = None
     url: str | None = None
+    contact: EditorContact | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +164,10 @@ class Form:
     justificatif_label: str | None = None
     legacy_ids: tuple[str, ...] = ()
     hints: Mapping[str, str] = field(default_factory=lambda: EMPTY_MAPPING, hash=False)
+    # ``technical_contact: editor``: the draft starts with the editor's support team as the
+    # technical contact (an organisation contact); ``technical_contact_locked``: for good.
+    technical_contact_editor: bool = False
+    technical_contact_locked: bool = False
 
     # ------------------------------------------------------------ blocks and steps
 
@@ -196,8 +211,16 @@ class Form:
         return block if name in self.block_fields(block) else None
 
     def field_is_locked(self, name: str) -> bool:
+        """A field of a static block, or of a contact the démarche fixes."""
         block = self.field_block(name)
-        return block is not None and self.is_locked(block)
+        return block is not None and (self.is_locked(block) or name in self.locked_fields)
+
+    @property
+    def locked_fields(self) -> frozenset[str]:
+        """Fields fixed by the démarche outside static blocks: a locked editor contact's."""
+        if not self.technical_contact_locked:
+            return frozenset()
+        return frozenset(self.editor_contact_answers())
 
     def prefilled_blocks(self) -> frozenset[str]:
         """Blocks holding at least one ``initialize_with`` value (they show a notice)."""
@@ -209,6 +232,36 @@ class Form:
     def contact_types(self) -> tuple[str, ...]:
         """The definition's contact types in display order."""
         return contacts.ordered(self.definition.contact_types)
+
+    def editor_contact_answers(self) -> dict[str, str]:
+        """The technical contact's answers when the démarche sets the editor's support team
+        (an organisation contact), else nothing."""
+        contact = self.editor.contact if self.editor else None
+        if not self.technical_contact_editor or contact is None:
+            return {}
+        return contacts.organization_contact_answers(
+            contacts.TECHNICAL, service=contact.service, email=contact.email, phone=contact.phone
+        )
+
+    @property
+    def locked_contact_types(self) -> frozenset[str]:
+        """Contacts the applicant cannot change (shown read-only, never « C’est moi »)."""
+        return frozenset({contacts.TECHNICAL}) if self.locked_fields else frozenset()
+
+    def technical_contact_is_editor(self, data: Mapping[str, Any]) -> bool:
+        """Is the technical contact of these answers the editor's support team?"""
+        answers = self.editor_contact_answers()
+        if not answers:
+            return False
+        expected = answers[f"{contacts.TECHNICAL}_email"].strip().lower()
+        typed = data.get(f"{contacts.TECHNICAL}_email")
+        return isinstance(typed, str) and typed.strip().lower() == expected
+
+    def organization_contacts(self, data: Mapping[str, Any]) -> frozenset[str]:
+        """The contact types that are an organisation, not a person, in these answers."""
+        if self.technical_contact_is_editor(data):
+            return frozenset({contacts.TECHNICAL})
+        return frozenset()
 
     @property
     def has_dpo(self) -> bool:
@@ -250,7 +303,8 @@ class Form:
     # ------------------------------------------------------------ answers
 
     def enforce_locks(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Locked blocks hold the form's values; locked scopes keep their pre-set state."""
+        """Locked blocks hold the form's values; locked scopes keep their pre-set state; a
+        locked editor contact holds the editor's support team."""
         data = dict(data)
         defaults = self.initialize_with
         for block in self.static_blocks:
@@ -260,6 +314,8 @@ class Form:
                     data[name] = list(value) if isinstance(value, list | tuple) else value
                 else:
                     data.pop(name, None)
+        if self.locked_fields:
+            data.update(self.editor_contact_answers())
         if "scopes" in data or "scopes" in defaults:
             current = list(data.get("scopes") or [])
             allowed = set(self.selectable_scopes(current))
@@ -337,6 +393,12 @@ class Catalog:
                 continue
             forms.append(form)
         return tuple(forms)
+
+    def editor_forms(self, editor_id: str) -> tuple[Form, ...]:
+        """Every form (démarche) of the editor, public or not, in file order."""
+        return tuple(
+            form for form in self.forms.values() if form.editor and form.editor.id == editor_id
+        )
 
     def editors_for(self, definition_id: str) -> tuple[Editor, ...]:
         """Editors with a public form of the definition, sorted by name (French collation)."""

@@ -17,6 +17,7 @@ import yaml
 from email_validator import EmailNotValidError, validate_email
 from stdnum.fr import siret as stdnum_siret
 
+from datapass import validators
 from datapass.blocks import (
     CONTACT_TYPES,
     MODALITY_LABELS,
@@ -30,6 +31,8 @@ FORMS_DIR = "forms"
 EDITORS_FILE = "editors.yml"
 LEGAL_FRAMEWORKS_FILE = "legal_frameworks.yml"
 KINDS = ("api", "service")
+# ``technical_contact`` of a form: who the draft's technical contact starts as.
+TECHNICAL_CONTACTS = ("editor",)
 LA_POSTE_SIREN = "356000000"
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -209,6 +212,15 @@ def _siret(file: _File, value, key: str) -> str:
     return value
 
 
+def _phone(file: _File, value, key: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _Bad(f"expected a phone number, got {_kind(value)}")
+    try:
+        return validators.validate_french_phone(str(value))
+    except validators.ValidationError:
+        raise _Bad(f"invalid French phone number {value!r} (e.g. 04 78 00 00 00)") from None
+
+
 def _flag(file: _File, value, key: str) -> bool:
     if not isinstance(value, bool):
         raise _Bad(f"expected true or false, got {_kind(value)}")
@@ -305,12 +317,19 @@ def _entries(file: _File, data, spec: dict, regex: re.Pattern, rule: str) -> dic
 
 LINK = {"label": _f(_text, True), "url": _f(_url, True)}
 LEGAL_FRAMEWORK = {"label": _f(_text, True), "text": _f(_text, True), "urls": _f(_list_of(LINK))}
+# The editor's support team: a service, never a person (no first or last name).
+EDITOR_CONTACT = {
+    "service": _f(_text, True),
+    "email": _f(_email, True),
+    "phone": _f(_phone, True),
+}
 EDITOR = {
     "name": _f(_text, True),
     "siret": _f(_siret, True),
     "solution": _f(_text, True),
     "contact_email": _f(_email),
     "url": _f(_url),
+    "contact": _f(_record_of(EDITOR_CONTACT)),
 }
 SCOPE = {
     "value": _f(_identifier, True),
@@ -369,4 +388,6 @@ FORM = {
     "initialize_with": _f(lambda file, value, key: value),
     "scopes_config": _f(_record_of(SCOPES_CONFIG)),
     "hints": _f(_texts, False, {}),
+    "technical_contact": _f(_one_of(TECHNICAL_CONTACTS)),
+    "technical_contact_locked": _f(_flag, False, False),
 }

@@ -15,9 +15,12 @@ from datapass.models.base import UTCDateTime, utcnow
 if TYPE_CHECKING:
     from datapass.models.organization import Membership, Organization
 
-# Role names; a role is stored as "<definition>:<role>" or "admin".
+# Role names; a role is stored as "<definition>:<role>", "editor:<editor id>" or "admin".
 ROLE_NAMES = ("reporter", "instructor", "manager", "developer")
 ADMIN_ROLE = "admin"
+# A software editor's staff: "editor:arche_mc2" (ids of the catalogue's editors.yml). It
+# opens that editor's space only and implies no role on any definition (not even reporter).
+EDITOR_ROLE = "editor"
 # What each role includes (manager ⊃ instructor ⊃ reporter; developer ⊃ reporter).
 ROLE_IMPLIES = {
     "reporter": {"reporter"},
@@ -25,6 +28,11 @@ ROLE_IMPLIES = {
     "manager": {"manager", "instructor", "reporter"},
     "developer": {"developer", "reporter"},
 }
+
+
+def editor_role(editor_id: str) -> str:
+    """The stored role of an editor's staff: ``editor:<editor_id>``."""
+    return f"{EDITOR_ROLE}:{editor_id}"
 
 
 class User(UserMixin, db.Model):
@@ -85,12 +93,24 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return ADMIN_ROLE in self.roles
 
+    @property
+    def editor_ids(self) -> set[str]:
+        """The editors whose staff the user is (``editor:<id>`` roles); admins aside."""
+        return {
+            name
+            for granted in self.roles
+            for prefix, _, name in [granted.partition(":")]
+            if prefix == EDITOR_ROLE and name
+        }
+
     def has_role(self, definition_id: str, role: str) -> bool:
         """True when the user holds ``role`` (or a role that includes it) on the definition."""
         if self.is_admin:
             return True
         for granted in self.roles:
             definition, _, name = granted.partition(":")
+            if definition == EDITOR_ROLE:
+                continue
             if definition == definition_id and role in ROLE_IMPLIES.get(name, set()):
                 return True
         return False
@@ -99,7 +119,7 @@ class User(UserMixin, db.Model):
         found = set()
         for granted in self.roles:
             definition, _, name = granted.partition(":")
-            if name and role in ROLE_IMPLIES.get(name, set()):
+            if definition != EDITOR_ROLE and name and role in ROLE_IMPLIES.get(name, set()):
                 found.add(definition)
         return found
 
@@ -108,7 +128,7 @@ class User(UserMixin, db.Model):
 
 
 class UserRole(db.Model):
-    """A role granted to a user: ``admin`` or ``<definition>:<role>``."""
+    """A role granted to a user: ``admin``, ``<definition>:<role>`` or ``editor:<editor>``."""
 
     __tablename__ = "user_roles"
     __table_args__ = (UniqueConstraint("user_id", "role"),)

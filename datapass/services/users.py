@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from datapass.extensions import db
 from datapass.models import User, UserRole
-from datapass.models.user import ADMIN_ROLE, ROLE_NAMES
+from datapass.models.user import ADMIN_ROLE, EDITOR_ROLE, ROLE_NAMES, editor_role
 
 logger = logging.getLogger(__name__)
 
@@ -17,18 +17,42 @@ class RoleError(ValueError):
     pass
 
 
-def parse_role(role: str, definition_ids: set[str]) -> str:
-    """``admin`` or ``<definition>:<role>`` with a known definition and role name."""
+def parse_role(role: str, definition_ids: set[str], editor_ids: set[str] = frozenset()) -> str:
+    """``admin``, ``<definition>:<role>`` with a known definition and role name, or
+    ``editor:<editor>`` with a known editor (``editor_ids``: the catalogue's editors)."""
     role = role.strip()
     if role == ADMIN_ROLE:
         return role
     definition, _, name = role.partition(":")
+    if definition == EDITOR_ROLE:
+        if name not in editor_ids:
+            known = ", ".join(sorted(editor_ids)) or "none"
+            raise RoleError(f"Unknown editor {name!r} (known: {known}).")
+        return editor_role(name)
     if definition not in definition_ids:
         known = ", ".join(sorted(definition_ids))
         raise RoleError(f"Unknown definition {definition!r} (known: {known}).")
     if name not in ROLE_NAMES:
-        raise RoleError(f"Unknown role {name!r} (known: {', '.join(ROLE_NAMES)}, or 'admin').")
+        raise RoleError(
+            f"Unknown role {name!r} (known: {', '.join(ROLE_NAMES)}, or 'admin', or "
+            "'editor:<editor>')."
+        )
     return role
+
+
+def editor_staff(editor_ids: list[str]) -> dict[str, list[User]]:
+    """``{editor id: [users holding editor:<id>]}`` by email, in one query."""
+    roles = {editor_role(editor_id): editor_id for editor_id in editor_ids}
+    staff: dict[str, list[User]] = {editor_id: [] for editor_id in editor_ids}
+    rows = db.session.execute(
+        select(User, UserRole.role)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role.in_(list(roles)))
+        .order_by(User.email)
+    ).all()
+    for user, role in rows:
+        staff[roles[role]].append(user)
+    return staff
 
 
 def grant_role(email: str, role: str) -> tuple[User, bool]:

@@ -118,7 +118,12 @@ def test_its_me_fills_a_contact_card_with_the_profile(applicant):
     )
     assert outcome.stay
     assert request.data["contact_metier_email"] == applicant.email
-    assert {c.contact_type for c in request.contacts} == {"contact_metier"}
+    # Millésime's technical contact is its editor's support team from the start.
+    contacts = {c.contact_type: c.email for c in request.contacts}
+    assert contacts == {
+        "contact_metier": applicant.email,
+        "contact_technique": catalog_form.editor.contact.email,
+    }
     # The DPO cannot be « me »: nothing is filled.
     authorization_requests.save_step(
         request,

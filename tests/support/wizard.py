@@ -12,8 +12,11 @@ STEP_URL = re.compile(r"/demandes/(\d+)/etapes/([a-z-]+)$")
 
 
 def contact_answers(form) -> dict[str, str]:
+    """A person for each contact card the applicant fills (not those the démarche fixes)."""
     answers = {}
     for index, contact in enumerate(form.contact_types):
+        if contact in form.locked_contact_types:
+            continue
         answers.update(
             {
                 f"{contact}_family_name": f"Durand{index}",
