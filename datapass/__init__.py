@@ -105,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
         applicant,
         auth,
         developers,
+        editors,
         instruction,
         instruction_admin,
         public,
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(developers.bp)
     api.register(app)
     app.register_blueprint(instruction_admin.bp)
+    app.register_blueprint(editors.bp)
     if app.config["DATAPASS_ENV"] != "production":
         from datapass.views import dev
 

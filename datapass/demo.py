@@ -74,6 +74,8 @@ DEMO_USERS = [
         "label": "Administrateur DataPass",
     },
     {
+        # A software editor's staff: the editor's space only (its démarches and links, its
+        # funnel, its customers' habilitations), no request of anybody, no instruction.
         "sub": "demo-editeur",
         "email": "developpeur@arche-mc2.example.fr",
         "given_name": "Sacha",
@@ -81,8 +83,20 @@ DEMO_USERS = [
         "phone": "04 78 00 00 00",
         "job_title": "Développeur chez l’éditeur Arche MC2",
         "siret": "38251931200088",
+        "roles": ["editor:arche_mc2"],
+        "label": "Équipe de l’éditeur Arche MC2 (espace éditeur)",
+    },
+    {
+        # The API provider's own team (API Particulier): webhooks, API applications.
+        "sub": "demo-fournisseur",
+        "email": "developpeur@particulier.example.gouv.fr",
+        "given_name": "Noa",
+        "usual_name": "Fournisseur",
+        "phone": "01 40 00 00 03",
+        "job_title": "Développeuse de l’équipe API Particulier",
+        "siret": "13002526500013",
         "roles": ["api_particulier:developer"],
-        "label": "Développeur de l’éditeur Arche MC2",
+        "label": "Équipe API Particulier (fournisseur de données, développeuse)",
     },
 ]
 

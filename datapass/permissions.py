@@ -52,6 +52,46 @@ def developer_definitions(user: Any) -> list[str]:
     return sorted(d for d in user.definitions_with_role("developer") if d in definitions)
 
 
+def editor_spaces(user: Any) -> list:
+    """The catalogue's editors whose staff ``user`` is (``editor:<id>`` roles), by name: the
+    « Espace éditeur » entries of the navigation. Admins see every space but get no entry."""
+    if not _signed_in(user):
+        return []
+    editors = get_catalog().editors
+    held = [editors[editor_id] for editor_id in user.editor_ids if editor_id in editors]
+    return sorted(held, key=lambda editor: editor.name)
+
+
+def can_use_editor_space(user: Any, editor_id: str) -> bool:
+    """The editor's space: its staff (``editor:<id>``) and admins."""
+    if not _signed_in(user) or editor_id not in get_catalog().editors:
+        return False
+    return user.is_admin or editor_id in user.editor_ids
+
+
+def technical_contact_is_editor(authorization_request: Any) -> bool:
+    """The request was made through an editor's démarche and its technical contact is that
+    editor's support team (an organisation contact, see ``catalog.Form``)."""
+    catalog_form = get_catalog().form(authorization_request.form_uid)
+    return catalog_form is not None and catalog_form.technical_contact_is_editor(
+        authorization_request.data or {}
+    )
+
+
+def is_editor_staff_for(user: Any, authorization_request: Any) -> bool:
+    """``user`` is the staff of the editor whose démarche the request went through, and that
+    editor is the request's technical contact. Never through a generic form, nor another
+    editor's démarche; an admin is not an editor's staff."""
+    if not _signed_in(user) or not user.editor_ids:
+        return False
+    catalog_form = get_catalog().form(authorization_request.form_uid)
+    if catalog_form is None or catalog_form.editor is None:
+        return False
+    return catalog_form.editor.id in user.editor_ids and catalog_form.technical_contact_is_editor(
+        authorization_request.data or {}
+    )
+
+
 def can_access_instruction(user: Any) -> bool:
     """Holds a reporter role (or more) on at least one definition, or is an admin."""
     return _signed_in(user) and (user.is_admin or bool(user.definitions_with_role("reporter")))
@@ -135,4 +175,7 @@ TEMPLATE_PREDICATES = {
     "can_view_request": can_view_request,
     "is_applicant": is_applicant,
     "can_access_instruction": can_access_instruction,
+    "editor_spaces": editor_spaces,
+    "can_use_editor_space": can_use_editor_space,
+    "is_editor_staff_for": is_editor_staff_for,
 }

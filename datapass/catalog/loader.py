@@ -269,9 +269,7 @@ def _check_technical_contact(
     key = record["_key"]
     if record["technical_contact"] != "editor":
         if record["technical_contact_locked"]:
-            file.error(
-                _join(key, "technical_contact_locked"), "needs technical_contact: editor"
-            )
+            file.error(_join(key, "technical_contact_locked"), "needs technical_contact: editor")
         return
     where = _join(key, "technical_contact")
     technical = "contact_technique"

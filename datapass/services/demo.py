@@ -25,7 +25,8 @@ from datapass.models.token import CLIENT_INTROSPECTION
 
 
 def seed_demo_data() -> dict[str, int]:
-    """Create or update the demo organisations and users; safe to run many times."""
+    """Create or update the demo organisations and users (with exactly their roles); safe
+    to run many times."""
     created = {"organizations": 0, "users": 0}
     organizations = {}
     for values in DEMO_ORGANIZATIONS:
@@ -58,6 +59,10 @@ def seed_demo_data() -> dict[str, int]:
                 Membership(organization=organization, verified=True, verification_reason="demo")
             )
         user.current_organization = organization
+        # A demo identity holds exactly its listed roles (an older seed's are taken back).
+        for grant in [g for g in user.role_grants if g.role not in values["roles"]]:
+            user.role_grants.remove(grant)
+            db.session.delete(grant)
         for role in values["roles"]:
             if role not in user.roles:
                 user.role_grants.append(UserRole(role=role))

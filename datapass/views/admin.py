@@ -1,9 +1,10 @@
-"""Administration: the outbox's dead (and failing) jobs, with replay."""
+"""Administration: the outbox's dead (and failing) jobs, introspection clients, editors' staff."""
 
 from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     flash,
     make_response,
     redirect,
@@ -16,12 +17,14 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from datapass import outbox
+from datapass.catalog import get_catalog
 from datapass.extensions import db
-from datapass.forms.admin import ClientForm
+from datapass.forms.admin import ClientForm, EditorStaffForm, RevokeEditorStaffForm
 from datapass.models import ApiClient, OutboxJob
 from datapass.models.outbox import JOB_DEAD, JOB_PENDING
+from datapass.models.user import editor_role
 from datapass.permissions import admin_required
-from datapass.services import tokens
+from datapass.services import tokens, users
 from datapass.views import check_action_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -96,3 +99,68 @@ def revoke_client(client_id: int):
     tokens.revoke_client(client)
     flash(f"Le client {client.name} est révoqué.", "success")
     return redirect(url_for("admin.clients"))
+
+
+# ---------------------------------------------------------------- editors' staff
+
+NBSP = "\u00a0"
+
+
+def _editors() -> list:
+    return sorted(get_catalog().editors.values(), key=lambda editor: editor.name)
+
+
+def _render_editor_staff(form: EditorStaffForm, status: int = 200):
+    editors = _editors()
+    staff = users.editor_staff([editor.id for editor in editors])
+    body = render_template(
+        "admin/editors.html",
+        form=form,
+        rows=[(editor, staff[editor.id]) for editor in editors],
+        revoke_form=RevokeEditorStaffForm(),
+    )
+    return body, status
+
+
+def _editor_staff_form() -> EditorStaffForm:
+    return EditorStaffForm(editors=[(editor.id, editor.name) for editor in _editors()])
+
+
+@bp.get("/editeurs")
+@login_required
+@admin_required
+def editor_staff():
+    """Who is the staff of which editor (``editor:<id>``): their editor's space only."""
+    return _render_editor_staff(_editor_staff_form())
+
+
+@bp.post("/editeurs")
+@login_required
+@admin_required
+def grant_editor_staff():
+    form = _editor_staff_form()
+    if not form.validate_on_submit():
+        return _render_editor_staff(form, 422)
+    editor = get_catalog().editors[form.editor.data]
+    user, added = users.grant_role(form.email.data, editor_role(editor.id))
+    if added:
+        flash(f"{user.email} fait partie de l’équipe de l’éditeur {editor.name}.", "success")
+    else:
+        flash(f"{user.email} faisait déjà partie de l’équipe de l’éditeur {editor.name}.", "info")
+    return redirect(url_for("admin.editor_staff"))
+
+
+@bp.post("/editeurs/retirer")
+@login_required
+@admin_required
+def revoke_editor_staff():
+    form = RevokeEditorStaffForm()
+    editor = get_catalog().editors.get(form.editor.data or "")
+    if not form.validate_on_submit() or editor is None:
+        abort(400)
+    email = form.email.data.strip().lower()
+    if users.revoke_role(email, editor_role(editor.id)):
+        flash(f"{email} ne fait plus partie de l’équipe de l’éditeur {editor.name}.", "success")
+    else:
+        flash(f"{email} ne faisait pas partie de l’équipe de l’éditeur {editor.name}.", "info")
+    return redirect(url_for("admin.editor_staff"))

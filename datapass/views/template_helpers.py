@@ -4,7 +4,7 @@ Globals: ``has_endpoint``, ``app_environment``, ``page_url``; for the DSFR form 
 (templates/dsfr/forms.html): ``form_error_list``, ``field_focus_id``, ``field_attrs``; for
 the state badges (templates/_state_badges.html): ``request_state_badges``,
 ``authorization_state_badges`` (state → DSFR badge kind).
-Filters: ``date_fr``, ``datetime_fr``, ``filesize_fr``.
+Filters: ``date_fr``, ``datetime_fr``, ``month_fr``, ``filesize_fr``, ``days_fr``.
 """
 
 from __future__ import annotations
@@ -62,6 +62,21 @@ def date_fr(value: date | datetime | None) -> str:
         value = _paris(value).date()
     day = "1er" if value.day == 1 else str(value.day)
     return f"{day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def month_fr(value: date | None) -> str:
+    """« novembre 2026 »."""
+    if value is None:
+        return ""
+    return f"{MONTHS[value.month - 1]} {value.year}"
+
+
+def days_fr(value: float | None) -> str:
+    """« 0,5 jour », « 3 jours », « 12,5 jours » (one decimal, French comma)."""
+    if value is None:
+        return ""
+    text = f"{value:.1f}".replace(".", ",").removesuffix(",0")
+    return f"{text}{NBSP}jour{'s' if value >= 2 else ''}"
 
 
 def datetime_fr(value: datetime | None) -> str:
@@ -167,5 +182,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         date_fr=date_fr,
         datetime_fr=datetime_fr,
+        month_fr=month_fr,
+        days_fr=days_fr,
         filesize_fr=filesize_fr,
     )

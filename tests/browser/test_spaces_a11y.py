@@ -9,7 +9,7 @@ from tests.browser.conftest import sign_in
 
 
 def test_developer_pages(page, live_server):
-    sign_in(page, live_server, "demo-editeur")
+    sign_in(page, live_server, "demo-fournisseur")
     for path, name in (
         ("/developpeurs/applications", "dev-applications"),
         ("/developpeurs/documentation", "dev-documentation"),

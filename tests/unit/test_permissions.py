@@ -38,6 +38,7 @@ def test_applicant_with_another_current_organisation_is_not_the_applicant(db, re
         (["api_particulier:reporter"], workflow.REPORTER),
         (["api_particulier:developer"], workflow.REPORTER),
         (["api_entreprise:instructor"], workflow.STRANGER),
+        (["editor:arche_mc2"], workflow.STRANGER),  # an editor's staff: no definition role
         ([], workflow.STRANGER),
     ],
 )
