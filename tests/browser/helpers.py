@@ -16,6 +16,7 @@ from datapass.extensions import db
 
 AGENT = "demo-agent-ccas"
 INSTRUCTOR = "demo-instructeur"
+EDITOR = "demo-editeur"
 AGENT_SIRET = "26920023400012"
 MILLESIME = "api-particulier-ccas-arche-mc2"
 # The Millésime form's scopes: fixed by the editor, granted as they are.
@@ -37,7 +38,10 @@ CONTACT_KEYS = {
 }
 PHONE = "01 41 15 40 00"
 JOB = "Agent du CCAS"
-# The answers a CCAS agent gives on the Millésime form, as the services store them.
+# Millésime's technical contact is Arche MC2's support, fixed by the démarche.
+MILLESIME_LOCKED_CONTACTS = ("Contact technique",)
+# The answers a CCAS agent gives on the Millésime form, as the services store them (the
+# technical contact's would be ignored: the démarche fixes it).
 MILLESIME_ANSWERS = {
     "basic_infos": {
         "intitule": "Aides sociales du CCAS de Villedemo",
@@ -54,6 +58,7 @@ MILLESIME_ANSWERS = {
     "contacts": {
         f"{CONTACT_KEYS[legend]}_{suffix}": value
         for legend, (family, given, email) in CONTACTS.items()
+        if legend not in MILLESIME_LOCKED_CONTACTS
         for suffix, value in (
             ("family_name", family),
             ("given_name", given),
@@ -94,8 +99,11 @@ def expect_errors(page: Page) -> None:
     expect(page).to_have_title(re.compile(r"^Erreur\s:\s"))
 
 
-def fill_contacts(page: Page) -> None:
+def fill_contacts(page: Page, *, locked: tuple[str, ...] = ()) -> None:
+    """Type every contact card, but those the démarche fixes (``locked``: their legends)."""
     for legend, (family, given, email) in CONTACTS.items():
+        if legend in locked:
+            continue
         group = page.get_by_role("group", name=legend)
         group.get_by_label(label("Nom")).fill(family)
         group.get_by_label(label("Prénom")).fill(given)

@@ -27,6 +27,7 @@ from tests.browser.helpers import (
     LEGAL_TEXT,
     MILLESIME,
     MILLESIME_ANSWERS,
+    MILLESIME_LOCKED_CONTACTS,
     MILLESIME_SCOPES,
     PDF,
     button,
@@ -126,13 +127,17 @@ def test_ccas_agent_submits_through_the_editor_link(page, live_server, tmp_path)
     page.get_by_label(label("Durée de conservation des données (en mois)")).fill("24")
     next_step(page)
 
-    # 5. The people involved.
+    # 5. The people involved; the technical contact is the editor's support, fixed.
     step_heading(page, 5, STEPS, "Les personnes impliquées")
+    technical = page.get_by_role("group", name="Contact technique")
+    expect(technical.get_by_text("Contact fixé par votre éditeur")).to_be_visible()
+    expect(technical.get_by_text("Support Millésime Action Sociale")).to_be_visible()
+    expect(technical.get_by_role("textbox")).to_have_count(0)
     check_page(page, "journey-5-contacts")
     next_step(page)
     expect_errors(page)
     check_page(page, "journey-5-contacts-errors")
-    fill_contacts(page)
+    fill_contacts(page, locked=MILLESIME_LOCKED_CONTACTS)
     next_step(page)
 
     # 6. The summary: not without the two commitments.

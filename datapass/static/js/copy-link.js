@@ -1,8 +1,9 @@
 // « Copier le lien »: progressive enhancement of a read-only field holding a link.
 //
-// Without JavaScript the button stays hidden and the link can be selected in its field.
-// <button data-datapass-copy="FIELD_ID" hidden> copies the value of #FIELD_ID; the message
-// goes to [data-datapass-copy-status="FIELD_ID"] (an aria-live region).
+// Without JavaScript the button stays hidden (inside a hidden .datapass-js-only element) and
+// the link can be selected in its field. <button data-datapass-copy="FIELD_ID"> copies the
+// value of #FIELD_ID; the message goes to [data-datapass-copy-status="FIELD_ID"] (an
+// aria-live region).
 
 function announce(id, message) {
   const status = document.querySelector(`[data-datapass-copy-status="${id}"]`);
@@ -30,7 +31,10 @@ for (const button of document.querySelectorAll("[data-datapass-copy]")) {
   if (!field) {
     continue;
   }
-  button.hidden = false;
+  const wrapper = button.closest(".datapass-js-only");
+  if (wrapper) {
+    wrapper.hidden = false;
+  }
   button.addEventListener("click", async () => {
     try {
       await copy(field);
