@@ -138,6 +138,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
     if env.get("SERVER_NAME"):
         config["SERVER_NAME"] = env["SERVER_NAME"]
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=config["SESSION_LIFETIME_HOURS"])
+    # The lifetime is absolute (enforced on the server): the cookie is sent again only when
+    # the session changes, not by every response (static files included), which would each
+    # write back the session as it was when they started, losing what a concurrent page
+    # stored (an editor's pre-fill between the link and « Débuter ma demande »).
+    config["SESSION_REFRESH_EACH_REQUEST"] = False
 
     if production:
         check_production(config)

@@ -271,6 +271,10 @@ def register(app) -> None:
 
     @app.before_request
     def _keep_session_permanent():
-        # The absolute lifetime is enforced server-side; the cookie follows it.
-        if SESSION_KEY in session:
+        # The absolute lifetime is enforced server-side; the cookie follows it. Set only when
+        # missing: setting it marks the session modified, and every response (static files
+        # included) would then send the cookie again, as it was when that request started,
+        # overwriting what a page being loaded at the same time stored (an editor's
+        # pre-fill, lost between the link and « Débuter ma demande »).
+        if SESSION_KEY in session and not session.permanent:
             session.permanent = True

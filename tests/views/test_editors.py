@@ -286,3 +286,14 @@ def test_admins_grant_and_revoke_an_editors_staff(client, login_as):
 def test_only_admins_manage_editors_staff(client, login_as):
     login_as(roles=["editor:arche_mc2", "api_particulier:manager"])
     assert client.get("/admin/editeurs").status_code == 403
+
+
+def test_a_static_file_does_not_write_the_session_back(client, staff):
+    """Else it could overwrite an editor's pre-fill stored by a page loading meanwhile."""
+    client.get("/tableau-de-bord")  # a session as a real sign-in leaves it (permanent)
+    response = client.get("/static/css/datapass.css")
+    response.close()
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    prefilled = client.get(f"/formulaires/{MILLESIME}/demande/nouveau?intitule=Aides")
+    assert "Set-Cookie" in prefilled.headers  # the pre-fill waits in the session
