@@ -358,3 +358,13 @@ def test_customers_keyset_pages_walk_every_row_once(db):
     back = editors.customers_page(ARCHE, before=second.previous_cursor)
     assert [r.authorization.id for r in back.rows] == seen[:25]
     assert back.previous_cursor is None and back.next_cursor == first.next_cursor
+
+
+def test_editor_staff_get_no_instruction_email(db):
+    from datapass.services.instructor_settings import notification_recipients
+
+    staff = UserFactory(roles=["editor:arche_mc2"])
+    reporter = UserFactory(roles=["api_particulier:reporter"])
+    for kind in ("submission", "message"):
+        recipients = notification_recipients("api_particulier", kind)
+        assert reporter in recipients and staff not in recipients
