@@ -3,6 +3,7 @@
 A token is ``dpt_`` followed by 43 URL-safe random characters (256 bits). Only its SHA-256
 is stored, plus its last four characters for display; the value is sealed (encrypted with a
 key derived from ``SECRET_KEY``) until a member of the organisation reveals it once.
+Introspection clients belong to a definition and see only its tokens.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
 
 from datapass.crypto import InvalidToken, digest, seal, unseal
 from datapass.errors import UserError
@@ -28,6 +30,8 @@ PREFIX = "dpt_"
 CLIENT_PREFIX = "dpc_"
 REMINDER_DAYS = (90, 60, 30, 14, 7, 0)
 LAST_USED_PRECISION = timedelta(minutes=1)
+# API Particulier's legacy endpoint (``GET /api/introspect``) answers for its own tokens only.
+LEGACY_INTROSPECTION_DEFINITION = "api_particulier"
 
 
 class TokenError(UserError):
@@ -157,21 +161,44 @@ def retire_tokens(authorization: Authorization, *, now: datetime | None = None) 
 # ---------------------------------------------------------------- introspection
 
 
-def find_active(value: str, *, now: datetime | None = None) -> ApiToken | None:
-    """The active token of this value: one lookup on the unique hash index."""
+def find_active(
+    value: str, *, definition_id: str | None = None, now: datetime | None = None
+) -> ApiToken | None:
+    """The active token of this value, of ``definition_id`` when given: one statement, an
+    equality on the unique hash index joined to its habilitation (and the habilitation's
+    organisation and request), so that nothing is loaded lazily afterwards."""
     if not isinstance(value, str) or not value.startswith(PREFIX) or len(value) > 100:
         return None
     hashed = digest(value)
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hashed))
+    token = db.session.scalar(
+        select(ApiToken)
+        .options(
+            joinedload(ApiToken.authorization).options(
+                joinedload(Authorization.organization), joinedload(Authorization.request)
+            )
+        )
+        .where(ApiToken.token_hash == hashed)
+    )
     now = now or utcnow()
     if token is None or not hmac.compare_digest(token.token_hash, hashed):
         return None
-    if not token.is_active(now) or token.authorization.state == AUTHORIZATION_REVOKED:
+    authorization = token.authorization
+    if definition_id is not None and authorization.definition_id != definition_id:
+        return None  # another definition's token: as if it did not exist
+    if not token.is_active(now) or authorization.state == AUTHORIZATION_REVOKED:
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
         token.last_used_at = now
         db.session.commit()
     return token
+
+
+def introspect(client: ApiClient, value: str) -> dict:
+    """RFC 7662's answer to an introspection client: it sees its definition's tokens only;
+    anything else, another definition's active token included, is ``{"active": false}``."""
+    if not client.definition_id:
+        return {"active": False}
+    return introspection(find_active(value, definition_id=client.definition_id))
 
 
 def introspection(token: ApiToken | None) -> dict:
@@ -194,28 +221,70 @@ def introspection(token: ApiToken | None) -> dict:
 # ---------------------------------------------------------------- API clients
 
 
+class ClientError(UserError):
+    """A refused API client creation (unknown or ambiguous definition)."""
+
+
+def client_definition(definition_id: str | None) -> str:
+    """The definition of a new introspection client: the one named, which must be in the
+    catalogue, or by default the catalogue's only definition."""
+    from datapass.catalog import get_catalog
+
+    definitions = get_catalog().definitions
+    if definition_id:
+        if definition_id not in definitions:
+            raise ClientError(
+                f"« {definition_id} » n’est pas un type d’habilitation du catalogue.",
+                field="definition_id",
+            )
+        return definition_id
+    if len(definitions) != 1:
+        raise ClientError(
+            "Le catalogue compte plusieurs types d’habilitation : indiquez celui du client.",
+            field="definition_id",
+        )
+    return next(iter(definitions))
+
+
 def create_client(
     name: str,
     *,
     kind: str = CLIENT_INTROSPECTION,
     owner=None,
     scopes: Iterable[str] = (),
+    definition_id: str | None = None,
 ) -> tuple[ApiClient, str]:
     """A new client; returns it with its secret, shown once (only its hash is kept). Commits.
 
-    ``scopes`` are those of a developer application (``api.oauth.API_SCOPES``)."""
+    An introspection client belongs to ``definition_id`` (default: the catalogue's only
+    definition; ``ClientError`` if unknown or ambiguous). ``scopes`` are those of a developer
+    application (``api.oauth.API_SCOPES``)."""
+    definition_id = client_definition(definition_id) if kind == CLIENT_INTROSPECTION else None
     secret = secrets.token_urlsafe(32)
     client = ApiClient(
         client_id=CLIENT_PREFIX + secrets.token_hex(12),
         secret_hash=digest(secret),
         name=name.strip(),
         kind=kind,
+        definition_id=definition_id,
         owner_id=owner.id if owner is not None else None,
         scopes=list(scopes),
     )
     db.session.add(client)
     db.session.commit()
     return client, secret
+
+
+def introspection_clients() -> list[ApiClient]:
+    """The introspection clients, newest first (the admin page)."""
+    return list(
+        db.session.scalars(
+            select(ApiClient)
+            .where(ApiClient.kind == CLIENT_INTROSPECTION)
+            .order_by(ApiClient.id.desc())
+            .limit(200)
+        )
+    )
 
 
 def revoke_client(client: ApiClient, *, now: datetime | None = None) -> None:

@@ -257,7 +257,8 @@ def test_the_token_value_is_nowhere_in_the_database_nor_the_logs(
 
 def test_admins_create_introspection_clients(client, db, login_as):
     login_as(roles=["admin"])
-    response = post_form(client, "/admin/clients", {"name": "Fournisseur"})
+    data = {"name": "Fournisseur", "definition_id": "api_particulier"}
+    response = post_form(client, "/admin/clients", data)
     assert response.status_code == 200 and "Secret" in response.text
     assert client.get("/admin/clients").text.count("dpc_") >= 1
 
