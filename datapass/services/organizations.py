@@ -179,7 +179,11 @@ def unverified_memberships_page(
         select(Membership, own_requests)
         .join(Membership.user)
         .join(Membership.organization)
-        .options(contains_eager(Membership.user), contains_eager(Membership.organization))
+        .options(
+            # Roles are not shown: no second (selectin) query for them.
+            contains_eager(Membership.user).lazyload(User.role_grants),
+            contains_eager(Membership.organization),
+        )
         .where(
             Membership.verified == false(),
             exists().where(AuthorizationRequest.organization_id == Membership.organization_id),
