@@ -15,6 +15,8 @@ from datapass.extensions import db as _db
 from datapass.models import Authorization, Membership
 from datapass.models.organization import (
     DECLARED_BY_USER,
+    DECLARED_IN_REQUEST,
+    DECLARED_THROUGH_API,
     IDENTITY_PROVIDER,
     UNTRUSTED_IDENTITY_PROVIDER,
     VERIFIED_BY_INSTRUCTION,
@@ -121,6 +123,30 @@ def test_a_typed_siret_is_an_unverified_membership(db):
     organization = organizations.join_organization_by_siret(user, SIRET)
     membership = reload(user).membership_for(organization.id)
     assert not membership.verified and membership.verification_reason == DECLARED_BY_USER
+
+
+def test_a_siret_typed_in_the_wizard_or_named_by_the_api_is_unverified(db):
+    from datapass.catalog import get_catalog
+    from datapass.services import authorization_requests
+
+    agent = UserFactory()
+    request = authorization_requests.start_request_for_applicant(
+        agent, get_catalog().form("api-particulier-aides-sociales-ccas")
+    )
+    organization = authorization_requests.confirm_organization(request, agent, SIRET)
+    typed = reload(agent).membership_for(organization.id)
+    assert not typed.verified and typed.verification_reason == DECLARED_IN_REQUEST
+
+    drafted = authorization_requests.start_request_by_api(
+        get_catalog().form("api-particulier-aides-sociales-ccas"),
+        siret="13002526500013",
+        email="nouvel.agent@ccas.example.fr",
+        profile={},
+        answers={},
+        client_id="dpc_test",
+    )
+    named = reload(drafted.applicant).membership_for(drafted.organization_id)
+    assert not named.verified and named.verification_reason == DECLARED_THROUGH_API
 
 
 # ---------------------------------------------------------------- administrators
