@@ -104,6 +104,48 @@ def can_view_request(user: Any, authorization_request: Any) -> bool:
     )
 
 
+def is_technical_contact(user: Any, authorization: Any) -> bool:
+    """The signed-in user whose email (asserted by the identity provider) is the
+    technical contact's of the habilitation."""
+    if not _signed_in(user) or not user.email:
+        return False
+    email = (authorization.data or {}).get("contact_technique_email") or ""
+    return email.strip().lower() == user.email.strip().lower()
+
+
+def can_hold_token(user: Any, authorization: Any) -> bool:
+    """Reveal, rotate and prolong the habilitation's token: the request's applicant (acting
+    for its organisation) and the technical contact; not the other colleagues."""
+    if not _signed_in(user):
+        return False
+    authorization_request = authorization.request
+    if (
+        authorization_request.applicant_id == user.id
+        and user.current_organization_id == authorization.organization_id
+    ):
+        return True
+    return is_technical_contact(user, authorization)
+
+
+def can_view_authorization(user: Any, authorization: Any) -> bool:
+    """The habilitation page: who holds its token, verified colleagues, the definition's staff."""
+    return (
+        can_hold_token(user, authorization)
+        or is_verified_member(user, authorization.organization_id)
+        or can_report(user, authorization.definition_id)
+    )
+
+
+def can_take_over(user: Any, authorization_request: Any) -> bool:
+    """« Reprendre la demande »: a verified colleague of its organisation becomes its applicant."""
+    return (
+        _signed_in(user)
+        and authorization_request.applicant_id != user.id
+        and is_verified_member(user, authorization_request.organization_id)
+        and workflow.can_take_over(authorization_request, workflow.MEMBER)
+    )
+
+
 def can_start_request(user: Any) -> bool:
     """A request is started for the current organisation, which must not be closed."""
     organization = getattr(user, "current_organization", None) if _signed_in(user) else None
@@ -135,4 +177,6 @@ TEMPLATE_PREDICATES = {
     "can_view_request": can_view_request,
     "is_applicant": is_applicant,
     "can_access_instruction": can_access_instruction,
+    "can_hold_token": can_hold_token,
+    "can_take_over": can_take_over,
 }

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
 from datapass.crypto import InvalidToken, digest, seal, unseal
@@ -87,19 +87,38 @@ def current_token(authorization: Authorization) -> ApiToken | None:
     return live[-1] if live else None
 
 
+ALREADY_REVEALED = "Ce jeton a déjà été affiché\u00a0: il ne peut plus l’être. Renouvelez-le."
+
+
 def reveal(token: ApiToken, user) -> str:
-    """The token's value, once: it is then forgotten (only its hash stays). Commits."""
+    """The token's value, once in all: the first reveal wins, atomically. Commits.
+
+    The seal is cleared by one conditional UPDATE (``WHERE sealed_value IS NOT NULL``): of
+    two concurrent reveals, whatever their instances or machines, only one changes a row
+    and gets the value; the other is refused as « déjà affiché ».
+    """
     if token.revoked_at is not None:
         raise TokenError("Ce jeton est révoqué.")
-    if token.sealed_value is None:
-        raise TokenError("Ce jeton a déjà été affiché : il ne peut plus l’être. Renouvelez-le.")
+    sealed = token.sealed_value
+    if sealed is None:
+        raise TokenError(ALREADY_REVEALED)
     try:
-        value = unseal(token.sealed_value)
+        value = unseal(sealed)
     except InvalidToken as error:
-        raise TokenError("Ce jeton ne peut plus être affiché : renouvelez-le.") from error
-    token.sealed_value = None
-    token.revealed_at = utcnow()
-    token.revealed_by = user
+        raise TokenError("Ce jeton ne peut plus être affiché\u00a0: renouvelez-le.") from error
+    claimed = db.session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token.id,
+            ApiToken.sealed_value.is_not(None),
+            ApiToken.revoked_at.is_(None),
+        )
+        .values(sealed_value=None, revealed_at=utcnow(), revealed_by_id=user.id)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        raise TokenError(ALREADY_REVEALED)
     db.session.commit()
     return value
 

@@ -99,7 +99,9 @@ def test_technical_contact_is_told_without_the_token(app, client, db, approved, 
     job = next(
         j for j in db.session.scalars(select(OutboxJob)) if j.payload.get("key") == "token_ready"
     )
-    assert job.payload["to"] == [request.data["contact_technique_email"]]
+    # Issue 12: the applicant and the technical contact are both told (and where to get it).
+    assert job.payload["to"] == sorted([applicant.email, request.data["contact_technique_email"]])
+    assert applicant.email in job.payload["text"]
     login_as(applicant)
     value = reveal(client, request.authorizations[0].id)
     assert value not in job.payload["text"] and value not in job.payload["html"]
