@@ -244,8 +244,8 @@ def _markers():
             ),
         )
     ).label("answered")
-    # The applicant is not a verified member of the request's organisation (the unique
-    # (user_id, organization_id) index of memberships answers it).
+    # The applicant is not a verified member of the request's organisation: an index lookup
+    # on memberships for each row of the page.
     unverified = (
         ~exists().where(
             Membership.user_id == AuthorizationRequest.applicant_id,
