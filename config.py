@@ -22,7 +22,10 @@ ENVIRONMENTS = ("development", "test", "production")
 # The development secret is public on purpose: production refuses it.
 DEV_SECRET_KEY = "dev-secret-not-for-production"  # noqa: S105
 
-DEFAULT_OIDC_SCOPES = "openid email given_name usual_name siret phone uid"
+DEFAULT_OIDC_SCOPES = "openid email given_name usual_name siret phone uid idp_id"
+# The ``idp_id`` the bundled local identity provider sends (``datapass.local_idp``): trusted to
+# vouch for SIRETs by default outside production.
+LOCAL_IDP_ID = "local"
 
 # Organisation registry adapters (datapass.services.sirene) and their public endpoints.
 SIRENE_DEFAULT_URLS = {
@@ -66,6 +69,16 @@ def _database_url(environ: Mapping[str, str], instance_dir: Path) -> str:
     return url
 
 
+def _idp_list(environ: Mapping[str, str], production: bool) -> tuple[str, ...]:
+    """``OIDC_SIRET_VERIFIED_IDPS``: comma-separated ``idp_id`` values, or ``*`` for every one.
+
+    Unset: none in production, the bundled local provider elsewhere; set but empty: none."""
+    raw = environ.get("OIDC_SIRET_VERIFIED_IDPS")
+    if raw is None:
+        return () if production else (LOCAL_IDP_ID,)
+    return tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> dict:
     """Build the Flask configuration from ``environ`` (default: ``os.environ``)."""
     env = os.environ if environ is None else environ
@@ -106,6 +119,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID", "datapass-local"),
         "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET", "datapass-local-secret"),
         "OIDC_SCOPES": env.get("OIDC_SCOPES") or DEFAULT_OIDC_SCOPES,
+        # The identity providers (ProConnect's ``idp_id`` claim) whose SIRET makes a verified
+        # membership; ``("*",)`` trusts every one.
+        "OIDC_SIRET_VERIFIED_IDPS": _idp_list(env, production),
         # Organisations
         "SIRENE_PROVIDER": sirene_provider,
         "SIRENE_API_URL": env.get("SIRENE_API_URL") or SIRENE_DEFAULT_URLS[sirene_provider],

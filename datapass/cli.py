@@ -27,6 +27,12 @@ def seed_command() -> None:
 users_cli = AppGroup("users", help="Rôles des utilisateurs.")
 
 
+def _definition_ids() -> set[str]:
+    from datapass.catalog import get_catalog
+
+    return set(get_catalog().definitions)
+
+
 @users_cli.command("grant-role")
 @click.argument("email")
 @click.argument("role")
@@ -39,9 +45,8 @@ def grant_role_command(email: str, role: str) -> None:
     from datapass.catalog import get_catalog
     from datapass.services.users import RoleError, grant_role, parse_role
 
-    catalog = get_catalog()
     try:
-        role = parse_role(role, set(catalog.definitions), set(catalog.editors))
+        role = parse_role(role, _definition_ids(), set(get_catalog().editors))
     except RoleError as error:
         raise click.BadParameter(str(error), param_hint="ROLE") from error
     user, added = grant_role(email, role)
@@ -99,13 +104,33 @@ clients_cli = AppGroup("clients", help="Clients de l’API (fournisseurs de donn
 
 @clients_cli.command("create-introspection")
 @click.argument("name")
-def create_introspection_command(name: str) -> None:
-    """Create an introspection client for an API provider; prints its secret once."""
+@click.option(
+    "--definition",
+    "definition_id",
+    metavar="ID",
+    help="The definition whose tokens it introspects (default: the catalogue's only one).",
+)
+def create_introspection_command(name: str, definition_id: str | None) -> None:
+    """Create an introspection client for an API provider; prints its secret once.
+
+    The client sees the tokens of one definition only (--definition, e.g. api_particulier)."""
     from datapass.services.tokens import create_client
 
-    client, secret = create_client(name)
+    known = sorted(_definition_ids())
+    if definition_id is not None and definition_id not in known:
+        raise click.BadParameter(
+            f"unknown definition {definition_id!r} (known: {', '.join(known)}).",
+            param_hint="--definition",
+        )
+    if definition_id is None and len(known) != 1:
+        raise click.UsageError(
+            f"the catalogue has {len(known)} definitions ({', '.join(known) or 'none'}): "
+            "choose one with --definition ID."
+        )
+    client, secret = create_client(name, definition_id=definition_id or known[0])
     click.echo(f"client_id: {client.client_id}")
     click.echo(f"client_secret: {secret}")
+    click.echo(f"definition: {client.definition_id}")
     click.echo("The secret is shown only now: store it in the provider's secret manager.")
 
 

@@ -153,4 +153,5 @@ DEMO_INTROSPECTION_CLIENT = {
     "client_id": "dpc_demo_api_particulier",
     "secret": "demo-introspection-secret-not-for-production",
     "name": "API Particulier (démonstration)",
+    "definition_id": "api_particulier",  # it introspects API Particulier's tokens only
 }

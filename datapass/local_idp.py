@@ -3,7 +3,9 @@
 It is ``oidc-provider-mock`` (a real authorization server built on authlib) loaded
 with the demo users' claims, plus one ProConnect behaviour: the userinfo endpoint
 answers a signed JWT (``application/jwt``) instead of JSON, so the app's client is
-exercised exactly as in production. Never used in production.
+exercised exactly as in production, and it names itself in the ``idp_id`` claim (``local``,
+unless a user's claims say otherwise), as ProConnect names the provider that vouched for the
+identity. Never used in production.
 
     python -m datapass.local_idp --port 5001
 """
@@ -23,6 +25,7 @@ from oidc_provider_mock import User
 from oidc_provider_mock import _app as mock_internals
 from oidc_provider_mock import _storage as mock_storage
 
+from config import LOCAL_IDP_ID
 from datapass.demo import DEMO_USERS
 
 USERINFO_ENDPOINT = "oidc-provider-mock.userinfo"
@@ -59,24 +62,25 @@ def create_idp_app(
         user_claims=list(demo_claims() if users is None else users),
         require_nonce=require_nonce,
     )
-    if userinfo_jwt:
-        original = app.view_functions[USERINFO_ENDPOINT]
+    original = app.view_functions[USERINFO_ENDPOINT]
 
-        def signed_userinfo():
-            response = flask.make_response(original())
-            if response.status_code != 200:
-                return response
-            claims = json.loads(response.get_data())
-            now = int(time.time())
-            claims.update(
-                iss=flask.request.host_url.rstrip("/"), aud=audience, iat=now, exp=now + 60
-            )
-            storage = flask.g.oidc_provider_mock_storage
-            key = RSAKey.import_key(storage.jwk.as_dict(is_private=True))
-            token = jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
-            return flask.Response(token, mimetype="application/jwt")
+    def userinfo():
+        response = flask.make_response(original())
+        if response.status_code != 200:
+            return response
+        claims = json.loads(response.get_data())
+        # Like ProConnect, name the identity provider that vouched for the identity.
+        claims.setdefault("idp_id", LOCAL_IDP_ID)
+        if not userinfo_jwt:
+            return flask.jsonify(claims)
+        now = int(time.time())
+        claims.update(iss=flask.request.host_url.rstrip("/"), aud=audience, iat=now, exp=now + 60)
+        storage = flask.g.oidc_provider_mock_storage
+        key = RSAKey.import_key(storage.jwk.as_dict(is_private=True))
+        token = jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
+        return flask.Response(token, mimetype="application/jwt")
 
-        app.view_functions[USERINFO_ENDPOINT] = signed_userinfo
+    app.view_functions[USERINFO_ENDPOINT] = userinfo
     return app
 
 

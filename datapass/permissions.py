@@ -70,8 +70,9 @@ def can_use_editor_space(user: Any, editor_id: str) -> bool:
 
 
 def technical_contact_is_editor(authorization_request: Any) -> bool:
-    """The request was made through an editor's démarche and its technical contact is that
-    editor's support team (an organisation contact, see ``catalog.Form``)."""
+    """The request (or habilitation: its answers as approved) was made through an editor's
+    démarche and its technical contact is that editor's support team (an organisation
+    contact, see ``catalog.Form``)."""
     catalog_form = get_catalog().form(authorization_request.form_uid)
     return catalog_form is not None and catalog_form.technical_contact_is_editor(
         authorization_request.data or {}
@@ -79,9 +80,9 @@ def technical_contact_is_editor(authorization_request: Any) -> bool:
 
 
 def is_editor_staff_for(user: Any, authorization_request: Any) -> bool:
-    """``user`` is the staff of the editor whose démarche the request went through, and that
-    editor is the request's technical contact. Never through a generic form, nor another
-    editor's démarche; an admin is not an editor's staff."""
+    """``user`` is the staff of the editor whose démarche the request (or habilitation) went
+    through, and that editor is its technical contact. Never through a generic form, nor
+    another editor's démarche; an admin is not an editor's staff."""
     if not _signed_in(user) or not user.editor_ids:
         return False
     catalog_form = get_catalog().form(authorization_request.form_uid)
@@ -144,6 +145,49 @@ def can_view_request(user: Any, authorization_request: Any) -> bool:
     )
 
 
+def is_technical_contact(user: Any, authorization: Any) -> bool:
+    """The signed-in user whose email (asserted by the identity provider) is the
+    technical contact's of the habilitation."""
+    if not _signed_in(user) or not user.email:
+        return False
+    email = (authorization.data or {}).get("contact_technique_email") or ""
+    return email.strip().lower() == user.email.strip().lower()
+
+
+def can_hold_token(user: Any, authorization: Any) -> bool:
+    """Reveal, rotate and prolong the habilitation's token: the request's applicant (acting
+    for its organisation) and the technical contact — for an editor's support team (an
+    organisation contact), the editor's staff; not the other colleagues."""
+    if not _signed_in(user):
+        return False
+    authorization_request = authorization.request
+    if (
+        authorization_request.applicant_id == user.id
+        and user.current_organization_id == authorization.organization_id
+    ):
+        return True
+    return is_technical_contact(user, authorization) or is_editor_staff_for(user, authorization)
+
+
+def can_view_authorization(user: Any, authorization: Any) -> bool:
+    """The habilitation page: who holds its token, verified colleagues, the definition's staff."""
+    return (
+        can_hold_token(user, authorization)
+        or is_verified_member(user, authorization.organization_id)
+        or can_report(user, authorization.definition_id)
+    )
+
+
+def can_take_over(user: Any, authorization_request: Any) -> bool:
+    """« Reprendre la demande »: a verified colleague of its organisation becomes its applicant."""
+    return (
+        _signed_in(user)
+        and authorization_request.applicant_id != user.id
+        and is_verified_member(user, authorization_request.organization_id)
+        and workflow.can_take_over(authorization_request, workflow.MEMBER)
+    )
+
+
 def can_start_request(user: Any) -> bool:
     """A request is started for the current organisation, which must not be closed."""
     organization = getattr(user, "current_organization", None) if _signed_in(user) else None
@@ -178,4 +222,6 @@ TEMPLATE_PREDICATES = {
     "editor_spaces": editor_spaces,
     "can_use_editor_space": can_use_editor_space,
     "is_editor_staff_for": is_editor_staff_for,
+    "can_hold_token": can_hold_token,
+    "can_take_over": can_take_over,
 }

@@ -196,6 +196,13 @@ def can_transfer(authorization_request: Any, role: str) -> bool:
     return authorization_request.state != DRAFT or bool(authorization_request.is_reopening)
 
 
+def can_take_over(authorization_request: Any, role: str) -> bool:
+    """« Reprendre la demande »: a verified colleague (``MEMBER``) becomes the applicant of a
+    request that has been submitted at least once and is not deleted (plain drafts stay
+    their author's)."""
+    return can_transfer(authorization_request, APPLICANT) and role == MEMBER
+
+
 def reason_required(authorization_request: Any, event: str, role: str) -> bool:
     rule = find_rule(authorization_request, event, role)
     return rule is not None and role in rule.reason_required_for

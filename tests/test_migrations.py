@@ -18,6 +18,9 @@ from datapass import create_app
 from datapass.extensions import db
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Revisions whose data migrations are tested below.
+MEMBERSHIP_VERIFICATION = "0009"
+CLIENT_DEFINITION = "0010"
 
 
 @pytest.fixture
@@ -61,4 +64,70 @@ def test_upgrade_from_empty_matches_models(empty_database_url, tmp_path):
         downgrade(revision="base")
         with db.engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
+        db.engine.dispose()
+
+
+def _revision_before(revision: str) -> str:
+    config = Config(str(MIGRATIONS / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_revision(revision).down_revision
+
+
+def test_existing_rows_keep_their_meaning(empty_database_url, tmp_path):
+    """Memberships verified before keep their verification, dated; existing introspection
+    clients belong to the only definition then, API Particulier."""
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        environ={"DATAPASS_ENV": "test", "INSTANCE_DIR": str(tmp_path)},
+    )
+    with app.app_context():
+        upgrade(revision=_revision_before(MEMBERSHIP_VERIFICATION))
+        created = "2025-01-02 03:04:05"
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO organizations (id, siret, created_at) VALUES "
+                    "(1, '26920023400012', :at)"
+                ),
+                {"at": created},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, email, created_at, updated_at) VALUES "
+                    "(1, 'a@ccas.example.fr', :at, :at), (2, 'b@ccas.example.fr', :at, :at)"
+                ),
+                {"at": created},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO memberships (user_id, organization_id, verified, "
+                    "verification_reason, created_at) VALUES "
+                    "(1, 1, :yes, 'identity_provider', :at), (2, 1, :no, 'declared_by_user', :at)"
+                ),
+                {"at": created, "yes": True, "no": False},
+            )
+        upgrade(revision=_revision_before(CLIENT_DEFINITION))
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO api_clients (client_id, secret_hash, name, kind, scopes, "
+                    "created_at) VALUES ('dpc_a', 'h', 'API Particulier', 'introspection', "
+                    "'[]', :at), ('dpc_b', 'h', 'Connecteur', 'developer', '[]', :at)"
+                ),
+                {"at": created},
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            memberships = connection.execute(
+                text("SELECT user_id, verified, verified_at, verified_by_id FROM memberships")
+            ).all()
+            clients = dict(
+                connection.execute(text("SELECT client_id, definition_id FROM api_clients")).all()
+            )
+        verified_at = {row[0]: row[2] for row in memberships}
+        assert str(verified_at[1]).startswith("2025-01-02 03:04:05") and verified_at[2] is None
+        assert {row[0]: bool(row[1]) for row in memberships} == {1: True, 2: False}
+        assert all(row[3] is None for row in memberships)
+        assert clients == {"dpc_a": "api_particulier", "dpc_b": None}
+        downgrade(revision="base")
         db.engine.dispose()

@@ -20,28 +20,30 @@ def _unauthorized():
 
 @bp.post("/api/oauth/introspect")
 def introspect():
-    """RFC 7662: ``{"active": false}`` for anything but an active token.
+    """RFC 7662: ``{"active": false}`` for anything but an active token of the client's
+    definition.
 
     The API provider authenticates with its introspection client's credentials, in HTTP
     Basic."""
     credentials = request.authorization
-    if (
-        credentials is None
-        or credentials.type != "basic"
-        or tokens.authenticate_client(credentials.username or "", credentials.password or "")
-        is None
-    ):
+    client = None
+    if credentials is not None and credentials.type == "basic":
+        client = tokens.authenticate_client(credentials.username or "", credentials.password or "")
+    if client is None:
         return _unauthorized()
-    token = tokens.find_active(request.form.get("token", ""))
-    response = jsonify(tokens.introspection(token))
+    response = jsonify(tokens.introspect(client, request.form.get("token", "")))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.get("/api/introspect")
 def introspect_api_particulier():
-    """API Particulier's legacy introspection: the token itself in ``X-Api-Key``."""
-    token = tokens.find_active(request.headers.get("X-Api-Key", ""))
+    """API Particulier's legacy introspection: the token itself in ``X-Api-Key``; API
+    Particulier's tokens only."""
+    token = tokens.find_active(
+        request.headers.get("X-Api-Key", ""),
+        definition_id=tokens.LEGACY_INTROSPECTION_DEFINITION,
+    )
     if token is None:
         response = jsonify(error="acces_denied", reason="Jeton inconnu ou inactif.")
         response.status_code = 401

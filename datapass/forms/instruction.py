@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 DECISIONS = {
@@ -28,6 +28,13 @@ class DecisionForm(FlaskForm):
     version = HiddenField()
     reason = TextAreaField("Message", validators=[Length(max=10000)])
     template = SelectField("Modèle de message", choices=[], validate_choice=False)
+    # Shown (and required by the decisions service) when approving a request whose applicant
+    # is not a verified member of its organisation.
+    membership_checked = BooleanField(
+        "J’ai vérifié que le demandeur agit pour cette organisation",
+        description="Par exemple auprès de l’organisation, par un courriel ou un appel à un "
+        "numéro trouvé dans l’annuaire. L’organisation du demandeur sera alors vérifiée.",
+    )
 
 
 class InstructorMessageForm(FlaskForm):

@@ -14,6 +14,24 @@ from datapass.models.base import JSONType, UTCDateTime, utcnow
 if TYPE_CHECKING:
     from datapass.models.user import User
 
+# How a membership came to be (``verification_reason`` of an unverified one), or why it is
+# verified. An administrator's verification stores the reason they typed instead.
+IDENTITY_PROVIDER = "identity_provider"  # verified: a trusted provider asserted the SIRET
+UNTRUSTED_IDENTITY_PROVIDER = "untrusted_identity_provider"  # asserted by an untrusted one
+DECLARED_BY_USER = "declared_by_user"  # typed on /compte/organisation
+DECLARED_IN_REQUEST = "declared_in_request"  # typed at the wizard's organisation step
+DECLARED_THROUGH_API = "api"  # a draft created through /api/v1 for this applicant
+DEMO = "demo"  # demo data
+VERIFIED_BY_INSTRUCTION = "vérifié par l’instruction"  # an approval with the instructor's check
+REASON_LABELS = {
+    IDENTITY_PROVIDER: "SIRET transmis par un fournisseur d’identité de confiance",
+    UNTRUSTED_IDENTITY_PROVIDER: "SIRET transmis par un fournisseur d’identité non reconnu",
+    DECLARED_BY_USER: "SIRET saisi par l’utilisateur dans son compte",
+    DECLARED_IN_REQUEST: "SIRET saisi par l’utilisateur dans une demande",
+    DECLARED_THROUGH_API: "demande créée par l’API pour cet utilisateur",
+    DEMO: "données de démonstration",
+}
+
 
 class Organization(db.Model):
     __tablename__ = "organizations"
@@ -48,7 +66,12 @@ class Organization(db.Model):
 
 
 class Membership(db.Model):
-    """A user's link to an organisation; ``verified`` when the identity provider asserted it."""
+    """A user's link to an organisation.
+
+    ``verified`` when a trusted identity provider asserted the SIRET, an administrator checked
+    it (``/admin/rattachements``) or an instructor did when approving a request: ``verified_at``,
+    ``verified_by`` (null for the identity provider) and ``verification_reason`` say so.
+    An unverified member sees only their own requests."""
 
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("user_id", "organization_id"),)
@@ -59,8 +82,17 @@ class Membership(db.Model):
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
     verified: Mapped[bool] = mapped_column(default=False)
-    verification_reason: Mapped[str | None] = mapped_column(String(120))
+    verification_reason: Mapped[str | None] = mapped_column(String(500))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    user: Mapped[User] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
     organization: Mapped[Organization] = relationship(back_populates="memberships")
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+
+    @property
+    def reason_label(self) -> str:
+        """The reason in French: a label for the codes, an administrator's words as typed."""
+        reason = self.verification_reason or ""
+        return REASON_LABELS.get(reason, reason)

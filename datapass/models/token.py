@@ -55,7 +55,11 @@ class ApiToken(db.Model):
 
 
 class ApiClient(db.Model):
-    """A machine client: an API provider introspecting tokens (or a developer application)."""
+    """A machine client: an API provider introspecting tokens (or a developer application).
+
+    An introspection client belongs to one definition (``definition_id``, a catalogue id): it
+    sees that definition's tokens only. A developer application has none (its perimeter is
+    its owner's)."""
 
     __tablename__ = "api_clients"
 
@@ -64,6 +68,7 @@ class ApiClient(db.Model):
     secret_hash: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(32), default=CLIENT_INTROSPECTION)
+    definition_id: Mapped[str | None] = mapped_column(String(80))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     scopes: Mapped[list[str]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

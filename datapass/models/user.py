@@ -60,7 +60,7 @@ class User(UserMixin, db.Model):
         foreign_keys=[current_organization_id]
     )
     memberships: Mapped[list[Membership]] = relationship(
-        back_populates="user", cascade="all, delete-orphan"
+        back_populates="user", cascade="all, delete-orphan", foreign_keys="Membership.user_id"
     )
     role_grants: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

@@ -22,6 +22,7 @@ from datapass.catalog import get_catalog
 from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import AuthorizationRequest, Organization, RequestContact, User
+from datapass.models.organization import DECLARED_IN_REQUEST, DECLARED_THROUGH_API
 from datapass.services import documents, organizations
 from datapass.siret import InvalidSiret
 
@@ -254,7 +255,9 @@ def start_request_by_api(
         if isinstance(value, str) and value.strip() and not getattr(applicant, key):
             setattr(applicant, key, blocks.sanitize(value)[:255])
     if organization.id is None or applicant.membership_for(organization.id) is None:
-        organizations.add_membership(applicant, organization, verified=False, reason="api")
+        organizations.add_membership(
+            applicant, organization, verified=False, reason=DECLARED_THROUGH_API
+        )
     return start_request(
         catalog_form,
         applicant=applicant,
@@ -301,9 +304,7 @@ def _change_organization(
     if organization.is_closed:
         raise RequestError(CLOSED_ORGANIZATION)
     if organization.id is None or user.membership_for(organization.id) is None:
-        organizations.add_membership(
-            user, organization, verified=False, reason="declared_in_request"
-        )
+        organizations.add_membership(user, organization, verified=False, reason=DECLARED_IN_REQUEST)
     user.current_organization = organization
     authorization_request.organization = organization
     return organization

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import false, func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from datapass import workflow
@@ -37,8 +37,10 @@ LIMIT = 200  # per list; beyond, the dashboard says so and the search of later i
 
 def _request_filter(user: User, scope: str):
     if scope == "organisation":
+        # The organisations they are a verified member of; elsewhere, their own requests only.
         ids = user.verified_organization_ids
-        return AuthorizationRequest.organization_id.in_(ids) if ids else false()
+        own = AuthorizationRequest.applicant_id == user.id
+        return or_(AuthorizationRequest.organization_id.in_(ids), own) if ids else own
     if scope == "contact":
         return AuthorizationRequest.id.in_(
             select(RequestContact.authorization_request_id).where(

@@ -26,13 +26,20 @@ from datapass.models.authorization import (
     AUTHORIZATION_REVOKED,
 )
 from datapass.models.base import utcnow
-from datapass.services import tokens
+from datapass.models.organization import VERIFIED_BY_INSTRUCTION
+from datapass.services import organizations, tokens
 
 STALE_MESSAGE = (
     "La demande a été modifiée entre-temps (par le demandeur ou un autre instructeur) : "
     "rechargez la page pour voir sa dernière version avant de décider."
 )
 REASON_MISSING = "Veuillez indiquer un motif."
+MEMBERSHIP_CHECK_MISSING = (
+    "Le rattachement du demandeur à cette organisation n’est pas vérifié : cochez la case "
+    "après avoir vérifié qu’il agit pour cette organisation."
+)
+# The field of the decision form that carries the instructor's check.
+MEMBERSHIP_CHECK_FIELD = "membership_checked"
 # The decisions whose event only moves the request (and may restore a reopening's answers).
 PLAIN_DECISIONS = ("request_changes", "refuse", "archive", "cancel_reopening")
 
@@ -40,8 +47,8 @@ PLAIN_DECISIONS = ("request_changes", "refuse", "archive", "cancel_reopening")
 class DecisionError(UserError):
     """A decision that cannot be made; ``stale`` when the request changed meanwhile."""
 
-    def __init__(self, message: str, *, stale: bool = False):
-        super().__init__(message)
+    def __init__(self, message: str, *, stale: bool = False, field: str | None = None):
+        super().__init__(message, field=field)
         self.stale = stale
 
 
@@ -91,11 +98,43 @@ def _transition(authorization_request, event, user, *, reason=None, payload=None
 # ---------------------------------------------------------------- steps (no commit)
 
 
+def check_membership(
+    authorization_request: AuthorizationRequest, user: User, *, membership_checked: bool, now
+) -> bool:
+    """An applicant who is not a verified member of the request's organisation: the
+    instructor must have checked that they act for it; the approval then verifies the
+    membership (by that instructor). Returns whether the check was needed (and made)."""
+    if organizations.applicant_is_verified(authorization_request):
+        return False
+    if workflow.find_rule(authorization_request, "approve", workflow.INSTRUCTOR) is None:
+        return False  # not approvable now: the transition refuses it with its own message
+    if not membership_checked:
+        raise DecisionError(MEMBERSHIP_CHECK_MISSING, field=MEMBERSHIP_CHECK_FIELD)
+    membership = organizations.add_membership(
+        authorization_request.applicant,
+        authorization_request.organization,
+        verified=False,
+        reason=VERIFIED_BY_INSTRUCTION,
+    )
+    organizations.mark_verified(membership, VERIFIED_BY_INSTRUCTION, by=user, now=now)
+    return True
+
+
 def approve(
-    authorization_request: AuthorizationRequest, user: User, message: str | None
+    authorization_request: AuthorizationRequest,
+    user: User,
+    message: str | None,
+    *,
+    membership_checked: bool = False,
 ) -> Authorization:
-    """Freeze a new habilitation with its token; the previous active one becomes obsolete."""
+    """Freeze a new habilitation with its token; the previous active one becomes obsolete.
+
+    An applicant whose membership is not verified needs the instructor's check
+    (``membership_checked``), recorded in the event's payload."""
     now = utcnow()
+    checked = check_membership(
+        authorization_request, user, membership_checked=membership_checked, now=now
+    )
     for previous in authorization_request.authorizations:
         if previous.state == AUTHORIZATION_ACTIVE:
             previous.state = AUTHORIZATION_OBSOLETE
@@ -115,13 +154,10 @@ def approve(
     # No habilitation without its token, in the same transaction.
     tokens.issue(authorization, now=now)
     db.session.flush()
-    _transition(
-        authorization_request,
-        "approve",
-        user,
-        reason=message,
-        payload={"authorization": authorization.id},
-    )
+    payload = {"authorization": authorization.id}
+    if checked:
+        payload["membership_checked"] = True
+    _transition(authorization_request, "approve", user, reason=message, payload=payload)
     authorization_request.events[-1].authorization_id = authorization.id
     return authorization
 
@@ -159,17 +195,22 @@ def decide(
     *,
     version: Any,
     reason: str | None = None,
+    membership_checked: bool = False,
 ) -> Authorization | None:
     """Make a decision on ``request`` as an instructor; commit.
 
-    Raises ``DecisionError`` after rolling the session back.
+    ``membership_checked``: for an approval, the instructor ticked « J’ai vérifié que le
+    demandeur agit pour cette organisation » (needed when the applicant's membership is not
+    verified). Raises ``DecisionError`` after rolling the session back.
     """
     authorization = None
     with transaction():
         check_version(authorization_request, version)
         reason = (reason or "").strip() or None
         if event == "approve":
-            authorization = approve(authorization_request, user, reason)
+            authorization = approve(
+                authorization_request, user, reason, membership_checked=membership_checked
+            )
         elif event == "revoke":
             if not reason:
                 raise DecisionError(REASON_MISSING)

@@ -21,6 +21,7 @@ from datapass.models import (
     UserRole,
 )
 from datapass.models.base import utcnow
+from datapass.models.organization import DEMO
 from datapass.models.token import CLIENT_INTROSPECTION
 
 
@@ -56,7 +57,12 @@ def seed_demo_data() -> dict[str, int]:
         organization = organizations[values["siret"]]
         if not any(m.organization is organization for m in user.memberships):
             user.memberships.append(
-                Membership(organization=organization, verified=True, verification_reason="demo")
+                Membership(
+                    organization=organization,
+                    verified=True,
+                    verification_reason=DEMO,
+                    verified_at=utcnow(),
+                )
             )
         user.current_organization = organization
         # A demo identity holds exactly its listed roles (an older seed's are taken back).
@@ -84,6 +90,7 @@ def _seed_introspection_client() -> None:
                 secret_hash=digest(values["secret"]),
                 name=values["name"],
                 kind=CLIENT_INTROSPECTION,
+                definition_id=values["definition_id"],
             )
         )
         db.session.commit()

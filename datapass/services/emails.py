@@ -76,7 +76,7 @@ EMAILS: dict[str, Email] = {
     ),
     "token_ready": Email(
         "approve",
-        "the technical contact named in the request",
+        "the applicant and the technical contact named in the request",
         "Le jeton de l’habilitation {ref} est prêt",
     ),
     "token_expiry": Email(
@@ -254,7 +254,10 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
         if habilitation is not None:
             queue(
                 "token_ready",
-                _contact_emails(authorization_request, "contact_technique"),
+                [
+                    authorization_request.applicant.email,
+                    *_contact_emails(authorization_request, "contact_technique"),
+                ],
                 {
                     **base,
                     "authorization": habilitation,
@@ -275,7 +278,12 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
         queue(
             "transferred",
             [payload.get("from", ""), payload.get("to", "")],
-            {**base, "former": payload.get("from"), "new": payload.get("to")},
+            {
+                **base,
+                "former": payload.get("from"),
+                "new": payload.get("to"),
+                "taken_over": bool(payload.get("taken_over")),
+            },
             event_id=event.id,
         )
 

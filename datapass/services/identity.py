@@ -2,7 +2,9 @@
 
 authlib speaks the protocol (discovery, state, nonce, ID token signature and claims);
 this module adds what ProConnect needs on top: a userinfo endpoint that answers a
-signed JWT, verified with the provider's keys, and the mapping of claims.
+signed JWT, verified with the provider's keys, and the mapping of claims. The SIRET sent
+makes a verified membership only when the provider that vouched for the identity (its
+``idp_id``) is trusted to (``OIDC_SIRET_VERIFIED_IDPS``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy import select
 from datapass.extensions import db, oauth
 from datapass.models import Organization, User
 from datapass.models.base import utcnow
+from datapass.models.organization import IDENTITY_PROVIDER, UNTRUSTED_IDENTITY_PROVIDER
 from datapass.services import organizations
 from datapass.services.sessions import start_session
 from datapass.siret import InvalidSiret
@@ -143,6 +146,13 @@ def find_or_create_user(claims: dict) -> User:
     return user
 
 
+def siret_vouched_by(idp_id: str | None) -> bool:
+    """Is the identity provider ``idp_id`` (ProConnect's claim) trusted to vouch for the SIRET
+    it sends? ``OIDC_SIRET_VERIFIED_IDPS`` lists those, ``*`` standing for every one."""
+    trusted = current_app.config.get("OIDC_SIRET_VERIFIED_IDPS") or ()
+    return "*" in trusted or (idp_id is not None and idp_id in trusted)
+
+
 def sign_in(claims: dict) -> SignInResult:
     """Map the claims to a user and organisation, start a session, commit."""
     user = find_or_create_user(claims)
@@ -158,8 +168,12 @@ def sign_in(claims: dict) -> SignInResult:
         except InvalidSiret as error:
             siret_problem = error.message
         else:
+            vouched = siret_vouched_by(_clean(claims.get("idp_id")))
             organizations.add_membership(
-                user, organization, verified=True, reason="identity_provider"
+                user,
+                organization,
+                verified=vouched,
+                reason=IDENTITY_PROVIDER if vouched else UNTRUSTED_IDENTITY_PROVIDER,
             )
             user.current_organization = organization
     if user.current_organization is None and user.memberships:

@@ -1,16 +1,27 @@
-"""Organisations: find or create by SIRET, refresh from the registry, memberships."""
+"""Organisations: find or create by SIRET, refresh from the registry, memberships.
+
+A membership is verified when a trusted identity provider asserted the SIRET
+(``services.identity``), when an administrator checked it (``verify_membership``, from
+``/admin/rattachements``) or when an instructor approved a request after checking that its
+applicant acts for the organisation (``services.decisions``). A SIRET typed by the user (account,
+wizard) or named by an API client makes an unverified membership.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import exists, false, func, select
+from sqlalchemy.orm import contains_eager
 
+from datapass.errors import UserError
 from datapass.extensions import db
-from datapass.models import Membership, Organization, User
+from datapass.models import AuthorizationRequest, Membership, Organization, User
 from datapass.models.base import utcnow
+from datapass.models.organization import DECLARED_BY_USER
 from datapass.services import sirene
 from datapass.siret import validate_siret
 
@@ -67,6 +78,17 @@ def find_or_create_organization(siret: str) -> Organization:
     return organization
 
 
+def mark_verified(
+    membership: Membership, reason: str, *, by: User | None = None, now: datetime | None = None
+) -> None:
+    """Record that the membership is verified: when, by whom (none for an identity
+    provider), why. No commit."""
+    membership.verified = True
+    membership.verified_at = now or utcnow()
+    membership.verified_by = by
+    membership.verification_reason = reason
+
+
 def add_membership(
     user: User, organization: Organization, *, verified: bool, reason: str
 ) -> Membership:
@@ -75,19 +97,18 @@ def add_membership(
     if membership is None:
         membership = next((m for m in user.memberships if m.organization is organization), None)
     if membership is None:
-        membership = Membership(organization=organization, verified=verified)
+        membership = Membership(organization=organization, verified=False)
         membership.verification_reason = reason
         user.memberships.append(membership)
-    elif verified and not membership.verified:
-        membership.verified = True
-        membership.verification_reason = reason
+    if verified and not membership.verified:
+        mark_verified(membership, reason)
     return membership
 
 
 def join_organization_by_siret(user: User, raw_siret: str) -> Organization:
     """The user types a SIRET: validated, looked up, linked as an unverified membership."""
     organization = find_or_create_organization(raw_siret)
-    add_membership(user, organization, verified=False, reason="declared_by_user")
+    add_membership(user, organization, verified=False, reason=DECLARED_BY_USER)
     user.current_organization = organization
     db.session.commit()
     return organization
@@ -100,3 +121,91 @@ def switch_current_organization(user: User, organization_id: int) -> bool:
     user.current_organization = membership.organization
     db.session.commit()
     return True
+
+
+# ---------------------------------------------------------------- verification
+
+
+REASON_MISSING = "Indiquez le motif de la vérification : comment vous l’avez contrôlé."
+ALREADY_VERIFIED = "Ce rattachement est déjà vérifié."
+PAGE_SIZE = 25
+
+
+def applicant_membership(authorization_request: AuthorizationRequest) -> Membership | None:
+    """The applicant's membership of the request's organisation (none if they have none)."""
+    return authorization_request.applicant.membership_for(authorization_request.organization_id)
+
+
+def applicant_is_verified(authorization_request: AuthorizationRequest) -> bool:
+    """Is the applicant a verified member of the request's organisation?"""
+    membership = applicant_membership(authorization_request)
+    return membership is not None and membership.verified
+
+
+def verify_membership(membership: Membership, admin: User, reason: str) -> Membership:
+    """An administrator verified the membership (``/admin/rattachements``), saying how.
+    Commits; refuses (``UserError``, field ``reason``) without a reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise UserError(REASON_MISSING, field="reason")
+    if membership.verified:
+        raise UserError(ALREADY_VERIFIED)
+    mark_verified(membership, reason[:500], by=admin)
+    db.session.commit()
+    return membership
+
+
+@dataclass(frozen=True)
+class UnverifiedRow:
+    membership: Membership
+    requests: int  # the member's requests for that organisation
+
+
+def unverified_memberships_page(
+    *, after: int | None = None
+) -> tuple[list[UnverifiedRow], int | None]:
+    """Unverified memberships of organisations that have requests, newest first, by keyset on
+    the id: one query per page (member, organisation and their count of requests included).
+    Returns the rows and the cursor of the next page (none on the last one)."""
+    own_requests = (
+        select(func.count())
+        .where(
+            AuthorizationRequest.organization_id == Membership.organization_id,
+            AuthorizationRequest.applicant_id == Membership.user_id,
+        )
+        .scalar_subquery()
+    )
+    statement = (
+        select(Membership, own_requests)
+        .join(Membership.user)
+        .join(Membership.organization)
+        .options(
+            # Roles are not shown: no second (selectin) query for them.
+            contains_eager(Membership.user).lazyload(User.role_grants),
+            contains_eager(Membership.organization),
+        )
+        .where(
+            Membership.verified == false(),
+            exists().where(AuthorizationRequest.organization_id == Membership.organization_id),
+        )
+    )
+    if after:
+        statement = statement.where(Membership.id < after)
+    rows = db.session.execute(statement.order_by(Membership.id.desc()).limit(PAGE_SIZE + 1)).all()
+    page = [UnverifiedRow(membership, count or 0) for membership, count in rows[:PAGE_SIZE]]
+    return page, (page[-1].membership.id if len(rows) > PAGE_SIZE else None)
+
+
+def member_requests(membership: Membership) -> list[AuthorizationRequest]:
+    """The member's requests for the membership's organisation, newest first."""
+    return list(
+        db.session.scalars(
+            select(AuthorizationRequest)
+            .where(
+                AuthorizationRequest.organization_id == membership.organization_id,
+                AuthorizationRequest.applicant_id == membership.user_id,
+            )
+            .order_by(AuthorizationRequest.id.desc())
+            .limit(100)
+        )
+    )

@@ -1,9 +1,24 @@
-"""What the instruction pages say in words: the changes a submission brought, field labels."""
+"""What the instruction pages say in words: the changes a submission brought, the instructor's
+check of an applicant's organisation at approval, field labels."""
 
 from __future__ import annotations
 
 from datapass import blocks
 from datapass.models import AuthorizationRequestEvent
+
+MEMBERSHIP_CHECKED = (
+    "L’instructeur a vérifié que le demandeur agit pour cette organisation : son rattachement "
+    "est désormais vérifié."
+)
+
+
+def describe_event(event: AuthorizationRequestEvent, catalog_form) -> list[str]:
+    """What the timeline says of an event beyond its label, as French sentences."""
+    if event.name == "submit":
+        return describe_changes(event, catalog_form)
+    if event.name == "approve" and (event.payload or {}).get("membership_checked"):
+        return [MEMBERSHIP_CHECKED]
+    return []
 
 
 def describe_changes(event: AuthorizationRequestEvent, catalog_form) -> list[str]:

@@ -1,7 +1,8 @@
 """The instruction queue: criteria, search, keyset pages, counts, CSV export, habilitations.
 
-One page is one query, whatever its depth (keyset pagination on the sort columns); the CSV
-export walks the same keyset by batches and streams.
+One page is one query, whatever its depth (keyset pagination on the sort columns), its
+markers (unread message, answered changes, unverified membership) included; the CSV export
+walks the same keyset by batches and streams.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, false, func, or_, select, tuple_
+from sqlalchemy import String, and_, cast, exists, false, func, or_, select, true, tuple_
 from sqlalchemy.orm import contains_eager
 
 from datapass import workflow
@@ -26,6 +27,7 @@ from datapass.models import (
     Authorization,
     AuthorizationRequest,
     AuthorizationRequestEvent,
+    Membership,
     Message,
     Organization,
     User,
@@ -213,6 +215,7 @@ class QueueRow:
     authorization_request: AuthorizationRequest
     unread_messages: bool
     answered_changes: bool
+    unverified_membership: bool
 
 
 @dataclass
@@ -241,7 +244,16 @@ def _markers():
             ),
         )
     ).label("answered")
-    return unread, answered
+    # The applicant is not a verified member of the request's organisation: an index lookup
+    # on memberships for each row of the page.
+    unverified = (
+        ~exists().where(
+            Membership.user_id == AuthorizationRequest.applicant_id,
+            Membership.organization_id == AuthorizationRequest.organization_id,
+            Membership.verified == true(),
+        )
+    ).label("unverified")
+    return unread, answered, unverified
 
 
 def _base_query(criteria: QueueCriteria, *columns):
@@ -278,9 +290,9 @@ def queue_page(
     # The page's ids first (an index walk that stops after one page), then the rows and
     # their markers for those ids only: one statement.
     page_ids = query.order_by(*ordering).limit(PAGE_SIZE + 1).subquery()
-    unread, answered = _markers()
+    unread, answered, unverified = _markers()
     statement = (
-        select(AuthorizationRequest, unread, answered)
+        select(AuthorizationRequest, unread, answered, unverified)
         .join(page_ids, page_ids.c.id == AuthorizationRequest.id)
         .join(AuthorizationRequest.organization)
         .join(AuthorizationRequest.applicant)
@@ -295,7 +307,7 @@ def queue_page(
     results = results[:PAGE_SIZE]
     if backwards:
         results.reverse()
-    rows = [QueueRow(r[0], bool(r[1]), bool(r[2])) for r in results]
+    rows = [QueueRow(r[0], bool(r[1]), bool(r[2]), bool(r[3])) for r in results]
     has_next = more if not backwards else True
     has_previous = (cursor is not None) if not backwards else more
     return QueuePage(

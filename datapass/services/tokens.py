@@ -3,6 +3,7 @@
 A token is ``dpt_`` followed by 43 URL-safe random characters (256 bits). Only its SHA-256
 is stored, plus its last four characters for display; the value is sealed (encrypted with a
 key derived from ``SECRET_KEY``) until a member of the organisation reveals it once.
+Introspection clients belong to a definition and see only its tokens.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
 
 from datapass.crypto import InvalidToken, digest, seal, unseal
 from datapass.errors import UserError
@@ -28,6 +30,8 @@ PREFIX = "dpt_"
 CLIENT_PREFIX = "dpc_"
 REMINDER_DAYS = (90, 60, 30, 14, 7, 0)
 LAST_USED_PRECISION = timedelta(minutes=1)
+# API Particulier's legacy endpoint (``GET /api/introspect``) answers for its own tokens only.
+LEGACY_INTROSPECTION_DEFINITION = "api_particulier"
 
 
 class TokenError(UserError):
@@ -83,19 +87,38 @@ def current_token(authorization: Authorization) -> ApiToken | None:
     return live[-1] if live else None
 
 
+ALREADY_REVEALED = "Ce jeton a déjà été affiché\u00a0: il ne peut plus l’être. Renouvelez-le."
+
+
 def reveal(token: ApiToken, user) -> str:
-    """The token's value, once: it is then forgotten (only its hash stays). Commits."""
+    """The token's value, once in all: the first reveal wins, atomically. Commits.
+
+    The seal is cleared by one conditional UPDATE (``WHERE sealed_value IS NOT NULL``): of
+    two concurrent reveals, whatever their instances or machines, only one changes a row
+    and gets the value; the other is refused as « déjà affiché ».
+    """
     if token.revoked_at is not None:
         raise TokenError("Ce jeton est révoqué.")
-    if token.sealed_value is None:
-        raise TokenError("Ce jeton a déjà été affiché : il ne peut plus l’être. Renouvelez-le.")
+    sealed = token.sealed_value
+    if sealed is None:
+        raise TokenError(ALREADY_REVEALED)
     try:
-        value = unseal(token.sealed_value)
+        value = unseal(sealed)
     except InvalidToken as error:
-        raise TokenError("Ce jeton ne peut plus être affiché : renouvelez-le.") from error
-    token.sealed_value = None
-    token.revealed_at = utcnow()
-    token.revealed_by = user
+        raise TokenError("Ce jeton ne peut plus être affiché\u00a0: renouvelez-le.") from error
+    claimed = db.session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token.id,
+            ApiToken.sealed_value.is_not(None),
+            ApiToken.revoked_at.is_(None),
+        )
+        .values(sealed_value=None, revealed_at=utcnow(), revealed_by_id=user.id)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        raise TokenError(ALREADY_REVEALED)
     db.session.commit()
     return value
 
@@ -157,21 +180,44 @@ def retire_tokens(authorization: Authorization, *, now: datetime | None = None) 
 # ---------------------------------------------------------------- introspection
 
 
-def find_active(value: str, *, now: datetime | None = None) -> ApiToken | None:
-    """The active token of this value: one lookup on the unique hash index."""
+def find_active(
+    value: str, *, definition_id: str | None = None, now: datetime | None = None
+) -> ApiToken | None:
+    """The active token of this value, of ``definition_id`` when given: one statement, an
+    equality on the unique hash index joined to its habilitation (and the habilitation's
+    organisation and request), so that nothing is loaded lazily afterwards."""
     if not isinstance(value, str) or not value.startswith(PREFIX) or len(value) > 100:
         return None
     hashed = digest(value)
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hashed))
+    token = db.session.scalar(
+        select(ApiToken)
+        .options(
+            joinedload(ApiToken.authorization).options(
+                joinedload(Authorization.organization), joinedload(Authorization.request)
+            )
+        )
+        .where(ApiToken.token_hash == hashed)
+    )
     now = now or utcnow()
     if token is None or not hmac.compare_digest(token.token_hash, hashed):
         return None
-    if not token.is_active(now) or token.authorization.state == AUTHORIZATION_REVOKED:
+    authorization = token.authorization
+    if definition_id is not None and authorization.definition_id != definition_id:
+        return None  # another definition's token: as if it did not exist
+    if not token.is_active(now) or authorization.state == AUTHORIZATION_REVOKED:
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
         token.last_used_at = now
         db.session.commit()
     return token
+
+
+def introspect(client: ApiClient, value: str) -> dict:
+    """RFC 7662's answer to an introspection client: it sees its definition's tokens only;
+    anything else, another definition's active token included, is ``{"active": false}``."""
+    if not client.definition_id:
+        return {"active": False}
+    return introspection(find_active(value, definition_id=client.definition_id))
 
 
 def introspection(token: ApiToken | None) -> dict:
@@ -194,28 +240,70 @@ def introspection(token: ApiToken | None) -> dict:
 # ---------------------------------------------------------------- API clients
 
 
+class ClientError(UserError):
+    """A refused API client creation (unknown or ambiguous definition)."""
+
+
+def client_definition(definition_id: str | None) -> str:
+    """The definition of a new introspection client: the one named, which must be in the
+    catalogue, or by default the catalogue's only definition."""
+    from datapass.catalog import get_catalog
+
+    definitions = get_catalog().definitions
+    if definition_id:
+        if definition_id not in definitions:
+            raise ClientError(
+                f"« {definition_id} » n’est pas un type d’habilitation du catalogue.",
+                field="definition_id",
+            )
+        return definition_id
+    if len(definitions) != 1:
+        raise ClientError(
+            "Le catalogue compte plusieurs types d’habilitation : indiquez celui du client.",
+            field="definition_id",
+        )
+    return next(iter(definitions))
+
+
 def create_client(
     name: str,
     *,
     kind: str = CLIENT_INTROSPECTION,
     owner=None,
     scopes: Iterable[str] = (),
+    definition_id: str | None = None,
 ) -> tuple[ApiClient, str]:
     """A new client; returns it with its secret, shown once (only its hash is kept). Commits.
 
-    ``scopes`` are those of a developer application (``api.oauth.API_SCOPES``)."""
+    An introspection client belongs to ``definition_id`` (default: the catalogue's only
+    definition; ``ClientError`` if unknown or ambiguous). ``scopes`` are those of a developer
+    application (``api.oauth.API_SCOPES``)."""
+    definition_id = client_definition(definition_id) if kind == CLIENT_INTROSPECTION else None
     secret = secrets.token_urlsafe(32)
     client = ApiClient(
         client_id=CLIENT_PREFIX + secrets.token_hex(12),
         secret_hash=digest(secret),
         name=name.strip(),
         kind=kind,
+        definition_id=definition_id,
         owner_id=owner.id if owner is not None else None,
         scopes=list(scopes),
     )
     db.session.add(client)
     db.session.commit()
     return client, secret
+
+
+def introspection_clients() -> list[ApiClient]:
+    """The introspection clients, newest first (the admin page)."""
+    return list(
+        db.session.scalars(
+            select(ApiClient)
+            .where(ApiClient.kind == CLIENT_INTROSPECTION)
+            .order_by(ApiClient.id.desc())
+            .limit(200)
+        )
+    )
 
 
 def revoke_client(client: ApiClient, *, now: datetime | None = None) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from datapass import workflow
+from datapass import permissions, workflow
 from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import AuthorizationRequest, User
@@ -79,3 +79,27 @@ def transfer_request(
             payload={"from": previous.email, "to": new_applicant.email},
         )
     return new_applicant
+
+
+CANNOT_TAKE_OVER = (
+    "Vous ne pouvez pas reprendre cette demande\u00a0: il faut être un membre vérifié de son "
+    "organisation, et la demande doit avoir été déposée."
+)
+
+
+def take_over(authorization_request: AuthorizationRequest, user: User) -> None:
+    """« Reprendre la demande »: a verified colleague becomes its applicant; commits.
+
+    Recorded on the timeline as a transfer (``taken_over`` in its payload), which emails the
+    previous applicant. The new applicant then holds the habilitation's token.
+    """
+    with decisions.transaction():
+        if not permissions.can_take_over(user, authorization_request):
+            raise UserError(CANNOT_TAKE_OVER)
+        previous = authorization_request.applicant
+        authorization_request.applicant = user
+        authorization_request.record_event(
+            workflow.TRANSFER,
+            actor=user,
+            payload={"from": previous.email, "to": user.email, "taken_over": True},
+        )

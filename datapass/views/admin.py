@@ -1,4 +1,6 @@
-"""Administration: the outbox's dead (and failing) jobs, introspection clients, editors' staff."""
+"""Administration: the outbox's dead (and failing) jobs, with replay; introspection clients;
+unverified memberships of organisations that have requests, verified with a reason; the
+editors' staff (``editor:<id>``)."""
 
 from __future__ import annotations
 
@@ -12,19 +14,25 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import login_required
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from datapass import outbox
 from datapass.catalog import get_catalog
+from datapass.errors import UserError
 from datapass.extensions import db
-from datapass.forms.admin import ClientForm, EditorStaffForm, RevokeEditorStaffForm
-from datapass.models import ApiClient, OutboxJob
+from datapass.forms.admin import (
+    ClientForm,
+    EditorStaffForm,
+    MembershipVerificationForm,
+    RevokeEditorStaffForm,
+)
+from datapass.models import ApiClient, Membership, OutboxJob
 from datapass.models.outbox import JOB_DEAD, JOB_PENDING
 from datapass.models.user import editor_role
 from datapass.permissions import admin_required
-from datapass.services import tokens, users
+from datapass.services import organizations, tokens, users
 from datapass.views import check_action_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -70,16 +78,18 @@ def clients():
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            created, secret = tokens.create_client(form.name.data)
+            created, secret = tokens.create_client(
+                form.name.data, definition_id=form.definition_id.data
+            )
             form = ClientForm(formdata=None)
         else:
             status = 422
-    rows = db.session.scalars(select(ApiClient).order_by(ApiClient.id.desc()).limit(200)).all()
     response = make_response(
         render_template(
             "admin/clients.html",
             form=form,
-            rows=rows,
+            rows=tokens.introspection_clients(),
+            definitions=get_catalog().definitions,
             created=created,
             secret=secret,
             action_form=FlaskForm(),
@@ -101,9 +111,56 @@ def revoke_client(client_id: int):
     return redirect(url_for("admin.clients"))
 
 
-# ---------------------------------------------------------------- editors' staff
+@bp.get("/rattachements")
+@login_required
+@admin_required
+def memberships():
+    """Unverified memberships of organisations that have requests, 25 a page (keyset)."""
+    after = request.args.get("apres", type=int)
+    rows, next_after = organizations.unverified_memberships_page(after=after)
+    return render_template(
+        "admin/memberships.html", rows=rows, next_after=next_after, first_page=not after
+    )
 
-NBSP = "\u00a0"
+
+@bp.route("/rattachements/<int:membership_id>", methods=["GET", "POST"])
+@login_required
+@admin_required
+def verify_membership(membership_id: int):
+    """One membership, the member's requests for that organisation, « Vérifier » with a reason."""
+    membership = db.get_or_404(Membership, membership_id)
+    form = MembershipVerificationForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                organizations.verify_membership(membership, current_user, form.reason.data)
+            except UserError as error:
+                if error.field != "reason":
+                    raise
+                form.reason.errors = [error.message]
+                status = 422
+            else:
+                flash(
+                    f"Le rattachement de {membership.user.email} à "
+                    f"{membership.organization.display_name} est vérifié.",
+                    "success",
+                )
+                return redirect(url_for("admin.memberships"))
+        else:
+            status = 422
+    return (
+        render_template(
+            "admin/membership.html",
+            membership=membership,
+            authorization_requests=organizations.member_requests(membership),
+            form=form,
+        ),
+        status,
+    )
+
+
+# ---------------------------------------------------------------- editors' staff
 
 
 def _editors() -> list:

@@ -32,7 +32,14 @@ from datapass.forms.instruction import (
 )
 from datapass.models import Authorization, AuthorizationRequest, Message
 from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
-from datapass.services import decisions, message_templates, messaging, presenter, transfers
+from datapass.services import (
+    decisions,
+    message_templates,
+    messaging,
+    organizations,
+    presenter,
+    transfers,
+)
 from datapass.services import queue as queue_service
 from datapass.views import check_action_form
 
@@ -144,7 +151,7 @@ def show(request_id: int):
     )
     decisions = [e for e in workflow.allowed_events(authorization_request, role) if e in DECISIONS]
     timeline = [
-        (event, presenter.describe_changes(event, catalog_form) if event.name == "submit" else [])
+        (event, presenter.describe_event(event, catalog_form))
         for event in sorted(
             authorization_request.events, key=lambda e: (e.created_at, e.id), reverse=True
         )
@@ -158,6 +165,7 @@ def show(request_id: int):
         decisions=decisions,
         decision_labels=DECISIONS,
         can_act=role == workflow.INSTRUCTOR,
+        membership=organizations.applicant_membership(authorization_request),
         message_form=InstructorMessageForm(),
         action_form=FlaskForm(),
         transfer_form=InstructorTransferForm(data={"version": authorization_request.version})
@@ -202,12 +210,15 @@ def decide(request_id: int, event: str):
                 current_user,
                 version=form.version.data,
                 reason=form.reason.data,
+                membership_checked=bool(form.membership_checked.data),
             )
         except decisions.DecisionError as exc:
             error = exc
             status = 409 if exc.stale else 422
             if not exc.stale:
-                form.reason.errors = [exc.message]
+                membership_refusal = exc.field == decisions.MEMBERSHIP_CHECK_FIELD
+                field = form.membership_checked if membership_refusal else form.reason
+                field.errors = [exc.message]
         else:
             flash(_done_message(event, authorization_request), "success")
             return redirect(url_for("instruction.show", request_id=authorization_request.id))
@@ -227,6 +238,7 @@ def decide(request_id: int, event: str):
             reason_required=workflow.reason_required(
                 authorization_request, event, workflow.INSTRUCTOR
             ),
+            membership_unverified=not organizations.applicant_is_verified(authorization_request),
         ),
         status,
     )

@@ -27,21 +27,13 @@ bp = Blueprint("tokens", __name__)
 
 
 def _may_hold(authorization: Authorization) -> bool:
-    """The applicant or a verified member of the habilitation's organisation."""
-    return permissions.is_verified_member(current_user, authorization.organization_id) or (
-        current_user.id == authorization.applicant_id
-        and current_user.current_organization_id == authorization.organization_id
-    )
+    """Reveal, rotate, prolong: the applicant and the technical contact (permissions.py)."""
+    return permissions.can_hold_token(current_user, authorization)
 
 
 def _load(authorization_id: int) -> Authorization:
     authorization = db.session.get(Authorization, authorization_id)
-    if authorization is None:
-        abort(404)
-    if not (
-        _may_hold(authorization)
-        or permissions.can_report(current_user, authorization.definition_id)
-    ):
+    if authorization is None or not permissions.can_view_authorization(current_user, authorization):
         abort(404)
     return authorization
 

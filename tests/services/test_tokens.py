@@ -21,6 +21,7 @@ from datapass.models.base import utcnow
 from datapass.services import decisions, tokens
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
+from tests.support.catalogs import add_definition
 from tests.support.http import reload
 
 INSTRUCTOR = "api_particulier:instructor"
@@ -368,6 +369,38 @@ def test_introspection_of_an_active_and_of_no_token(authorization):
     }
 
 
+def test_a_client_sees_the_tokens_of_its_definition_only(app, monkeypatch, authorization):
+    other = add_definition(app, monkeypatch)
+    token = authorization.tokens[0]
+    value = tokens.reveal(token, authorization.applicant)
+    stranger, _ = tokens.create_client("API Entreprise", definition_id=other)
+    own, _ = tokens.create_client("API Particulier", definition_id="api_particulier")
+    assert tokens.introspect(stranger, value) == {"active": False}
+    assert reload(token).last_used_at is None  # not a use of the token
+    assert tokens.find_active(value, definition_id=other) is None
+    assert tokens.introspect(own, value)["active"] is True
+    assert tokens.find_active(value, definition_id="api_particulier") == token
+    own.definition_id = None  # a client without a definition sees nothing
+    assert tokens.introspect(own, value) == {"active": False}
+
+
+def test_introspection_is_one_statement_without_lazy_loads(authorization, db):
+    token = authorization.tokens[0]
+    value = tokens.reveal(token, authorization.applicant)
+    client, _ = tokens.create_client("API Particulier")
+    tokens.introspect(client, value)  # last_used_at written now
+    db.session.expire_all()
+    assert client.definition_id == "api_particulier"  # loaded by authentication, in the API
+    with Statements(db.engine) as statements:
+        answer = tokens.introspect(client, value)
+        found = tokens.find_active(value, definition_id=tokens.LEGACY_INTROSPECTION_DEFINITION)
+        assert found.authorization.request.intitule  # the legacy endpoint's name
+    assert answer["active"] is True and answer["sub"] == authorization.organization.siret
+    selects = [sql for sql in statements.sql if sql.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2, selects  # one per lookup, habilitation and organisation joined
+    assert all("FROM api_tokens" in sql and "JOIN authorizations" in sql for sql in selects)
+
+
 # ---------------------------------------------------------------- API clients
 
 
@@ -394,6 +427,25 @@ def test_client_authentication_refuses_a_wrong_secret_kind_or_revocation(db):
     client.revoked_at = utcnow()
     db.session.commit()
     assert tokens.authenticate_client(client.client_id, secret) is None
+
+
+def test_an_introspection_client_belongs_to_a_definition(app, monkeypatch, db):
+    client, _ = tokens.create_client("Fournisseur")
+    assert reload(client).definition_id == "api_particulier"  # the catalogue's only one
+    application, _ = tokens.create_client("Connecteur", kind="developer")
+    assert application.definition_id is None
+    with pytest.raises(tokens.ClientError) as unknown:
+        tokens.create_client("Fournisseur", definition_id="api_inconnue")
+    assert (
+        unknown.value.message
+        == f"«{NBSP}api_inconnue{NBSP}» n’est pas un type d’habilitation du catalogue."
+    )
+    other = add_definition(app, monkeypatch)
+    with pytest.raises(tokens.ClientError) as ambiguous:
+        tokens.create_client("Fournisseur")
+    assert "plusieurs types d’habilitation" in ambiguous.value.message
+    assert tokens.create_client("API Entreprise", definition_id=other)[0].definition_id == other
+    assert [c.name for c in tokens.introspection_clients()] == ["API Entreprise", "Fournisseur"]
 
 
 # ---------------------------------------------------------------- expiry reminders

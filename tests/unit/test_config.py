@@ -100,3 +100,17 @@ def test_each_app_reads_its_own_environment(tmp_path):
     assert first.config["SECRET_KEY"] == "one"
     assert second.config["SECRET_KEY"] == "two"
     assert first.config["SQLALCHEMY_DATABASE_URI"] != second.config["SQLALCHEMY_DATABASE_URI"]
+
+
+def test_identity_providers_trusted_for_sirets():
+    # Outside production the bundled local provider (idp_id « local ») is trusted by default.
+    assert load_config({})["OIDC_SIRET_VERIFIED_IDPS"] == ("local",)
+    assert load_config({"DATAPASS_ENV": "test"})["OIDC_SIRET_VERIFIED_IDPS"] == ("local",)
+    # In production none by default: memberships are verified by admins or instructors.
+    assert load_config(GOOD_PRODUCTION)["OIDC_SIRET_VERIFIED_IDPS"] == ()
+    listed = load_config({"OIDC_SIRET_VERIFIED_IDPS": " fi-a, fi-b,,fi-a "})
+    assert listed["OIDC_SIRET_VERIFIED_IDPS"] == ("fi-a", "fi-b")
+    assert load_config({"OIDC_SIRET_VERIFIED_IDPS": "*"})["OIDC_SIRET_VERIFIED_IDPS"] == ("*",)
+    assert load_config({"OIDC_SIRET_VERIFIED_IDPS": ""})["OIDC_SIRET_VERIFIED_IDPS"] == ()
+    # ProConnect releases the idp_id claim with the scope of that name.
+    assert "idp_id" in load_config({})["OIDC_SCOPES"].split()

@@ -175,6 +175,15 @@ def test_transfer_is_not_a_transition(state, context, role, allowed):
     assert wf.can_transfer(make(state, context), role) is allowed
 
 
+@pytest.mark.parametrize("state", wf.STATES)
+@pytest.mark.parametrize("context", ["new", "reopened", "validated_before"])
+@pytest.mark.parametrize("role", wf.ROLES)
+def test_only_a_member_takes_over_what_could_be_transferred(state, context, role):
+    request = make(state, context)
+    expected = role == wf.MEMBER and wf.can_transfer(request, wf.APPLICANT)
+    assert wf.can_take_over(request, role) is expected
+
+
 def test_every_state_and_event_has_a_french_label():
     assert set(wf.STATE_LABELS) == set(wf.STATES)
     assert set(wf.EVENTS) <= set(wf.EVENT_LABELS)

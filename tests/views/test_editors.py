@@ -297,3 +297,25 @@ def test_a_static_file_does_not_write_the_session_back(client, staff):
     assert "Set-Cookie" not in response.headers
     prefilled = client.get(f"/formulaires/{MILLESIME}/demande/nouveau?intitule=Aides")
     assert "Set-Cookie" in prefilled.headers  # the pre-fill waits in the session
+
+
+def test_editor_staff_reveal_their_customers_token_once(app, client, login_as):
+    with app.test_request_context():
+        millesime = approved()
+        generic = approved("api-particulier")
+        sonate_person = approved("api-particulier-ccas-arpege")  # a person typed as contact
+    habilitation = millesime.authorizations[0]
+    staff = login_as(roles=["editor:arche_mc2"])
+    page = client.get(f"/habilitations/{habilitation.id}")
+    assert page.status_code == 200 and "Afficher le jeton" in page.text
+    assert f'href="{ARCHE}#clients"' in page.text  # back to the space, not to the request
+    assert f'href="/demandes/{millesime.id}"' not in page.text
+    shown = post_form(client, f"/habilitations/{habilitation.id}/jeton/afficher", page=page)
+    assert 'id="token-value"' in shown.text
+    token = reload(habilitation.tokens[0])
+    assert token.revealed_by_id == staff.id and token.sealed_value is None
+    assert "Afficher le jeton" not in client.get(f"/habilitations/{habilitation.id}").text
+    for other in (generic, sonate_person):
+        assert client.get(f"/habilitations/{other.authorizations[0].id}").status_code == 404
+    login_as(roles=["editor:arpege"])
+    assert client.get(f"/habilitations/{habilitation.id}").status_code == 404

@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from datapass import outbox
 from datapass.extensions import db as _db
@@ -16,6 +16,7 @@ from datapass.models.base import utcnow
 from datapass.services import decisions, tokens
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
+from tests.support.catalogs import add_definition
 from tests.support.http import post_form, reload
 
 
@@ -98,7 +99,9 @@ def test_technical_contact_is_told_without_the_token(app, client, db, approved, 
     job = next(
         j for j in db.session.scalars(select(OutboxJob)) if j.payload.get("key") == "token_ready"
     )
-    assert job.payload["to"] == [request.data["contact_technique_email"]]
+    # Issue 12: the applicant and the technical contact are both told (and where to get it).
+    assert job.payload["to"] == sorted([applicant.email, request.data["contact_technique_email"]])
+    assert applicant.email in job.payload["text"]
     login_as(applicant)
     value = reveal(client, request.authorizations[0].id)
     assert value not in job.payload["text"] and value not in job.payload["html"]
@@ -238,6 +241,36 @@ def test_introspection_is_one_indexed_lookup(client, db, approved, provider, log
     assert len(lookups) == 1 and "token_hash" in lookups[0]
 
 
+def basic_auth(client_row, secret) -> dict:
+    basic = base64.b64encode(f"{client_row.client_id}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {basic}"}
+
+
+def test_a_client_of_another_definition_gets_inactive(
+    app, client, db, approved, provider, login_as, monkeypatch
+):
+    request, applicant = approved
+    login_as(applicant)
+    value = reveal(client, request.authorizations[0].id)
+    other = add_definition(app, monkeypatch)
+    stranger = basic_auth(*tokens.create_client("API Entreprise", definition_id=other))
+    response = introspect(client, stranger, value)
+    assert response.status_code == 200
+    assert response.get_json() == {"active": False}
+    assert introspect(client, provider, value).get_json()["active"] is True
+
+
+def test_the_legacy_endpoint_answers_for_api_particulier_only(client, db, approved, login_as):
+    request, applicant = approved
+    login_as(applicant)
+    value = reveal(client, request.authorizations[0].id)
+    assert client.get("/api/introspect", headers={"X-Api-Key": value}).status_code == 200
+    authorization = request.authorizations[0]
+    authorization.definition_id = "api_entreprise"
+    db.session.commit()
+    assert client.get("/api/introspect", headers={"X-Api-Key": value}).status_code == 401
+
+
 def test_the_token_value_is_nowhere_in_the_database_nor_the_logs(
     app, client, db, approved, login_as, caplog
 ):
@@ -257,9 +290,30 @@ def test_the_token_value_is_nowhere_in_the_database_nor_the_logs(
 
 def test_admins_create_introspection_clients(client, db, login_as):
     login_as(roles=["admin"])
-    response = post_form(client, "/admin/clients", {"name": "Fournisseur"})
+    data = {"name": "Fournisseur", "definition_id": "api_particulier"}
+    response = post_form(client, "/admin/clients", data)
     assert response.status_code == 200 and "Secret" in response.text
     assert client.get("/admin/clients").text.count("dpc_") >= 1
+
+
+def test_the_admin_page_asks_and_shows_the_definition(app, client, db, login_as, monkeypatch):
+    other = add_definition(app, monkeypatch)
+    tokens.create_client("Connecteur", kind="developer")  # not an introspection client
+    login_as(roles=["admin"])
+    page = client.get("/admin/clients")
+    assert '<label class="fr-label" for="definition_id">Type d’habilitation' in page.text
+    assert f'<option value="{other}">API Entreprise</option>' in page.text
+    assert "Connecteur" not in page.text
+    missing = post_form(client, "/admin/clients", {"name": "Sans type"}, page=page)
+    assert missing.status_code == 422 and "Choisissez le type d’habilitation" in missing.text
+    unknown = {"name": "Inconnu", "definition_id": "api_inconnue"}
+    assert post_form(client, "/admin/clients", unknown, page=page).status_code == 422
+    created = post_form(client, "/admin/clients", {"name": "API E", "definition_id": other})
+    assert created.status_code == 200
+    [row] = db.session.scalars(select(ApiClient).where(ApiClient.name == "API E")).all()
+    assert row.definition_id == other
+    listing = client.get("/admin/clients").text
+    assert listing.split("API E</td>")[1].split("</tr>")[0].count("API Entreprise") == 1
 
 
 def test_admins_revoke_introspection_clients(client, db, login_as, provider):
@@ -285,6 +339,32 @@ def test_clients_cli_prints_the_secret_once(app, db):
     client_id = result.output.split("client_id: ")[1].split()[0]
     assert tokens.authenticate_client(client_id, secret) is not None
     assert tokens.authenticate_client(client_id, secret + "x") is None
+    assert "definition: api_particulier" in result.output
+    assert (
+        db.session.scalar(select(ApiClient.definition_id).where(ApiClient.client_id == client_id))
+        == "api_particulier"
+    )
+
+
+def test_clients_cli_takes_the_definition(app, db, monkeypatch):
+    from datapass.cli import clients_cli
+
+    runner = app.test_cli_runner()
+    unknown = runner.invoke(
+        clients_cli, ["create-introspection", "API Test", "--definition", "api_inconnue"]
+    )
+    assert unknown.exit_code == 2
+    assert "unknown definition 'api_inconnue' (known: api_particulier)" in unknown.output
+    other = add_definition(app, monkeypatch)
+    ambiguous = runner.invoke(clients_cli, ["create-introspection", "API Test"])
+    assert ambiguous.exit_code == 2
+    assert "choose one with --definition" in ambiguous.output
+    chosen = runner.invoke(clients_cli, ["create-introspection", "API E", "--definition", other])
+    assert chosen.exit_code == 0 and f"definition: {other}" in chosen.output
+    client_id = chosen.output.split("client_id: ")[1].split()[0]
+    row = db.session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+    assert row.definition_id == other and row.name == "API E"
+    assert db.session.scalar(select(func.count()).select_from(ApiClient)) == 1
 
 
 def test_request_page_links_the_habilitation(client, db, approved, login_as):

@@ -120,6 +120,25 @@ def transfer(request_id: int):
     return redirect(url_for("applicant.dashboard_view"))
 
 
+@bp.post("/demandes/<int:request_id>/reprendre")
+@login_required
+def take_over(request_id: int):
+    """« Reprendre la demande »: a verified colleague becomes the applicant."""
+    authorization_request = load(request_id)
+    check_action_form()
+    try:
+        transfers.take_over(authorization_request, current_user)
+    except UserError as error:
+        flash(error.message, "error")
+    else:
+        flash(
+            f"Vous êtes désormais le demandeur de la demande "
+            f"{authorization_request.public_reference}.",
+            "success",
+        )
+    return redirect(url_for("applicant.show", request_id=request_id))
+
+
 @bp.post("/demandes/<int:request_id>/messages")
 @login_required
 def post_message(request_id: int):
