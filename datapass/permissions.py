@@ -131,8 +131,24 @@ def can_edit_request(user: Any, authorization_request: Any) -> bool:
     return is_applicant(user, authorization_request) and authorization_request.is_editable
 
 
+def _organization_contacts(authorization_request_or_authorization: Any) -> frozenset[str]:
+    """Contact types that are an organisation (an editor's support), not a person."""
+    catalog_form = get_catalog().form(authorization_request_or_authorization.form_uid)
+    if catalog_form is None:
+        return frozenset()
+    return catalog_form.organization_contacts(authorization_request_or_authorization.data or {})
+
+
 def is_request_contact(user: Any, authorization_request: Any) -> bool:
-    return _signed_in(user) and any(c.email == user.email for c in authorization_request.contacts)
+    """A person named as a contact of the request (an editor's support mailbox is not one:
+    the editor's staff act through their space)."""
+    if not _signed_in(user):
+        return False
+    excluded = _organization_contacts(authorization_request)
+    return any(
+        c.email == user.email and c.contact_type not in excluded
+        for c in authorization_request.contacts
+    )
 
 
 def can_view_request(user: Any, authorization_request: Any) -> bool:
@@ -150,6 +166,8 @@ def is_technical_contact(user: Any, authorization: Any) -> bool:
     technical contact's of the habilitation."""
     if not _signed_in(user) or not user.email:
         return False
+    if "contact_technique" in _organization_contacts(authorization):
+        return False  # the editor's support: its staff hold the token (is_editor_staff_for)
     email = (authorization.data or {}).get("contact_technique_email") or ""
     return email.strip().lower() == user.email.strip().lower()
 

@@ -261,6 +261,7 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
                 {
                     **base,
                     "authorization": habilitation,
+                    "editor": _editor_contact(authorization_request),
                     "action_url": public_url(f"/habilitations/{habilitation.id}"),
                     "action_label": "Voir l’habilitation",
                 },
@@ -286,6 +287,16 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
             },
             event_id=event.id,
         )
+
+
+def _editor_contact(authorization_request):
+    """The editor whose support team is the technical contact, or None (a person)."""
+    from datapass.permissions import technical_contact_is_editor
+
+    if not technical_contact_is_editor(authorization_request):
+        return None
+    catalog_form = get_catalog().form(authorization_request.form_uid)
+    return catalog_form.editor if catalog_form else None
 
 
 def _notify_staff(key, kind, base, instructor_url, event) -> None:

@@ -319,3 +319,17 @@ def test_editor_staff_reveal_their_customers_token_once(app, client, login_as):
         assert client.get(f"/habilitations/{other.authorizations[0].id}").status_code == 404
     login_as(roles=["editor:arpege"])
     assert client.get(f"/habilitations/{habilitation.id}").status_code == 404
+
+
+def test_the_space_reveals_a_customers_token_in_one_click_and_only_once(app, client, login_as):
+    with app.test_request_context():
+        millesime = approved()
+    habilitation = millesime.authorizations[0]
+    login_as(roles=["editor:arche_mc2"])
+    space = client.get(ARCHE)
+    assert "Afficher le jeton de l’habilitation" in space.text
+    shown = post_form(client, f"/habilitations/{habilitation.id}/jeton/afficher", page=space)
+    assert 'id="token-value"' in shown.text
+    again = client.get(ARCHE)
+    assert "Afficher le jeton de l’habilitation" not in again.text
+    assert "affiché le" in again.text

@@ -157,3 +157,20 @@ def test_take_over_is_refused_to_unverified_members_strangers_and_on_plain_draft
     )
     with pytest.raises(UserError):
         transfers.take_over(draft, colleague_of(draft_owner))
+
+
+def test_the_token_ready_email_sends_an_editor_to_its_space(app, db):
+    applicant = UserFactory()
+    with app.test_request_context():
+        millesime = submitted_request(applicant)  # Arche MC2's support is the technical contact
+        instructor = UserFactory(roles=["api_particulier:instructor"])
+        decisions.decide(millesime, "approve", instructor, version=millesime.version)
+    job = next(
+        job
+        for job in db.session.scalars(select(OutboxJob).order_by(OutboxJob.id.desc()))
+        if job.payload.get("key") == "token_ready"
+    )
+    assert applicant.email in job.payload["to"]
+    assert millesime.data["contact_technique_email"] in job.payload["to"]
+    assert "l’équipe de l’éditeur Arche MC2" in job.payload["text"]
+    assert "espace éditeur" in job.payload["text"]
