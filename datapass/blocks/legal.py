@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from wtforms import Form, MultipleFileField, StringField, TextAreaField
 from wtforms.validators import Optional
 
@@ -10,6 +12,36 @@ from datapass.blocks.base import Block, SummaryItem, normalizing, required
 
 DOCUMENT_FIELD = "cadre_juridique_document"
 DOCUMENT_LABEL = "Délibération ou texte juridique (PDF)"
+NBSP = "\u00a0"
+# Which case of the délibération rule applies to a request (the legal step says it):
+NOT_CONCERNED = None  # the démarche has no such rule
+REQUIRED_NOW = "required"  # scopes that need a délibération are checked
+NOT_REQUIRED = "not_required"  # none checked (yet): the legal text suffices
+# Codes and laws: an article there is the legal basis, never the board's own act.
+LAW_HOSTS = ("legifrance.gouv.fr",)
+
+
+def _lower_first(text: str) -> str:
+    return text[0].lower() + text[1:]
+
+
+def deliberation_case(catalog_form, data) -> str | None:
+    """Does this request need a délibération (a PDF or the URL of the published act)?"""
+    if not catalog_form.deliberation_required_for:
+        return NOT_CONCERNED
+    if catalog_form.deliberation_scopes((data or {}).get("scopes")):
+        return REQUIRED_NOW
+    return NOT_REQUIRED
+
+
+def is_act_url(catalog_form, url) -> bool:
+    """A URL that may be the published act: not the démarche's pre-filled legal text, not
+    an article of a code (Légifrance)."""
+    url = (url or "").strip()
+    if not url or url == catalog_form.initialize_with.get("cadre_juridique_url"):
+        return False
+    host = (urlsplit(url).hostname or "").lower()
+    return not any(host == law or host.endswith(f".{law}") for law in LAW_HOSTS)
 
 
 class LegalForm(Form):
@@ -63,17 +95,36 @@ class Legal(Block):
     def validate(self, catalog_form, authorization_request):
         errors = super().validate(catalog_form, authorization_request)
         data = authorization_request.data or {}
-        if not errors.get("cadre_juridique_url"):
-            has_document = bool(self.documents(authorization_request))
-            if not (data.get("cadre_juridique_url") or "").strip() and not has_document:
-                label = catalog_form.justificatif_label or "la délibération ou le texte juridique"
-                errors["cadre_juridique_url"] = [
-                    f"Joignez {label[0].lower() + label[1:]} en PDF ou indiquez l’URL du texte."
+        if errors.get("cadre_juridique_url"):
+            return errors
+        has_document = bool(self.documents(authorization_request))
+        label = _lower_first(
+            catalog_form.justificatif_label or "la délibération ou le texte juridique"
+        )
+        if deliberation_case(catalog_form, data) == REQUIRED_NOW:
+            if not has_document and not is_act_url(catalog_form, data.get("cadre_juridique_url")):
+                errors[DOCUMENT_FIELD] = [
+                    f"Vous demandez des données de la DGFIP{NBSP}: joignez la délibération en "
+                    "PDF ou indiquez l’URL de l’acte publié (un article de Légifrance ne suffit "
+                    "pas)."
                 ]
+        elif not (data.get("cadre_juridique_url") or "").strip() and not has_document:
+            errors["cadre_juridique_url"] = [f"Joignez {label} en PDF ou indiquez l’URL du texte."]
         return errors
 
     def step_context(self, catalog_form, authorization_request, step_form, user):
-        return {"legal_documents": self.documents(authorization_request)}
+        data = authorization_request.data or {}
+        return {
+            "legal_documents": self.documents(authorization_request),
+            "deliberation_case": deliberation_case(catalog_form, data),
+            "deliberation_scopes": [
+                scope.label
+                for value in catalog_form.deliberation_scopes(data.get("scopes"))
+                if (scope := catalog_form.definition.scope(value))
+            ],
+            "scopes_locked": catalog_form.is_locked("scopes"),
+            "prefilled_url": bool(catalog_form.initialize_with.get("cadre_juridique_url")),
+        }
 
     def summary(self, catalog_form, authorization_request):
         result = super().summary(catalog_form, authorization_request)

@@ -235,6 +235,8 @@ def _build_form(
             _join(key, "static_blocks"),
             "a static legal block needs a legal_framework and initialize_with.cadre_juridique_url",
         )
+    deliberation = record["deliberation_required_for"] or ()
+    _check_deliberation(file, key, deliberation, definition, static)
     for name in record["hints"] or {}:
         if name not in FIELD_BLOCKS:
             file.error(_join(key, f"hints.{name}"), f"unknown field {name!r}")
@@ -258,7 +260,19 @@ def _build_form(
         hints=MappingProxyType(dict(record["hints"] or {})),
         technical_contact_editor=record["technical_contact"] == "editor",
         technical_contact_locked=bool(record["technical_contact_locked"]),
+        deliberation_required_for=tuple(deliberation),
     )
+
+
+def _check_deliberation(file, key: str, prefixes, definition, static) -> None:
+    """Each prefix names scopes of the definition; a locked legal block would hide the
+    délibération that their data need."""
+    where = _join(key, "deliberation_required_for")
+    for index, prefix in enumerate(prefixes):
+        if not any(scope.value.startswith(f"{prefix}_") for scope in definition.scopes):
+            file.error(f"{where}[{index}]", f"no scope of {definition.id} starts with {prefix!r}")
+    if prefixes and "legal" in static:
+        file.error(where, "a static legal block would hide the required délibération")
 
 
 def _check_technical_contact(

@@ -168,6 +168,8 @@ class Form:
     # technical contact (an organisation contact); ``technical_contact_locked``: for good.
     technical_contact_editor: bool = False
     technical_contact_locked: bool = False
+    # Scope prefixes (``dgfip``) whose data need a délibération (a PDF or the act's URL).
+    deliberation_required_for: tuple[str, ...] = ()
 
     # ------------------------------------------------------------ blocks and steps
 
@@ -284,6 +286,11 @@ class Form:
 
     def offered_scope_values(self) -> frozenset[str]:
         return frozenset(scope.value for group in self.offered_scopes() for scope in group.scopes)
+
+    def deliberation_scopes(self, scopes) -> list[str]:
+        """The scopes among ``scopes`` that need a délibération in this démarche."""
+        prefixes = tuple(f"{prefix}_" for prefix in self.deliberation_required_for)
+        return [s for s in scopes or () if prefixes and str(s).startswith(prefixes)]
 
     @property
     def locked_scopes(self) -> frozenset[str]:

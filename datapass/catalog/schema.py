@@ -390,4 +390,5 @@ FORM = {
     "hints": _f(_texts, False, {}),
     "technical_contact": _f(_one_of(TECHNICAL_CONTACTS)),
     "technical_contact_locked": _f(_flag, False, False),
+    "deliberation_required_for": _f(_names("scope prefix")),
 }

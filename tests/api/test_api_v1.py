@@ -151,14 +151,17 @@ def test_create_and_patch_a_draft(client, db, auth):
     )
     assert unknown.status_code == 422
     assert unknown.get_json()["errors"][0]["source"]["pointer"] == "/demande/data/state"
+    # A block the démarche locks (Millésime's modalities are static) cannot be patched.
+    millesime = {**body["demande"], "form_uid": "api-particulier-ccas-arche-mc2", "data": {}}
+    other = validate(client.post("/api/v1/demandes", json={"demande": millesime}, headers=auth))
     locked = validate(
         client.patch(
-            f"/api/v1/demandes/{demande['id']}",
-            json={"demande": {"data": {"cadre_juridique_url": "https://x.fr"}}},
+            f"/api/v1/demandes/{other.get_json()['id']}",
+            json={"demande": {"data": {"modalities": ["formulaire_qf"]}}},
             headers=auth,
         )
     )
-    assert locked.status_code == 422  # the legal block of this form is static
+    assert locked.status_code == 422
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,8 @@ from tests.browser.helpers import (
 )
 
 FORM = "api-particulier-aides-sociales-ccas"
-STEPS = 7  # organisation, projet, modalités, données, données personnelles, contacts, synthèse
+STEPS = 8  # organisation, projet, cadre juridique, modalités, données, données personnelles,
+# contacts, synthèse
 IS_FOCUSED = "element => element === document.activeElement"
 # Whether the element comes before the focused one in the document (Shift+Tab reaches it).
 IS_BEFORE_FOCUS = """element => {
@@ -99,47 +100,53 @@ def test_the_wizard_with_the_keyboard_only(page, live_server):
     )
     press(page, "Suivant")
 
-    # 3. The modalities: a checkbox, with Space.
-    step_heading(page, 3, STEPS, "Les modalités d’appel de l’API")
-    check_page(page, "keyboard-3-modalites")
+    # 3. The legal framework: pre-filled, enough for the CAF data (no délibération needed).
+    step_heading(page, 3, STEPS, "Le cadre juridique")
+    expect(page.get_by_text("Quand une délibération est-elle obligatoire")).to_be_visible()
+    check_page(page, "keyboard-3-cadre-juridique")
+    press(page, "Suivant")
+
+    # 4. The modalities: a checkbox, with Space.
+    step_heading(page, 4, STEPS, "Les modalités d’appel de l’API")
+    check_page(page, "keyboard-4-modalites")
     press(page, "Suivant")
     expect_errors(page)
-    check_page(page, "keyboard-3-modalites-errors")
+    check_page(page, "keyboard-4-modalites-errors")
     toggle(page, "Avec un jeton d’accès")
     expect(page.get_by_label(label("Avec un jeton d’accès"))).to_be_checked()
     press(page, "Suivant")
 
-    # 4. The data: pre-checked; unchecked (an error), checked again.
-    step_heading(page, 4, STEPS, "Les données")
+    # 5. The data: pre-checked; unchecked (an error), checked again.
+    step_heading(page, 5, STEPS, "Les données")
     quotient = page.get_by_label(label("Quotient familial CAF & MSA"))
     expect(quotient).to_be_checked()
-    check_page(page, "keyboard-4-donnees")
+    check_page(page, "keyboard-5-donnees")
     toggle(page, "Quotient familial CAF & MSA")
     press(page, "Suivant")
     expect_errors(page)
     expect(page.get_by_text("Cochez au moins une donnée.").first).to_be_visible()
-    check_page(page, "keyboard-4-donnees-errors")
+    check_page(page, "keyboard-5-donnees-errors")
     toggle(page, "Quotient familial CAF & MSA")
     expect(quotient).to_be_checked()
     press(page, "Suivant")
 
-    # 5. Personal data: typed, then Enter in the last field.
-    step_heading(page, 5, STEPS, "Le traitement des données personnelles")
-    check_page(page, "keyboard-5-donnees-personnelles")
+    # 6. Personal data: typed, then Enter in the last field.
+    step_heading(page, 6, STEPS, "Le traitement des données personnelles")
+    check_page(page, "keyboard-6-donnees-personnelles")
     press(page, "Suivant")
     expect_errors(page)
-    check_page(page, "keyboard-5-donnees-personnelles-errors")
+    check_page(page, "keyboard-6-donnees-personnelles-errors")
     type_into(page, page.get_by_label(label("Destinataires des données")), "Agents du CCAS")
     type_into(page, page.get_by_label(label("Durée de conservation des données (en mois)")), "12")
     page.keyboard.press("Enter")
     page.wait_for_load_state("load")
 
-    # 6. The people: typed, and « C’est moi » for the business contact.
-    step_heading(page, 6, STEPS, "Les personnes impliquées")
-    check_page(page, "keyboard-6-contacts")
+    # 7. The people: typed, and « C’est moi » for the business contact.
+    step_heading(page, 7, STEPS, "Les personnes impliquées")
+    check_page(page, "keyboard-7-contacts")
     press(page, "Suivant")
     expect_errors(page)
-    check_page(page, "keyboard-6-contacts-errors")
+    check_page(page, "keyboard-7-contacts-errors")
     for legend, (family, given, email) in CONTACTS.items():
         if legend == "Contact métier":
             continue
@@ -160,15 +167,15 @@ def test_the_wizard_with_the_keyboard_only(page, live_server):
     expect(
         page.get_by_role("group", name="Contact technique").get_by_label(label("Nom"))
     ).to_have_value(CONTACTS["Contact technique"][0])
-    check_page(page, "keyboard-6-contacts-itsme")
+    check_page(page, "keyboard-7-contacts-itsme")
     press(page, "Suivant")
 
-    # 7. The summary: not without the commitments; then ticked with Space.
-    step_heading(page, 7, STEPS, "Synthèse")
-    check_page(page, "keyboard-7-synthese")
+    # 8. The summary: not without the commitments; then ticked with Space.
+    step_heading(page, 8, STEPS, "Synthèse")
+    check_page(page, "keyboard-8-synthese")
     press(page, "Soumettre la demande d’habilitation")
     expect_errors(page)
-    check_page(page, "keyboard-7-synthese-errors")
+    check_page(page, "keyboard-8-synthese-errors")
     toggle(page, "J’ai lu et j’accepte les conditions générales d’utilisation")
     toggle(page, "Je confirme que le délégué à la protection des données")
     press(page, "Soumettre la demande d’habilitation")

@@ -83,7 +83,8 @@ def test_free_form_hides_france_connect_and_retired_scopes(catalog):
 
 def test_legal_frameworks_prefill_the_nature(catalog):
     ccas = catalog.form("api-particulier-aides-sociales-ccas")
-    assert ccas.is_locked("legal")
+    # Pre-filled but a step: the DGFIP data need a délibération uploaded there.
+    assert not ccas.is_locked("legal") and ccas.deliberation_required_for == ("dgfip",)
     assert "L123-5" in ccas.initialize_with["cadre_juridique_nature"]
     assert ccas.initialize_with["cadre_juridique_url"].startswith("https://www.legifrance")
     assert (

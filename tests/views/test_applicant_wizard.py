@@ -194,18 +194,9 @@ def test_crafted_post_cannot_change_locked_blocks(client, db, agent):
 def test_locked_scopes_cannot_be_unticked(client, db, agent):
     form = CATALOG.form("api-particulier-aides-sociales-ccas")
     request_id = start(client, form)
-    # The legal block is static for this form: its fields cannot be posted either.
     post_step(client, request_id, "donnees", {"scopes": ["cnaf_enfants"]})
     request = reload(AuthorizationRequest, request_id)
     assert request.data["scopes"] == ["cnaf_enfants"]
-    legal = client.post(
-        f"/demandes/{request_id}/etapes/cadre-juridique", data={"cadre_juridique_url": "x"}
-    )
-    assert legal.status_code in (400, 404)
-    assert (
-        reload(AuthorizationRequest, request_id).data["cadre_juridique_url"]
-        == form.initialize_with["cadre_juridique_url"]
-    )
 
 
 def test_contacts_its_me_fills_a_card_from_the_profile(client, db, login_as):
