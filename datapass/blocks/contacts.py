@@ -25,10 +25,16 @@ CONTACT_TYPES: dict[str, str] = {
     "contact_metier": "Contact métier",
 }
 # Display order of the cards: the order of CONTACT_TYPES, unknown types after, sorted.
-# « C’est moi » fills these with the applicant's profile (not the DPO nor the controller).
-SELF_FILLABLE_CONTACTS = frozenset({"contact_technique", "contact_metier"})
+# « C’est moi » fills these with the applicant's profile: the applicant may be the business
+# or technical contact, or the controller (a CCAS director filing for the board); never the
+# DPO, who must stay independent of whoever decides the processing (GDPR art. 38(6)).
+SELF_FILLABLE_CONTACTS = frozenset(
+    {"responsable_traitement", "contact_technique", "contact_metier"}
+)
 DPO = "delegue_protection_donnees"
 TECHNICAL = "contact_technique"
+# Answers implied by the card itself, never asked: the DPO's « Fonction » is their role.
+IMPLIED_ANSWERS = {f"{DPO}_job_title": CONTACT_TYPES[DPO]}
 # (suffix, label, autocomplete)
 CONTACT_FIELDS = (
     ("family_name", "Nom", "family-name"),
@@ -45,6 +51,14 @@ ORGANIZATION_LABELS = (
     ("email", "Email"),
     ("phone_number", "Téléphone"),
 )
+
+
+def implied_answers(contact_types: Iterable[str]) -> dict[str, str]:
+    """The implied answers of these contact types (set by the server, not shown as inputs)."""
+    types = set(contact_types)
+    return {
+        name: value for name, value in IMPLIED_ANSWERS.items() if name.rsplit("_", 2)[0] in types
+    }
 
 
 def ordered(contact_types: Iterable[str]) -> tuple[str, ...]:
@@ -86,6 +100,7 @@ class ContactCard:
     locked: bool = False  # fixed by the démarche: shown read-only, no input
     organization: bool = False  # an organisation contact: no first name nor job title
     values: Mapping[str, Any] | None = None  # the stored answers (read-only card)
+    implied: tuple[tuple[str, str], ...] = ()  # (label, value) of answers not asked
 
 
 def contacts_form_class(contact_types: Iterable[str]) -> type[Form]:
@@ -144,15 +159,26 @@ class Contacts(Block):
         data = authorization_request.data or {}
         organization = catalog_form.organization_contacts(data)
         locked = catalog_form.locked_contact_types
+        implied = implied_answers(catalog_form.contact_types)
+        labels = {suffix: label for suffix, label, _ in CONTACT_FIELDS}
         cards = [
             ContactCard(
                 contact=contact,
                 label=contact_label(contact),
-                fields=[getattr(step_form, f"{contact}_{suffix}") for suffix in CONTACT_SUFFIXES],
+                fields=[
+                    getattr(step_form, f"{contact}_{suffix}")
+                    for suffix in CONTACT_SUFFIXES
+                    if f"{contact}_{suffix}" not in implied
+                ],
                 self_fillable=contact in SELF_FILLABLE_CONTACTS and contact not in locked,
                 locked=contact in locked,
                 organization=contact in organization,
                 values={suffix: data.get(f"{contact}_{suffix}") for suffix in CONTACT_SUFFIXES},
+                implied=tuple(
+                    (labels[suffix], implied[f"{contact}_{suffix}"])
+                    for suffix in CONTACT_SUFFIXES
+                    if f"{contact}_{suffix}" in implied
+                ),
             )
             for contact in catalog_form.contact_types
         ]

@@ -215,7 +215,9 @@ class Form:
     def field_is_locked(self, name: str) -> bool:
         """A field of a static block, or of a contact the démarche fixes."""
         block = self.field_block(name)
-        return block is not None and (self.is_locked(block) or name in self.locked_fields)
+        return block is not None and (
+            self.is_locked(block) or name in self.locked_fields or name in self.implied_answers()
+        )
 
     @property
     def locked_fields(self) -> frozenset[str]:
@@ -244,6 +246,10 @@ class Form:
         return contacts.organization_contact_answers(
             contacts.TECHNICAL, service=contact.service, email=contact.email, phone=contact.phone
         )
+
+    def implied_answers(self) -> dict[str, str]:
+        """Contact answers the card implies and never asks (the DPO's « Fonction »)."""
+        return contacts.implied_answers(self.contact_types)
 
     @property
     def locked_contact_types(self) -> frozenset[str]:
@@ -323,6 +329,7 @@ class Form:
                     data.pop(name, None)
         if self.locked_fields:
             data.update(self.editor_contact_answers())
+        data.update(self.implied_answers())
         if "scopes" in data or "scopes" in defaults:
             current = list(data.get("scopes") or [])
             allowed = set(self.selectable_scopes(current))

@@ -109,7 +109,8 @@ def fill_contacts(page: Page, *, locked: tuple[str, ...] = ()) -> None:
         group.get_by_label(label("Prénom")).fill(given)
         group.get_by_label(label("Email")).fill(email)
         group.get_by_label(label("Téléphone")).fill(PHONE)
-        group.get_by_label(label("Fonction")).fill(JOB)
+        if legend != "Délégué à la protection des données":  # implied, not asked
+            group.get_by_label(label("Fonction")).fill(JOB)
 
 
 def request_number(page: Page) -> str:

@@ -117,14 +117,17 @@ def test_ccas_agent_submits_through_the_editor_link(page, live_server, tmp_path)
     check_page(page, "journey-3-cadre-juridique-document")
     next_step(page)
 
-    # 4. Personal data.
+    # 4. Personal data: pre-filled by the editor (recipients, 24 months), still editable.
     step_heading(page, 4, STEPS, "Le traitement des données personnelles")
+    expect(page.get_by_text("Nous avons pré-rempli des informations")).to_be_visible()
+    retention = page.get_by_label(label("Durée de conservation des données (en mois)"))
+    expect(retention).to_have_value("24")
     check_page(page, "journey-4-donnees-personnelles")
+    page.get_by_label(label("Destinataires des données")).fill("")
     next_step(page)
     expect_errors(page)
     check_page(page, "journey-4-donnees-personnelles-errors")
     page.get_by_label(label("Destinataires des données")).fill("Travailleurs sociaux du CCAS")
-    page.get_by_label(label("Durée de conservation des données (en mois)")).fill("24")
     next_step(page)
 
     # 5. The people involved; the technical contact is the editor's support, fixed.

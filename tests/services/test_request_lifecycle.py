@@ -71,8 +71,8 @@ def test_locked_blocks_keep_the_form_values_whatever_is_written(applicant):
 
 
 def test_save_step_saves_what_was_typed_even_when_invalid(applicant):
-    catalog_form = form()
-    request = started(applicant)
+    catalog_form = form(GENERIC)  # nothing pre-filled (Millésime pre-fills the treatment)
+    request = started(applicant, GENERIC)
     step = step_of(catalog_form, "personal_data")
     posted = MultiDict({"duree_conservation_donnees_caractere_personnel": " 48 <b>mois</b>"})
     outcome = authorization_requests.save_step(
@@ -92,9 +92,22 @@ def test_save_step_points_to_an_earlier_incomplete_step(applicant):
         request, catalog_form, step, posted, user=applicant, action="next"
     )
     assert outcome.ok
+    # Millésime pre-fills the project, the legal basis and the treatment: no gap is left.
+    assert outcome.incomplete is None
+    generic = form(GENERIC)
+    other = started(applicant, GENERIC)
+    outcome = authorization_requests.save_step(
+        other,
+        generic,
+        step_of(generic, "contacts"),
+        MultiDict(valid_answers(generic, "contacts")),
+        user=applicant,
+        action="next",
+    )
+    assert outcome.ok
     assert outcome.incomplete is not None
-    # Millésime pre-fills the project and the legal basis: the first gap is the treatment.
-    assert outcome.incomplete.block == "personal_data"
+    # Nothing is pre-filled in the free form: the first gap is the project.
+    assert outcome.incomplete.block == "basic_infos"
 
 
 def test_save_step_from_a_stale_page_changes_nothing(applicant):
@@ -220,7 +233,7 @@ def test_submit_refuses_an_incomplete_request_and_changes_nothing(applicant):
     )
     assert not result.ok
     assert "terms_of_service_accepted" in result.errors["summary"]
-    assert "personal_data" in result.errors
+    assert "contacts" in result.errors  # Millésime pre-fills every other block
     assert request.state == workflow.DRAFT
 
 

@@ -26,7 +26,8 @@ def contact_answers(form) -> dict[str, str]:
                 f"{contact}_job_title": "Chargé de mission",
             }
         )
-    return answers
+    # Implied answers (the DPO's « Fonction ») are not asked.
+    return {name: value for name, value in answers.items() if name not in form.implied_answers()}
 
 
 def valid_answers(form, block: str) -> dict:

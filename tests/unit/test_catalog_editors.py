@@ -11,7 +11,7 @@ from tests.unit.test_catalog import broken, problems, replace  # noqa: F401 (fix
 MILLESIME = "api-particulier-ccas-arche-mc2"
 SONATE = "api-particulier-ccas-arpege"
 SONATE_SCOPES = (
-    "      modalities: [params]\n"
+    '      duree_conservation_donnees_caractere_personnel: "24"\n'
     "    scopes_config:\n"
     "      disabled: [cnaf_quotient_familial, cnaf_allocataires]\n"
 )
@@ -124,8 +124,8 @@ def test_millesime_locks_its_editor_as_technical_contact_sonate_proposes_it(cata
         (
             "forms/api_particulier.yml",
             SONATE_SCOPES,
-            "      modalities: [params]\n      contact_technique_email: moi@ccas.fr\n"
-            + SONATE_SCOPES.split("\n", 1)[1],
+            '      duree_conservation_donnees_caractere_personnel: "24"\n'
+            "      contact_technique_email: moi@ccas.fr\n" + SONATE_SCOPES.split("\n", 1)[1],
             f"{SONATE}.initialize_with.contact_technique_email: set by technical_contact: editor",
         ),
     ],

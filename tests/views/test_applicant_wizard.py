@@ -213,9 +213,13 @@ def test_contacts_its_me_fills_a_card_from_the_profile(client, db, login_as):
     data = reload(AuthorizationRequest, request_id).data
     assert data["contact_technique_email"] == user.email
     assert data["contact_technique_given_name"] == "Léa"
-    # Not offered for the DPO nor the controller.
+    # Not offered for the DPO, who must stay independent of the applicant's service.
     post_step(client, request_id, "contacts", {}, action="itsme:delegue_protection_donnees")
     assert not reload(AuthorizationRequest, request_id).data.get("delegue_protection_donnees_email")
+    # The controller may be the applicant (a CCAS director filing for the board).
+    post_step(client, request_id, "contacts", {}, action="itsme:responsable_traitement")
+    data = reload(AuthorizationRequest, request_id).data
+    assert data["responsable_traitement_email"] == user.email
 
 
 def test_contacts_step_shows_four_fieldsets(client, agent):
@@ -234,7 +238,12 @@ def test_contacts_step_shows_four_fieldsets(client, agent):
     assert positions == sorted(positions)
     for label in ("Nom", "Prénom", "Email", "Téléphone", "Fonction"):
         assert f">{label}<" in page
-    assert page.count("C’est moi</button>") == 2
+    # The controller, the technical and the business contacts; never the DPO.
+    assert page.count("C’est moi</button>") == 3
+    assert 'value="itsme:delegue_protection_donnees"' not in page
+    # The DPO's « Fonction » is implied, not asked.
+    assert 'name="delegue_protection_donnees_job_title"' not in page
+    assert "Fonction&nbsp;: Délégué à la protection des données (déduite de son rôle" in page
 
 
 def test_bad_phone_and_email_are_refused(client, agent):

@@ -41,7 +41,8 @@ def test_the_locked_contact_is_shown_read_only(client, agent):
     assert "Support Millésime Action Sociale" in page
     assert catalog_form.editor.contact.email in page
     assert 'name="contact_technique_email"' not in page  # no input: nothing to post
-    assert page.count("C’est moi</button>") == 1  # the business contact's only
+    # The controller's and the business contact's only.
+    assert page.count("C’est moi</button>") == 2
     assert 'value="itsme:contact_technique"' not in page
 
 
@@ -78,7 +79,7 @@ def test_an_editable_editor_contact_is_proposed_and_can_be_replaced(client, agen
     page = client.get(f"/demandes/{request_id}/etapes/contacts").text
     assert "Pré-rempli avec le support de votre éditeur Arpège" in page
     assert 'value="Support Sonate Opus"' in page
-    assert page.count("C’est moi</button>") == 2
+    assert page.count("C’est moi</button>") == 3
     # Kept as proposed: valid without a first name.
     others = {
         key: value
