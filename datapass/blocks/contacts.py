@@ -33,6 +33,7 @@ SELF_FILLABLE_CONTACTS = frozenset(
 )
 DPO = "delegue_protection_donnees"
 TECHNICAL = "contact_technique"
+REMEMBERED_NOTICE = "Contacts repris de votre demande {reference}\u00a0: vérifiez-les"
 # Answers implied by the card itself, never asked: the DPO's « Fonction » is their role.
 IMPLIED_ANSWERS = {f"{DPO}_job_title": CONTACT_TYPES[DPO]}
 # (suffix, label, autocomplete)
@@ -101,6 +102,20 @@ class ContactCard:
     organization: bool = False  # an organisation contact: no first name nor job title
     values: Mapping[str, Any] | None = None  # the stored answers (read-only card)
     implied: tuple[tuple[str, str], ...] = ()  # (label, value) of answers not asked
+
+
+def remembered_notice(authorization_request) -> str | None:
+    """« Contacts repris de votre demande D12 : vérifiez-les » when the draft started with
+    its organisation's contacts (``services.remembered_contacts``), while it is still for
+    that organisation."""
+    created = next((e for e in authorization_request.events if e.name == "create"), None)
+    payload = (created.payload or {}) if created else {}
+    source = payload.get("contacts_from")
+    if not source or payload.get("contacts_organization_id") != (
+        authorization_request.organization_id
+    ):
+        return None
+    return REMEMBERED_NOTICE.format(reference=source)
 
 
 def contacts_form_class(contact_types: Iterable[str]) -> type[Form]:
@@ -182,7 +197,11 @@ class Contacts(Block):
             )
             for contact in catalog_form.contact_types
         ]
-        return {"contact_cards": cards, "optional_suffixes": ORGANIZATION_OPTIONAL}
+        return {
+            "contact_cards": cards,
+            "optional_suffixes": ORGANIZATION_OPTIONAL,
+            "remembered_notice": remembered_notice(authorization_request),
+        }
 
     def summary(self, catalog_form, authorization_request):
         data = authorization_request.data or {}

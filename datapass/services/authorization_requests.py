@@ -23,7 +23,7 @@ from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import AuthorizationRequest, Organization, RequestContact, User
 from datapass.models.organization import DECLARED_IN_REQUEST, DECLARED_THROUGH_API
-from datapass.services import documents, organizations
+from datapass.services import documents, organizations, remembered_contacts
 from datapass.siret import InvalidSiret
 
 CLOSED_ORGANIZATION = (
@@ -58,7 +58,8 @@ def start_request(
     """A new draft on ``catalog_form`` for ``organization``: its defaults, then ``prefill``.
 
     ``prefill`` has been cleaned by ``blocks.clean_answers`` (or ``prefill_from_query``).
-    The wizard starts with ``event="create"`` (actor: the applicant); the API with
+    The wizard starts with ``event="create"`` (actor: the applicant), with the contacts of
+    the organisation's last request (``remembered_contacts``); the API with
     ``create_by_api`` (no actor; the client in ``payload``). Commits.
     """
     if organization is None:
@@ -68,6 +69,12 @@ def start_request(
     if organization.is_closed:
         raise RequestError(CLOSED_ORGANIZATION)
     data = catalog_form.initial_answers(prefill)
+    remembered, source = {}, None
+    if event == "create":
+        remembered, source = remembered_contacts.remembered_contacts(
+            catalog_form, organization, applicant
+        )
+        data = catalog_form.enforce_locks({**data, **remembered})
     authorization_request = AuthorizationRequest(
         definition_id=catalog_form.definition.id,
         form_uid=catalog_form.uid,
@@ -82,6 +89,10 @@ def start_request(
     sync_contacts(authorization_request, catalog_form)
     if payload is None:
         payload = {"initial": data, "prefilled_keys": sorted(prefill or {})}
+    if source is not None:
+        payload["contacts_from"] = source.public_reference
+        payload["contacts_organization_id"] = organization.id
+        payload["remembered_contacts"] = remembered
     authorization_request.record_event(event, actor=actor, payload=dict(payload))
     db.session.commit()
     return authorization_request
@@ -307,6 +318,10 @@ def _change_organization(
         organizations.add_membership(user, organization, verified=False, reason=DECLARED_IN_REQUEST)
     user.current_organization = organization
     authorization_request.organization = organization
+    catalog_form = get_catalog().form(authorization_request.form_uid)
+    if catalog_form is not None:
+        remembered_contacts.forget_for_another_organization(authorization_request, catalog_form)
+        sync_contacts(authorization_request, catalog_form)
     return organization
 
 
