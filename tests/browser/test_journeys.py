@@ -136,7 +136,14 @@ def test_ccas_agent_submits_through_the_editor_link(page, live_server, tmp_path)
     expect(technical.get_by_text("Contact fixé par votre éditeur")).to_be_visible()
     expect(technical.get_by_text("Support Millésime Action Sociale")).to_be_visible()
     expect(technical.get_by_role("textbox")).to_have_count(0)
+    # The demo CCAS already filed a request (the seed's): its contacts are remembered.
+    expect(page.locator("#remembered-contacts")).to_contain_text(
+        "Contacts repris de votre demande D"
+    )
     check_page(page, "journey-5-contacts")
+    page.get_by_role("group", name="Responsable de traitement").get_by_label(label("Email")).fill(
+        ""
+    )
     next_step(page)
     expect_errors(page)
     check_page(page, "journey-5-contacts-errors")
