@@ -22,9 +22,9 @@ from flask import Flask
 from werkzeug.wrappers import Request, Response
 
 from datapass import create_app
-from datapass.demo import DEMO_ORGANIZATIONS
+from datapass.demo import DEMO_ORGANIZATIONS, DEMO_USERS
 from datapass.extensions import db, oauth
-from datapass.local_idp import create_idp_app
+from datapass.local_idp import create_idp_app, demo_claims
 from datapass.services.demo import seed_demo_data
 from datapass.services.identity import PROVIDER_NAME
 from tests.browser.a11y import AXE_PATH
@@ -48,6 +48,18 @@ HERE = Path(__file__).resolve().parent
 # Anything that is not one of our servers on 127.0.0.1 (the provider's page links a CDN
 # stylesheet): aborted, so the tests never wait on the network.
 EXTERNAL_URL = re.compile(r"^(?!https?://127\.0\.0\.1[:/])[a-z-]+://")
+
+# A CCAS that never filed a request, and its agent: the first-time journey (test_measure.py).
+FIRST_TIME_ORGANIZATION = {"siret": "26920020000013", "name": "CCAS de Chaville-Test"}
+FIRST_TIME_AGENT = {
+    "sub": "agent-ccas-premiere-fois",
+    "email": "lea.martin@ccas-chaville-test.fr",
+    "given_name": "Léa",
+    "usual_name": "Martin",
+    "phone": "01 41 15 40 00",
+    "job_title": "Travailleuse sociale",
+    "siret": FIRST_TIME_ORGANIZATION["siret"],
+}
 
 # Playwright only downloads browsers from `playwright install`; make sure nothing does.
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
@@ -105,7 +117,7 @@ def sirene_stand_in(request: Request) -> Response:
     """recherche-entreprises.api.gouv.fr knowing the demo organisations, and nothing else."""
     if request.path.rstrip("/") != "/search":
         return Response(status=404)
-    organizations = {org["siret"]: org for org in DEMO_ORGANIZATIONS}
+    organizations = {org["siret"]: org for org in [*DEMO_ORGANIZATIONS, FIRST_TIME_ORGANIZATION]}
     siret = request.args.get("q", "")
     body = (
         recherche_entreprises_answer(siret, name=organizations[siret]["name"])
@@ -169,7 +181,9 @@ def live_server(tmp_path_factory):
     instance = tmp_path_factory.mktemp("browser-instance")
     database_url = f"sqlite:///{instance / 'browser.sqlite3'}"
     with (
-        ServerThread(create_idp_app(audience=OIDC_CLIENT_ID)) as idp,
+        ServerThread(
+            create_idp_app(demo_claims([*DEMO_USERS, FIRST_TIME_AGENT]), audience=OIDC_CLIENT_ID)
+        ) as idp,
         ServerThread(sirene_stand_in) as sirene,
     ):
         app, client = _create_live_app(database_url, instance, idp.url, sirene.url)
