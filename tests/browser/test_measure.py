@@ -78,7 +78,7 @@ def submit(page, name: str) -> str:
     return number
 
 
-def test_a_ccas_files_in_ten_typed_values_then_four(page, live_server):
+def test_a_ccas_files_in_ten_typed_values_then_four(page, live_server, capsys):
     typist = Typist(page)
     # Signed out, through the editor's link; the provider's page stands in for ProConnect.
     page.goto(live_server(f"/formulaires/{MILLESIME}/demande/nouveau"))
@@ -121,6 +121,7 @@ def test_a_ccas_files_in_ten_typed_values_then_four(page, live_server):
     submit(page, "second")
     second_time = typist.count
 
-    print(f"\nTyped values, first request: {first_time}; second request: {second_time}")
+    with capsys.disabled():  # shown in every run, not only with -s
+        print(f"\nTyped values, first request: {first_time}; second request: {second_time}")
     assert first_time <= FIRST_TIME_MAX
     assert second_time <= SECOND_TIME_MAX
