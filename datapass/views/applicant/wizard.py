@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from datapass import blocks
 from datapass.errors import UserError
 from datapass.forms.applicant import SiretStepForm, SummaryForm
 from datapass.forms.wizard import apply_errors, step_form
-from datapass.services import authorization_requests, submission
+from datapass.services import authorization_requests, deliberation_model, submission
 from datapass.views.applicant import bp, load_editable, step_url
 
 
@@ -28,6 +28,23 @@ def step(request_id: int, slug: str):
     if current.block == blocks.SUMMARY:
         return _summary_step(authorization_request, catalog_form, current)
     return _block_step(authorization_request, catalog_form, current)
+
+
+@bp.get("/demandes/<int:request_id>/modele-deliberation.docx")
+@login_required
+def deliberation_model_download(request_id: int):
+    """« Télécharger un modèle de délibération »: an editable .docx built from the request."""
+    loaded, response = load_editable(request_id)
+    if response is not None:
+        return response
+    authorization_request, catalog_form = loaded
+    content = deliberation_model.build_docx(authorization_request, catalog_form)
+    name = deliberation_model.filename(authorization_request)
+    return Response(
+        content,
+        mimetype=deliberation_model.MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def _render(authorization_request, catalog_form, current, form, status=200, **extra):
