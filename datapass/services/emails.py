@@ -57,6 +57,11 @@ EMAILS: dict[str, Email] = {
         "Votre demande d’habilitation {ref} requiert des modifications",
     ),
     "refused": Email("refuse", "applicant", "Votre demande d’habilitation {ref} a été refusée"),
+    "reopening_refused": Email(
+        "refuse (a reopening)",
+        "applicant",
+        "Les modifications de votre habilitation {ref} n’ont pas été acceptées",
+    ),
     "approved": Email("approve", "applicant", "Votre demande d’habilitation {ref} a été validée"),
     "designated": Email(
         "approve",
@@ -241,6 +246,14 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
         queue(
             "instructor_message", [authorization_request.applicant.email], base, event_id=event.id
         )
+    elif name == "refuse" and payload.get("reopening"):
+        habilitation = _authorization(authorization_request, payload.get("authorization"))
+        queue(
+            "reopening_refused",
+            [authorization_request.applicant.email],
+            {**base, "authorization": habilitation},
+            event_id=event.id,
+        )
     elif name in ("request_changes", "refuse", "revoke"):
         key = {"request_changes": "changes_requested", "refuse": "refused", "revoke": "revoked"}
         queue(key[name], [authorization_request.applicant.email], base, event_id=event.id)
@@ -251,7 +264,8 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
             if authorization_request.authorizations
             else None
         )
-        if habilitation is not None:
+        # An approved reopening keeps the token the software already holds: nothing to fetch.
+        if habilitation is not None and not payload.get("token_kept"):
             queue(
                 "token_ready",
                 [
@@ -287,6 +301,10 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
             },
             event_id=event.id,
         )
+
+
+def _authorization(authorization_request, authorization_id):
+    return next((a for a in authorization_request.authorizations if a.id == authorization_id), None)
 
 
 def _editor_contact(authorization_request):
