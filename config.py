@@ -171,6 +171,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "PERIODIC_TIMEZONE": _timezone(env),
         "TOKEN_REMINDERS_HOUR": _hour(env, "TOKEN_REMINDERS_HOUR", 6),
         "CLEANUP_HOUR": _hour(env, "CLEANUP_HOUR", 3),
+        "DEADLINE_DIGEST_HOUR": _hour(env, "DEADLINE_DIGEST_HOUR", 8),
         "OUTBOX_RETENTION_DAYS": _int(env, "OUTBOX_RETENTION_DAYS", 30),
     }
     if env.get("SERVER_NAME"):

@@ -87,7 +87,14 @@ def register_side_effects(app: Flask) -> None:
     tasks at their hour. Removed documents' files are deleted once their transaction commits.
     """
     from datapass import outbox, periodic
-    from datapass.services import documents, emails, housekeeping, tokens, webhook_delivery
+    from datapass.services import (
+        deadlines,
+        documents,
+        emails,
+        housekeeping,
+        tokens,
+        webhook_delivery,
+    )
 
     outbox.init_app(
         app,
@@ -109,6 +116,14 @@ def register_side_effects(app: Flask) -> None:
                 housekeeping.clean_up,
                 "Sessions expirées et tâches livrées anciennes",
                 config["CLEANUP_HOUR"],
+            ),
+            periodic.Task(
+                "deadline_digest",
+                deadlines.send_digest,
+                "Récapitulatif hebdomadaire des échéances aux instructeurs",
+                config["DEADLINE_DIGEST_HOUR"],
+                every=periodic.WEEKLY,
+                weekday=0,
             ),
         ],
     )

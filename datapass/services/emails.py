@@ -89,6 +89,11 @@ EMAILS: dict[str, Email] = {
         "applicant and technical contact",
         "Le jeton de votre habilitation {ref} arrive à expiration",
     ),
+    "deadline_digest": Email(
+        "the weekly periodic task deadline_digest",
+        "instructors and reporters of the definition who did not opt out",
+        f"Demandes à décider dans les 7 jours{NBSP}: récapitulatif des échéances",
+    ),
     "transferred": Email(
         "transfer",
         "the former and the new applicant",
@@ -137,9 +142,10 @@ def _html_paragraphs(text: str) -> Markup:
 def compose(key: str, context: dict) -> dict[str, str]:
     """Subject, text and HTML of one email of the catalogue."""
     email = EMAILS[key]
-    authorization_request = context["request"]
+    authorization_request = context.get("request")  # none for a digest
     subject = email.subject.format(
-        ref=authorization_request.public_reference, intitule=authorization_request.intitule or ""
+        ref=authorization_request.public_reference if authorization_request else "",
+        intitule=(authorization_request.intitule if authorization_request else "") or "",
     )
     context = {"support_email": current_app.config["SUPPORT_EMAIL"], **context}
     text = render_template(f"emails/{key}.txt", **context).strip() + "\n"

@@ -43,6 +43,12 @@ def upgrade():
             ['state', 'decision_deadline', 'id'],
             unique=False,
         )
+    with op.batch_alter_table('instructor_notification_settings', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                'notify_deadline_digest', sa.Boolean(), server_default='1', nullable=False
+            )
+        )
     requests = sa.table(
         'authorization_requests',
         sa.column('id', sa.Integer),
@@ -72,6 +78,8 @@ def _deadline(submitted_at):
 
 
 def downgrade():
+    with op.batch_alter_table('instructor_notification_settings', schema=None) as batch_op:
+        batch_op.drop_column('notify_deadline_digest')
     with op.batch_alter_table('authorization_requests', schema=None) as batch_op:
         batch_op.drop_index('ix_authorization_requests_state_deadline')
         batch_op.drop_index('ix_authorization_requests_deadline')

@@ -47,6 +47,7 @@ def test_every_documented_variable_is_read():
             "PERIODIC_TIMEZONE": "America/Cayenne",
             "TOKEN_REMINDERS_HOUR": "7",
             "CLEANUP_HOUR": "0",
+            "DEADLINE_DIGEST_HOUR": "9",
             "OUTBOX_RETENTION_DAYS": "10",
         }
     )
@@ -62,6 +63,7 @@ def test_every_documented_variable_is_read():
     assert config["PERIODIC_TIMEZONE"] == "America/Cayenne"
     assert (config["TOKEN_REMINDERS_HOUR"], config["CLEANUP_HOUR"]) == (7, 0)
     assert config["OUTBOX_RETENTION_DAYS"] == 10
+    assert config["DEADLINE_DIGEST_HOUR"] == 9
 
 
 def test_production_accepts_a_safe_configuration():
