@@ -34,6 +34,9 @@ SIRENE_DEFAULT_URLS = {
 }
 
 
+MALWARE_SCANNERS = ("clamd", "none")
+
+
 def _json_dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -148,6 +151,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         # Documents
         "STORAGE_DIR": env.get("STORAGE_DIR") or str(instance_dir / "storage"),
         "MAX_CONTENT_LENGTH": 70 * 1024 * 1024,  # 6 files of 10 MB plus the form
+        # Malware scan of uploads (docs/security.md): clamd in production, none in development
+        "MALWARE_SCANNER": (env.get("MALWARE_SCANNER") or ("clamd" if production else "none"))
+        .strip()
+        .lower(),
+        "CLAMD_ADDRESS": env.get("CLAMD_ADDRESS", "").strip(),
+        "CLAMD_TIMEOUT_SECONDS": float(env.get("CLAMD_TIMEOUT_SECONDS") or 30),
         # Catalogue
         "CATALOG_DIR": env.get("CATALOG_DIR") or "",
     }
@@ -160,6 +169,16 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
     # stored (an editor's pre-fill between the link and « Débuter ma demande »).
     config["SESSION_REFRESH_EACH_REQUEST"] = False
 
+    if config["MALWARE_SCANNER"] not in MALWARE_SCANNERS:
+        raise ConfigurationError(
+            f"MALWARE_SCANNER must be one of {', '.join(MALWARE_SCANNERS)}, "
+            f"got {config['MALWARE_SCANNER']!r}."
+        )
+    if config["MALWARE_SCANNER"] == "clamd" and not config["CLAMD_ADDRESS"] and not production:
+        raise ConfigurationError(
+            "CLAMD_ADDRESS is missing: MALWARE_SCANNER=clamd needs clamd's address "
+            "(tcp://host:3310 or unix:///run/clamav/clamd.ctl)."
+        )
     if production:
         check_production(config)
     return config
@@ -180,5 +199,9 @@ def check_production(config: Mapping) -> None:
         problems.append("OIDC_DISCOVERY_URL is missing: production needs an identity provider.")
     if not config.get("MAIL_SERVER"):
         problems.append("MAIL_SERVER is missing: production sends emails over SMTP.")
+    if config.get("MALWARE_SCANNER") != "clamd":
+        problems.append("MALWARE_SCANNER is not clamd: production scans every upload.")
+    elif not config.get("CLAMD_ADDRESS"):
+        problems.append("CLAMD_ADDRESS is missing: production scans every upload with clamd.")
     if problems:
         raise ConfigurationError("Refusing to start in production:\n- " + "\n- ".join(problems))

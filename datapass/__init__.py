@@ -87,12 +87,16 @@ def register_side_effects(app: Flask) -> None:
     are deleted once their transaction commits.
     """
     from datapass import outbox
-    from datapass.services import documents, emails, webhook_delivery
+    from datapass.services import documents, emails, scanning, webhook_delivery
 
     outbox.init_app(
         app,
         event_subscribers=[emails.emails_for_event, webhook_delivery.queue_for_event],
-        handlers={"email": emails.deliver, "webhook": webhook_delivery.deliver},
+        handlers={
+            "email": emails.deliver,
+            "webhook": webhook_delivery.deliver,
+            scanning.JOB_KIND: scanning.deliver,
+        },
     )
     documents.register()
 
