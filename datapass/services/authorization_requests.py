@@ -188,7 +188,9 @@ def save_step(
         return StepOutcome(stale=True)
     block = blocks.get(step.block)
     raw = posted_answers(catalog_form, step.block, formdata)
-    answers, _ = blocks.clean_answers(catalog_form, raw, fields=block.answer_fields(catalog_form))
+    answers, _ = blocks.clean_answers(
+        catalog_form, raw, fields=block.answer_fields(catalog_form), bounded=False
+    )
     if action.startswith("itsme:"):
         answers.update(Contacts.self_contact(catalog_form, action.split(":", 1)[1], user))
     if not catalog_form.is_locked(step.block):
