@@ -41,6 +41,7 @@ from datapass.validators import ValidationError, normalize_email
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
 MAX_LIMIT = 1000
+MAX_OFFSET = 2**31 - 1  # an SQL integer: larger is a 400, never a database error
 
 
 # ---------------------------------------------------------------- plumbing
@@ -104,10 +105,11 @@ def _page(query, *order_by) -> tuple[list, object]:
     and None; or no rows and the 400 error response when a parameter is not valid."""
     try:
         limit = _int_arg("limit", 10, MAX_LIMIT)
-        offset = _int_arg("offset", 0)
+        offset = _int_arg("offset", 0, MAX_OFFSET)
     except ValueError as exc:
+        maximum = MAX_LIMIT if str(exc) == "limit" else MAX_OFFSET
         return [], error(
-            400, "Paramètre invalide", f"{exc} doit être un entier ≤ {MAX_LIMIT}.", f"/{exc}"
+            400, "Paramètre invalide", f"{exc} doit être un entier ≤ {maximum}.", f"/{exc}"
         )
     rows = db.session.scalars(query.order_by(*order_by).limit(limit).offset(offset)).all()
     return list(rows), None
