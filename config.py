@@ -150,7 +150,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "TOKEN_ROTATION_OVERLAP_DAYS": _int(env, "TOKEN_ROTATION_OVERLAP_DAYS", 7),
         # Documents
         "STORAGE_DIR": env.get("STORAGE_DIR") or str(instance_dir / "storage"),
-        "MAX_CONTENT_LENGTH": 70 * 1024 * 1024,  # 6 files of 10 MB plus the form
+        # Request bodies: every route, url-encoded forms and JSON included; the wizard's steps
+        # take files (6 files of 10 MB plus the form). Over it: the French 413 page.
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_REQUEST_BYTES", 1024 * 1024),
+        "MAX_UPLOAD_REQUEST_BYTES": _int(env, "MAX_UPLOAD_REQUEST_BYTES", 61 * 1024 * 1024),
+        "MAX_FORM_MEMORY_SIZE": _int(env, "MAX_REQUEST_BYTES", 1024 * 1024),
         # Malware scan of uploads (docs/security.md): clamd in production, none in development
         "MALWARE_SCANNER": (env.get("MALWARE_SCANNER") or ("clamd" if production else "none"))
         .strip()

@@ -1,10 +1,13 @@
-"""HTTP security headers for every response."""
+"""HTTP security headers for every response; the size of every request body."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, request
+
+# The only pages that take files: the wizard's steps (the legal block's délibérations).
+UPLOAD_ENDPOINTS = frozenset({"applicant.step"})
 
 
 def _origin(url: str) -> str | None:
@@ -38,6 +41,15 @@ def content_security_policy(app: Flask) -> str:
 def register(app: Flask) -> None:
     policy = content_security_policy(app)
     production = app.config["DATAPASS_ENV"] == "production"
+
+    def _bound_request_body():
+        # MAX_CONTENT_LENGTH (MAX_REQUEST_BYTES) bounds every body, url-encoded forms and JSON
+        # included; the upload pages get MAX_UPLOAD_REQUEST_BYTES. Over it: the French 413.
+        if request.endpoint in UPLOAD_ENDPOINTS:
+            request.max_content_length = app.config["MAX_UPLOAD_REQUEST_BYTES"]
+
+    # First of all hooks: CSRF protection reads the form, with the limit it finds then.
+    app.before_request_funcs.setdefault(None, []).insert(0, _bound_request_body)
 
     @app.after_request
     def _headers(response):

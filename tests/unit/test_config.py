@@ -141,3 +141,11 @@ def test_production_scans_uploads(change, message):
         load_config({**GOOD_PRODUCTION, **change})
     assert "Refusing to start in production" in str(error.value)
     assert message in str(error.value)
+
+
+def test_request_body_limits():
+    config = load_config({})
+    assert config["MAX_CONTENT_LENGTH"] == config["MAX_FORM_MEMORY_SIZE"] == 1024 * 1024
+    assert config["MAX_UPLOAD_REQUEST_BYTES"] == 61 * 1024 * 1024
+    config = load_config({"MAX_REQUEST_BYTES": "2048", "MAX_UPLOAD_REQUEST_BYTES": "4096"})
+    assert (config["MAX_CONTENT_LENGTH"], config["MAX_UPLOAD_REQUEST_BYTES"]) == (2048, 4096)

@@ -61,3 +61,35 @@ def test_an_overflowing_api_offset_answers_400(client, db, value):
     response = client.get(f"/api/v1/demandes?offset={value}", headers=headers)
     assert response.status_code == 400
     assert HUGE not in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- request bodies
+
+
+def test_a_large_form_answers_the_french_413(client, db, login_as):
+    login_as()
+    response = client.post(
+        "/compte/organisation",
+        data={"siret": "1" * (2 * 1024 * 1024)},
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 413
+    assert "Ce que vous avez envoyé (fichiers ou texte) est trop volumineux." in response.text
+    assert "1\u00a0Mo" in response.text or "1 Mo" in response.text
+
+
+def test_a_large_api_body_answers_413_in_json(client, db):
+    headers, _ = bearer_for(client)
+    response = client.post(
+        "/api/v1/demandes",
+        data=json.dumps({"description": "x" * (2 * 1024 * 1024)}),
+        content_type="application/json",
+        headers=headers,
+    )
+    assert response.status_code == 413
+    assert response.get_json()["errors"][0]["status"] == "413"
+
+
+def test_the_limits_are_settings(app):
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    assert app.config["MAX_UPLOAD_REQUEST_BYTES"] == 61 * 1024 * 1024
