@@ -117,6 +117,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "SESSION_COOKIE_NAME": "datapass_session",
         "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # authlib reads it from os.environ (plain-http identity provider, development only);
+        # kept here so that production can refuse it.
+        "AUTHLIB_INSECURE_TRANSPORT": _bool(env.get("AUTHLIB_INSECURE_TRANSPORT"), False),
         # Identity provider (OpenID Connect, ProConnect in production)
         "OIDC_DISCOVERY_URL": env.get("OIDC_DISCOVERY_URL", "").strip(),
         "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID", "datapass-local"),
@@ -203,6 +206,12 @@ def check_production(config: Mapping) -> None:
         problems.append("OIDC_DISCOVERY_URL is missing: production needs an identity provider.")
     if not config.get("MAIL_SERVER"):
         problems.append("MAIL_SERVER is missing: production sends emails over SMTP.")
+    if not config.get("SESSION_COOKIE_SECURE"):
+        problems.append("SESSION_COOKIE_SECURE is off: production sends cookies over HTTPS only.")
+    if config.get("AUTHLIB_INSECURE_TRANSPORT"):
+        problems.append(
+            "AUTHLIB_INSECURE_TRANSPORT is set: production signs in over HTTPS only; unset it."
+        )
     if config.get("MALWARE_SCANNER") != "clamd":
         problems.append("MALWARE_SCANNER is not clamd: production scans every upload.")
     elif not config.get("CLAMD_ADDRESS"):

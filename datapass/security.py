@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, request
+from flask_login import current_user
 
 # The only pages that take files: the wizard's steps (the legal block's délibérations).
 UPLOAD_ENDPOINTS = frozenset({"applicant.step"})
@@ -13,6 +14,13 @@ UPLOAD_ENDPOINTS = frozenset({"applicant.step"})
 def _origin(url: str) -> str | None:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def _personal(response) -> bool:
+    """A page for a signed-in person, or an answer to a credentialed API call."""
+    if request.endpoint == "static" or "no-store" in (response.headers.get("Cache-Control") or ""):
+        return False
+    return bool(request.authorization) or bool(getattr(current_user, "is_authenticated", False))
 
 
 def content_security_policy(app: Flask) -> str:
@@ -25,7 +33,11 @@ def content_security_policy(app: Flask) -> str:
     directives = {
         "default-src": "'self'",
         "script-src": "'self'",
-        # DSFR's scripts set inline styles on elements (collapses, modals).
+        # 'unsafe-inline' stays: DSFR's JavaScript sets style attributes at run time
+        # (collapses' and accordions' heights, modals, tooltips' positions: ``--collapse``
+        # custom properties and ``element.style``), which a CSP without it blocks; hashes
+        # and nonces cannot cover attributes set by scripts. Scripts stay strict
+        # ('self' only), so an injected style cannot run code (docs/security.md).
         "style-src": "'self' 'unsafe-inline'",
         "img-src": "'self' data:",
         "font-src": "'self'",
@@ -59,6 +71,10 @@ def register(app: Flask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if _personal(response):
+            # Requests, steps, instruction, account, habilitations: no cache keeps a copy
+            # (the browser's back button after sign-out, a shared proxy).
+            headers["Cache-Control"] = "no-store"
         if production:
             headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
         return response
