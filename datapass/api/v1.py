@@ -206,7 +206,10 @@ def _check_data(catalog_form, data) -> tuple[dict, object]:
     cleaned, problems = blocks.clean_answers(catalog_form, data)
     if problems:
         problem = problems[0]
-        return {}, error(422, problem.title, problem.detail, f"/demande/data/{problem.field}")
+        # Never echo arbitrary input: the key is named only when it looks like a field name.
+        known = re.fullmatch(r"[a-z][a-z0-9_]{0,79}", problem.field or "")
+        pointer = f"/demande/data/{problem.field}" if known else "/demande/data"
+        return {}, error(422, problem.title, problem.detail, pointer)
     return cleaned, None
 
 

@@ -174,7 +174,7 @@ def clean_answers(
         block_id = catalog_form.field_block(name)
         if block_id is None or name not in allowed or name in DOCUMENT_FIELDS:
             problems.append(
-                Problem(name, "Champ inconnu", f"{name} n’est pas un champ de ce formulaire.")
+                Problem(name, "Champ inconnu", "Ce champ n’existe pas dans ce formulaire.")
             )
             continue
         if catalog_form.field_is_locked(name):
