@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_INSTANCE_DIR = ROOT / "instance"
@@ -59,6 +60,22 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}.") from exc
+
+
+def _hour(environ: Mapping[str, str], name: str, default: int) -> int:
+    hour = _int(environ, name, default)
+    if not 0 <= hour <= 23:
+        raise ConfigurationError(f"{name} must be an hour from 0 to 23, got {hour}.")
+    return hour
+
+
+def _timezone(environ: Mapping[str, str]) -> str:
+    name = environ.get("PERIODIC_TIMEZONE", "").strip() or "Europe/Paris"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigurationError(f"PERIODIC_TIMEZONE is not a known time zone: {name!r}.") from exc
+    return name
 
 
 def _database_url(environ: Mapping[str, str], instance_dir: Path) -> str:
@@ -166,6 +183,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "CLAMD_TIMEOUT_SECONDS": float(env.get("CLAMD_TIMEOUT_SECONDS") or 30),
         # Catalogue
         "CATALOG_DIR": env.get("CATALOG_DIR") or "",
+        # Periodic tasks, run by the worker (datapass.periodic): the local hour of each.
+        "PERIODIC_TIMEZONE": _timezone(env),
+        "TOKEN_REMINDERS_HOUR": _hour(env, "TOKEN_REMINDERS_HOUR", 6),
+        "CLEANUP_HOUR": _hour(env, "CLEANUP_HOUR", 3),
+        "DEADLINE_DIGEST_HOUR": _hour(env, "DEADLINE_DIGEST_HOUR", 8),
+        "OUTBOX_RETENTION_DAYS": _int(env, "OUTBOX_RETENTION_DAYS", 30),
     }
     if env.get("SERVER_NAME"):
         config["SERVER_NAME"] = env["SERVER_NAME"]

@@ -83,11 +83,19 @@ def register_side_effects(app: Flask) -> None:
     """What happens besides a request's own change, named here and nowhere else.
 
     Event subscribers see each new timeline event in its transaction and queue outbox jobs;
-    handlers deliver the jobs of each kind (``flask jobs work``). Removed documents' files
-    are deleted once their transaction commits.
+    handlers deliver the jobs of each kind (``flask jobs work``), which also runs the periodic
+    tasks at their hour. Removed documents' files are deleted once their transaction commits.
     """
-    from datapass import outbox
-    from datapass.services import documents, emails, scanning, webhook_delivery
+    from datapass import outbox, periodic
+    from datapass.services import (
+        deadlines,
+        documents,
+        emails,
+        housekeeping,
+        scanning,
+        tokens,
+        webhook_delivery,
+    )
 
     outbox.init_app(
         app,
@@ -97,6 +105,32 @@ def register_side_effects(app: Flask) -> None:
             "webhook": webhook_delivery.deliver,
             scanning.JOB_KIND: scanning.deliver,
         },
+    )
+    config = app.config
+    periodic.init_app(
+        app,
+        tasks=[
+            periodic.Task(
+                "token_reminders",
+                tokens.send_reminders,
+                "Rappels d’expiration des jetons",
+                config["TOKEN_REMINDERS_HOUR"],
+            ),
+            periodic.Task(
+                "cleanup",
+                housekeeping.clean_up,
+                "Sessions expirées et tâches livrées anciennes",
+                config["CLEANUP_HOUR"],
+            ),
+            periodic.Task(
+                "deadline_digest",
+                deadlines.send_digest,
+                "Récapitulatif hebdomadaire des échéances aux instructeurs",
+                config["DEADLINE_DIGEST_HOUR"],
+                every=periodic.WEEKLY,
+                weekday=0,
+            ),
+        ],
     )
     documents.register()
 

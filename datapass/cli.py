@@ -66,21 +66,34 @@ def revoke_role_command(email: str, role: str) -> None:
     click.echo(f"{role} revoked from {email.strip().lower()}.")
 
 
-jobs_cli = AppGroup("jobs", help="Tâches en attente (courriels, webhooks).")
+jobs_cli = AppGroup("jobs", help="Tâches en attente (courriels, webhooks) et tâches périodiques.")
 
 
 @jobs_cli.command("work")
 @click.option("--once", is_flag=True, help="Run the due jobs once, then stop.")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls.")
-def work_command(once: bool, interval: float) -> None:
-    """Deliver the outbox's due jobs (emails, webhooks), with retries; Ctrl+C stops."""
+@click.option(
+    "--periodic-interval",
+    default=60.0,
+    show_default=True,
+    help="Seconds between checks of the periodic tasks.",
+)
+def work_command(once: bool, interval: float, periodic_interval: float) -> None:
+    """Deliver the outbox's due jobs (emails, webhooks), with retries, and run the periodic
+    tasks at their hour (once per period across all workers); Ctrl+C stops."""
     import time
 
-    from datapass import outbox
+    from datapass import outbox, periodic
 
     worker = outbox.worker_id()
     click.echo(f"Outbox worker {worker} started.")
+    checked_at = None
     while True:
+        if checked_at is None or time.monotonic() - checked_at >= periodic_interval:
+            checked_at = time.monotonic()
+            for name, count in periodic.run_due(worker).items():
+                outcome = "failed" if count is None else f"{count} done"
+                click.echo(f"Periodic task {name}: {outcome}.")
         ran = outbox.work_once(worker)
         if once and not ran:
             return
@@ -88,12 +101,48 @@ def work_command(once: bool, interval: float) -> None:
             time.sleep(interval)
 
 
+@jobs_cli.command("periodic")
+def periodic_command() -> None:
+    """List the periodic tasks with their schedule, last run and next run."""
+    from datapass import periodic
+
+    for status in periodic.statuses():
+        last = (
+            f"{status.last_run_at:%Y-%m-%d %H:%M} UTC ({status.last_status}: {status.last_result})"
+            if status.last_run_at
+            else "never"
+        )
+        click.echo(
+            f"{status.task.name}: {status.task.description}, {status.task.schedule}; "
+            f"last run {last}; next run {status.next_run_at:%Y-%m-%d %H:%M %Z}"
+        )
+
+
+@jobs_cli.command("run-periodic")
+@click.argument("name")
+def run_periodic_command(name: str) -> None:
+    """Run the periodic task NAME now (e.g. token_reminders), whatever its schedule."""
+    from datapass import outbox, periodic
+
+    try:
+        count = periodic.run_now(name, outbox.worker_id())
+    except LookupError as error:
+        known = ", ".join(periodic.tasks())
+        raise click.BadParameter(f"unknown task (known: {known}).", param_hint="NAME") from error
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
+    if count is None:
+        raise click.ClickException(f"{name} failed: see the logs and `flask jobs periodic`.")
+    click.echo(f"{name}: {count} done.")
+
+
 tokens_cli = AppGroup("tokens", help="Jetons des habilitations.")
 
 
 @tokens_cli.command("remind")
 def remind_command() -> None:
-    """Queue the expiry reminders due (90, 60, 30, 14, 7, 0 days); idempotent, run it daily."""
+    """Queue the expiry reminders due (90, 60, 30, 14, 7, 0 days); idempotent. The worker runs
+    it daily (periodic task token_reminders): this is for a run by hand."""
     from datapass.services.tokens import send_reminders
 
     click.echo(f"{send_reminders()} reminder(s) queued.")

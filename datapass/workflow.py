@@ -8,6 +8,7 @@ request (``state``, the date columns, ``is_reopening``, ``has_active_authorizati
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +22,19 @@ VALIDATED = "validated"
 REFUSED = "refused"
 ARCHIVED = "archived"
 REVOKED = "revoked"
+# CRPA (articles L231-1, L231-4): two months of silence after a complete submission mean
+# rejection. Each submission (a resubmission after changes requested too) starts it again.
+DECISION_MONTHS = 2
+
+
+def decision_deadline(submitted_at: datetime) -> datetime:
+    """Two calendar months after ``submitted_at`` (the last day of a shorter month)."""
+    month_index = submitted_at.month - 1 + DECISION_MONTHS
+    year, month = submitted_at.year + month_index // 12, month_index % 12 + 1
+    day = min(submitted_at.day, calendar.monthrange(year, month)[1])
+    return submitted_at.replace(year=year, month=month, day=day)
+
+
 STATES = (DRAFT, SUBMITTED, CHANGES_REQUESTED, VALIDATED, REFUSED, ARCHIVED, REVOKED)
 
 STATE_LABELS = {
@@ -243,6 +257,7 @@ def apply(
     authorization_request.state = rule.to
     if event == "submit":
         authorization_request.last_submitted_at = now
+        authorization_request.decision_deadline = decision_deadline(now)
     elif event == "approve":
         authorization_request.last_validated_at = now
     elif event == "reopen":

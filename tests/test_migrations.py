@@ -131,3 +131,57 @@ def test_existing_rows_keep_their_meaning(empty_database_url, tmp_path):
         assert clients == {"dpc_a": "api_particulier", "dpc_b": None}
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_requests_already_submitted_get_their_crpa_deadline(empty_database_url, tmp_path):
+    """The lifecycle migration: two calendar months after the last submission (the last day
+    of a shorter month); none for a draft never submitted."""
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        environ={"DATAPASS_ENV": "test", "INSTANCE_DIR": str(tmp_path)},
+    )
+    with app.app_context():
+        upgrade(revision=_revision_before("0012"))
+        at = "2025-01-02 03:04:05"
+        with db.engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO organizations (id, siret, created_at) VALUES (1, '1', :at)"),
+                {"at": at},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, email, created_at, updated_at) "
+                    "VALUES (1, 'a@b.fr', :at, :at)"
+                ),
+                {"at": at},
+            )
+            for request_id, submitted in ((1, "2025-12-31 10:00:00"), (2, None)):
+                connection.execute(
+                    text(
+                        "INSERT INTO authorization_requests (id, public_id, definition_id, "
+                        "form_uid, catalog_version, state, data, organization_id, applicant_id, "
+                        "terms_of_service_accepted, data_protection_officer_informed, created_at, "
+                        "updated_at, version, last_submitted_at) VALUES (:id, :public_id, 'd', "
+                        "'f', 'v', 'submitted', '{}', 1, 1, :no, :no, :at, :at, 1, :submitted)"
+                    ),
+                    {
+                        "id": request_id,
+                        "public_id": f"p{request_id}",
+                        "no": False,
+                        "at": at,
+                        "submitted": submitted,
+                    },
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            deadlines = dict(
+                connection.execute(
+                    text("SELECT id, decision_deadline FROM authorization_requests")
+                ).all()
+            )
+        assert str(deadlines[1]).startswith("2026-02-28 10:00:00") and deadlines[2] is None
+        with db.engine.begin() as connection:
+            for table in ("authorization_requests", "users", "organizations"):
+                connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (constant names)
+        downgrade(revision="base")
+        db.engine.dispose()

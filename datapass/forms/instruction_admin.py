@@ -40,6 +40,7 @@ CONTENT_HINT = (
 
 SUBMISSIONS_LABEL = "Recevoir un courriel à chaque demande soumise"
 MESSAGES_LABEL = "Recevoir un courriel à chaque message d’un demandeur"
+DIGEST_LABEL = "Recevoir chaque lundi les demandes dont le délai de décision échoit sous 7 jours"
 
 
 def _strip(value):
@@ -138,10 +139,16 @@ def messages_field(definition_id: str) -> str:
     return f"{definition_id}__messages"
 
 
+def digest_field(definition_id: str) -> str:
+    return f"{definition_id}__digest"
+
+
 def notification_settings_form(
-    definition_ids: Iterable[str], current: Mapping[str, tuple[bool, bool]]
+    definition_ids: Iterable[str],
+    current: Mapping[str, tuple[bool, bool]],
+    digests: Mapping[str, bool] | None = None,
 ) -> FlaskForm:
-    """Two checkboxes per definition, pre-checked from ``current`` on display."""
+    """Three checkboxes per definition, pre-checked from ``current`` and ``digests``."""
     definition_ids = list(definition_ids)
     attributes = {}
     for definition_id in definition_ids:
@@ -150,6 +157,9 @@ def notification_settings_form(
             SUBMISSIONS_LABEL, default=submissions
         )
         attributes[messages_field(definition_id)] = BooleanField(MESSAGES_LABEL, default=messages)
+        attributes[digest_field(definition_id)] = BooleanField(
+            DIGEST_LABEL, default=(digests or {}).get(definition_id, True)
+        )
     form_class = type("NotificationSettingsForm", (FlaskForm,), attributes)
     form = form_class()
     form.definition_ids = definition_ids
@@ -164,3 +174,7 @@ def notification_choices(form: FlaskForm) -> dict[str, tuple[bool, bool]]:
         )
         for definition_id in form.definition_ids
     }
+
+
+def digest_choices(form: FlaskForm) -> dict[str, bool]:
+    return {d: bool(form[digest_field(d)].data) for d in form.definition_ids}

@@ -11,6 +11,7 @@ from datapass.models.instruction import InstructorNotificationSetting, MessageTe
 from datapass.models.message import Message
 from datapass.models.organization import Membership, Organization
 from datapass.models.outbox import OutboxJob
+from datapass.models.periodic_task import PeriodicTaskRun
 from datapass.models.token import ApiClient, ApiToken, OAuthAccessToken, TokenReminder
 from datapass.models.user import User, UserRole
 from datapass.models.user_session import UserSession
@@ -30,6 +31,7 @@ __all__ = [
     "OAuthAccessToken",
     "Organization",
     "OutboxJob",
+    "PeriodicTaskRun",
     "RequestContact",
     "TokenReminder",
     "User",

@@ -37,6 +37,9 @@ class AuthorizationRequest(db.Model):
         # The instruction queue sorts by last submission within a state filter.
         Index("ix_authorization_requests_state_submitted", "state", "last_submitted_at", "id"),
         Index("ix_authorization_requests_last_submitted", "last_submitted_at", "id"),
+        # « Échéance la plus proche »: by decision deadline, within a state filter or not.
+        Index("ix_authorization_requests_state_deadline", "state", "decision_deadline", "id"),
+        Index("ix_authorization_requests_deadline", "decision_deadline", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,6 +64,8 @@ class AuthorizationRequest(db.Model):
     last_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The CRPA deadline: two months after the last complete submission (workflow.apply).
+    decision_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Optimistic locking: SQLAlchemy checks and bumps it on every UPDATE.
     version: Mapped[int] = mapped_column(default=1)
 

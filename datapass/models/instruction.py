@@ -53,3 +53,5 @@ class InstructorNotificationSetting(db.Model):
     definition_id: Mapped[str] = mapped_column(String(80), index=True)
     notify_submissions: Mapped[bool] = mapped_column(default=True)
     notify_messages: Mapped[bool] = mapped_column(default=True)
+    # The weekly digest of the requests due within 7 days (CRPA deadline).
+    notify_deadline_digest: Mapped[bool] = mapped_column(default=True, server_default="1")

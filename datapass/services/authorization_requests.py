@@ -378,11 +378,9 @@ def reopen_request(authorization_request: AuthorizationRequest, user: User) -> N
 
 
 def cancel_reopening(authorization_request: AuthorizationRequest, user: User) -> None:
-    """Back to the validated habilitation; the answers return to what was approved."""
-    authorizations = authorization_request.authorizations
-    authorization = authorizations[-1] if authorizations else None
+    """Back to the validated habilitation: its answers and its documents."""
+    from datapass.services import reopenings
+
     _apply(authorization_request, "cancel_reopening", user)
-    if authorization is not None and authorization.data:
-        authorization_request.data = dict(authorization.data)
-        authorization_request.intitule = authorization_request.data.get("intitule")
+    reopenings.restore(authorization_request)
     db.session.commit()

@@ -28,6 +28,7 @@ from datapass.models.authorization import (
 from datapass.models.base import utcnow
 from datapass.models.organization import VERIFIED_BY_INSTRUCTION
 from datapass.services import organizations, tokens
+from datapass.services.reopenings import reopened_authorization, restore
 
 STALE_MESSAGE = (
     "La demande a été modifiée entre-temps (par le demandeur ou un autre instructeur) : "
@@ -135,10 +136,13 @@ def approve(
     checked = check_membership(
         authorization_request, user, membership_checked=membership_checked, now=now
     )
-    for previous in authorization_request.authorizations:
-        if previous.state == AUTHORIZATION_ACTIVE:
-            previous.state = AUTHORIZATION_OBSOLETE
-            tokens.retire_tokens(previous, now=now)
+    previous_authorizations = [
+        previous
+        for previous in authorization_request.authorizations
+        if previous.state == AUTHORIZATION_ACTIVE
+    ]
+    for previous in previous_authorizations:
+        previous.state = AUTHORIZATION_OBSOLETE
     authorization = Authorization(
         definition_id=authorization_request.definition_id,
         form_uid=authorization_request.form_uid,
@@ -151,10 +155,18 @@ def approve(
     )
     authorization.documents.extend(authorization_request.documents)
     authorization_request.authorizations.append(authorization)
-    # No habilitation without its token, in the same transaction.
-    tokens.issue(authorization, now=now)
+    # No habilitation without its token, in the same transaction. An approved reopening
+    # keeps the token of the habilitation it changes (API providers expect it), prolonged.
+    kept = None
+    for previous in previous_authorizations:
+        kept = kept or tokens.carry_over(previous, authorization, now=now)
+        tokens.retire_tokens(previous, now=now)
+    if kept is None:
+        tokens.issue(authorization, now=now)
     db.session.flush()
     payload = {"authorization": authorization.id}
+    if kept is not None:
+        payload["token_kept"] = kept.id
     if checked:
         payload["membership_checked"] = True
     _transition(authorization_request, "approve", user, reason=message, payload=payload)
@@ -175,14 +187,6 @@ def revoke(authorization_request: AuthorizationRequest, reason: str) -> None:
     for authorization in authorization_request.authorizations:
         if authorization.is_active:
             _revoke_one(authorization, reason, now)
-
-
-def restore(authorization_request: AuthorizationRequest) -> None:
-    """A refused or cancelled reopening: back to the answers of the validated habilitation."""
-    active = [a for a in authorization_request.authorizations if a.is_active]
-    if active:
-        authorization_request.data = dict(active[-1].data or {})
-        authorization_request.intitule = authorization_request.data.get("intitule")
 
 
 # ---------------------------------------------------------------- decisions (commit)
@@ -217,9 +221,15 @@ def decide(
             _transition(authorization_request, "revoke", user, reason=reason)
             revoke(authorization_request, reason)
         elif event in PLAIN_DECISIONS:
-            was_reopening = authorization_request.is_reopening
-            _transition(authorization_request, event, user, reason=reason)
-            if event in ("refuse", "cancel_reopening") and was_reopening:
+            reopened = (
+                reopened_authorization(authorization_request)
+                if authorization_request.is_reopening
+                else None
+            )
+            # A refused reopening: the habilitation stays valid (its own email, no appeal).
+            payload = {"reopening": True, "authorization": reopened.id} if reopened else None
+            _transition(authorization_request, event, user, reason=reason, payload=payload)
+            if event in ("refuse", "cancel_reopening") and reopened is not None:
                 restore(authorization_request)
         else:
             raise DecisionError("Cette action n’existe pas.")

@@ -57,6 +57,11 @@ EMAILS: dict[str, Email] = {
         "Votre demande d’habilitation {ref} requiert des modifications",
     ),
     "refused": Email("refuse", "applicant", "Votre demande d’habilitation {ref} a été refusée"),
+    "reopening_refused": Email(
+        "refuse (a reopening)",
+        "applicant",
+        "Les modifications de votre habilitation {ref} n’ont pas été acceptées",
+    ),
     "approved": Email("approve", "applicant", "Votre demande d’habilitation {ref} a été validée"),
     "designated": Email(
         "approve",
@@ -83,6 +88,11 @@ EMAILS: dict[str, Email] = {
         "flask tokens remind (90, 60, 30, 14, 7 and 0 days before expiry)",
         "applicant and technical contact",
         "Le jeton de votre habilitation {ref} arrive à expiration",
+    ),
+    "deadline_digest": Email(
+        "the weekly periodic task deadline_digest",
+        "instructors and reporters of the definition who did not opt out",
+        f"Demandes à décider dans les 7 jours{NBSP}: récapitulatif des échéances",
     ),
     "transferred": Email(
         "transfer",
@@ -132,9 +142,10 @@ def _html_paragraphs(text: str) -> Markup:
 def compose(key: str, context: dict) -> dict[str, str]:
     """Subject, text and HTML of one email of the catalogue."""
     email = EMAILS[key]
-    authorization_request = context["request"]
+    authorization_request = context.get("request")  # none for a digest
     subject = email.subject.format(
-        ref=authorization_request.public_reference, intitule=authorization_request.intitule or ""
+        ref=authorization_request.public_reference if authorization_request else "",
+        intitule=(authorization_request.intitule if authorization_request else "") or "",
     )
     context = {"support_email": current_app.config["SUPPORT_EMAIL"], **context}
     text = render_template(f"emails/{key}.txt", **context).strip() + "\n"
@@ -241,6 +252,14 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
         queue(
             "instructor_message", [authorization_request.applicant.email], base, event_id=event.id
         )
+    elif name == "refuse" and payload.get("reopening"):
+        habilitation = _authorization(authorization_request, payload.get("authorization"))
+        queue(
+            "reopening_refused",
+            [authorization_request.applicant.email],
+            {**base, "authorization": habilitation},
+            event_id=event.id,
+        )
     elif name in ("request_changes", "refuse", "revoke"):
         key = {"request_changes": "changes_requested", "refuse": "refused", "revoke": "revoked"}
         queue(key[name], [authorization_request.applicant.email], base, event_id=event.id)
@@ -251,7 +270,8 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
             if authorization_request.authorizations
             else None
         )
-        if habilitation is not None:
+        # An approved reopening keeps the token the software already holds: nothing to fetch.
+        if habilitation is not None and not payload.get("token_kept"):
             queue(
                 "token_ready",
                 [
@@ -287,6 +307,10 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
             },
             event_id=event.id,
         )
+
+
+def _authorization(authorization_request, authorization_id):
+    return next((a for a in authorization_request.authorizations if a.id == authorization_id), None)
 
 
 def _editor_contact(authorization_request):

@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 NOTIFICATION_KINDS = {
     "submission": "notify_submissions",
     "message": "notify_messages",
+    "deadline_digest": "notify_deadline_digest",
 }
 
 
@@ -134,8 +135,11 @@ def notification_settings(user: User, definition_ids: list[str]) -> dict[str, tu
     return {definition: saved.get(definition, (True, True)) for definition in definition_ids}
 
 
-def save_notification_settings(user: User, choices: dict[str, tuple[bool, bool]]) -> None:
-    """Store ``{definition: (submissions, messages)}`` for ``user``. Commits."""
+def save_notification_settings(
+    user: User, choices: dict[str, tuple[bool, bool]], digests: dict[str, bool] | None = None
+) -> None:
+    """Store ``{definition: (submissions, messages)}`` (and the weekly digests wanted) for
+    ``user``. Commits."""
     rows = {
         row.definition_id: row
         for row in db.session.scalars(
@@ -152,8 +156,41 @@ def save_notification_settings(user: User, choices: dict[str, tuple[bool, bool]]
             db.session.add(row)
         row.notify_submissions = bool(submissions)
         row.notify_messages = bool(messages)
+    if digests:
+        db.session.flush()
+        save_digest_settings(user, digests)
     db.session.commit()
     logger.info("notification settings of user %s saved", user.id)
+
+
+def digest_settings(user: User, definition_ids: list[str]) -> dict[str, bool]:
+    """``{definition: weekly deadline digest wanted}``; on for a definition without a row."""
+    rows = db.session.execute(
+        select(
+            InstructorNotificationSetting.definition_id,
+            InstructorNotificationSetting.notify_deadline_digest,
+        ).where(
+            InstructorNotificationSetting.user_id == user.id,
+            InstructorNotificationSetting.definition_id.in_(definition_ids),
+        )
+    )
+    saved = dict(rows.all())
+    return {definition: saved.get(definition, True) for definition in definition_ids}
+
+
+def save_digest_settings(user: User, choices: dict[str, bool]) -> None:
+    """Store ``{definition: digest wanted}`` (no commit: ``save_notification_settings``'s)."""
+    for definition_id, wanted in choices.items():
+        row = db.session.scalar(
+            select(InstructorNotificationSetting).where(
+                InstructorNotificationSetting.user_id == user.id,
+                InstructorNotificationSetting.definition_id == definition_id,
+            )
+        )
+        if row is None:
+            row = InstructorNotificationSetting(user_id=user.id, definition_id=definition_id)
+            db.session.add(row)
+        row.notify_deadline_digest = bool(wanted)
 
 
 def unsubscribe(user: User, definition_id: str, kind: str) -> None:

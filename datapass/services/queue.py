@@ -52,7 +52,10 @@ SORTS = {
     "ancien": "Dernière soumission, plus ancienne d’abord",
     "id": "Numéro, plus récent d’abord",
     "etat": "État",
+    "echeance": "Échéance la plus proche",
 }
+# Sorts by a timestamp: (that column, id) is the keyset.
+DATE_SORTS = ("recent", "ancien", "echeance")
 
 
 def visible_definitions(user: User) -> list[str]:
@@ -177,6 +180,8 @@ def _sort_columns(sort: str):
         return (AuthorizationRequest.id,), True
     if sort == "etat":
         return (AuthorizationRequest.state, AuthorizationRequest.id), False
+    if sort == "echeance":
+        return (AuthorizationRequest.decision_deadline, AuthorizationRequest.id), False
     descending = sort != "ancien"
     return (AuthorizationRequest.last_submitted_at, AuthorizationRequest.id), descending
 
@@ -196,7 +201,7 @@ def _decode_cursor(cursor: str, sort: str) -> list | None:
     if not isinstance(values, list) or len(values) != len(columns):
         return None
     try:
-        if sort in ("recent", "ancien"):
+        if sort in DATE_SORTS:
             return [datetime.fromisoformat(values[0]), _sql_int(values[1])]
         if sort == "etat":
             return [str(values[0]), _sql_int(values[1])]
@@ -265,6 +270,9 @@ def _markers():
 
 
 def _base_query(criteria: QueueCriteria, *columns):
+    sorted_by_deadline = (
+        [AuthorizationRequest.decision_deadline.is_not(None)] if criteria.sort == "echeance" else []
+    )
     return (
         select(AuthorizationRequest, *columns)
         .join(AuthorizationRequest.organization)
@@ -273,7 +281,7 @@ def _base_query(criteria: QueueCriteria, *columns):
             contains_eager(AuthorizationRequest.organization),
             contains_eager(AuthorizationRequest.applicant),
         )
-        .where(*_filtered(criteria))
+        .where(*_filtered(criteria), *sorted_by_deadline)
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datapass import blocks, workflow
 from datapass.extensions import db
 from datapass.models import AuthorizationRequest, User
+from datapass.services import reopenings
 from datapass.services.authorization_requests import (
     STALE_STEP,
     RequestError,
@@ -41,10 +42,7 @@ def validate_all(
 
 
 def _document_snapshot(authorization_request: AuthorizationRequest) -> list[dict]:
-    return [
-        {"field": d.field, "filename": d.filename, "sha256": d.sha256, "size": d.size}
-        for d in authorization_request.documents
-    ]
+    return reopenings.document_snapshot(authorization_request.documents)
 
 
 def _previous_snapshot(
@@ -160,9 +158,14 @@ def submit_request(
 def _validated_snapshot(
     authorization_request: AuthorizationRequest,
 ) -> tuple[dict, dict, list, list]:
-    """Data of the habilitation being reopened versus now (a reopening must change something)."""
-    authorization = (
-        authorization_request.authorizations[-1] if authorization_request.authorizations else None
+    """Answers and documents of the habilitation being reopened versus now (a reopening must
+    change something: a document added or removed is a change)."""
+    authorization = reopenings.reopened_authorization(authorization_request)
+    if authorization is None:
+        return {}, dict(authorization_request.data or {}), [], []
+    return (
+        dict(authorization.data or {}),
+        dict(authorization_request.data or {}),
+        reopenings.document_snapshot(authorization.documents),
+        _document_snapshot(authorization_request),
     )
-    frozen = dict(authorization.data or {}) if authorization is not None else {}
-    return frozen, dict(authorization_request.data or {}), [], []

@@ -160,6 +160,24 @@ def prolong(authorization: Authorization, *, now: datetime | None = None) -> Api
     return token
 
 
+def carry_over(
+    previous: Authorization, authorization: Authorization, *, now: datetime | None = None
+) -> ApiToken | None:
+    """An approved reopening: the current token of the ``previous`` habilitation moves to the
+    new one, limited to its scopes and prolonged by the lifetime from now (its reminders
+    start again). None when there is no live token to keep. No commit."""
+    now = now or utcnow()
+    token = current_token(previous)
+    if token is None or not token.is_active(now):
+        return None
+    token.authorization = authorization
+    token.scopes = list((authorization.data or {}).get("scopes") or [])
+    token.expires_at = max(token.expires_at, now + lifetime(authorization.definition_id))
+    if token.id is not None:
+        db.session.execute(delete(TokenReminder).where(TokenReminder.token_id == token.id))
+    return token
+
+
 def revoke_tokens(authorization: Authorization, *, now: datetime | None = None) -> None:
     """Revoke every token of the habilitation (no commit: the revocation's transaction)."""
     now = now or utcnow()

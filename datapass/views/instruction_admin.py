@@ -16,6 +16,8 @@ from datapass.forms.instruction_admin import (
     GrantRoleForm,
     MessageTemplateForm,
     RevokeRoleForm,
+    digest_choices,
+    digest_field,
     messages_field,
     notification_choices,
     notification_settings_form,
@@ -227,11 +229,14 @@ def settings():
     if not definition_ids and not permissions.is_admin(current_user):
         abort(403)
     current = instructor_settings.notification_settings(current_user, definition_ids)
-    form = notification_settings_form(definition_ids, current)
+    digests = instructor_settings.digest_settings(current_user, definition_ids)
+    form = notification_settings_form(definition_ids, current, digests)
     if form.validate_on_submit():
         if definition_ids:
             choices = notification_choices(form)
-            instructor_settings.save_notification_settings(current_user, choices)
+            instructor_settings.save_notification_settings(
+                current_user, choices, digest_choices(form)
+            )
             flash("Vos préférences de notification sont enregistrées.", "success")
         return redirect(url_for(".settings"))
     return render_template(
@@ -242,6 +247,7 @@ def settings():
                 catalog.definitions[d],
                 form[submissions_field(d)],
                 form[messages_field(d)],
+                form[digest_field(d)],
             )
             for d in definition_ids
         ],

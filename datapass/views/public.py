@@ -14,6 +14,7 @@ bp = Blueprint("public", __name__)
 UNSUBSCRIBE_LABELS = {
     "submission": "les nouvelles demandes",
     "message": "les messages des demandeurs",
+    "deadline_digest": "le récapitulatif hebdomadaire des échéances",
 }
 
 # Contact addresses shown on the public pages; operators may set CONTACT_EMAIL and DPO_CONTACT.

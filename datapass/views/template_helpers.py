@@ -4,7 +4,8 @@ Globals: ``has_endpoint``, ``app_environment``, ``page_url``; for the DSFR form 
 (templates/dsfr/forms.html): ``form_error_list``, ``field_focus_id``, ``field_attrs``; for
 the state badges (templates/_state_badges.html): ``request_state_badges``,
 ``authorization_state_badges`` (state → DSFR badge kind).
-Filters: ``date_fr``, ``datetime_fr``, ``month_fr``, ``filesize_fr``, ``days_fr``.
+Filters: ``date_fr``, ``datetime_fr``, ``month_fr``, ``filesize_fr``, ``days_fr``,
+``deadline_fr`` (the CRPA deadline badge).
 """
 
 from __future__ import annotations
@@ -85,6 +86,21 @@ def datetime_fr(value: datetime | None) -> str:
         return ""
     local = _paris(value)
     return f"{date_fr(local.date())} à {local.hour}{NBSP}h{NBSP}{local.minute:02d}"
+
+
+def deadline_days(deadline: datetime, now: datetime | None = None) -> int:
+    """Days left until the CRPA deadline (Paris dates); negative once it has passed."""
+    return (_paris(deadline).date() - _paris(now or datetime.now(UTC)).date()).days
+
+
+def deadline_fr(deadline: datetime | None, now: datetime | None = None) -> str:
+    """The CRPA deadline as a badge: « J-12 », « J-0 », « Délai dépassé de 3 jours »."""
+    if deadline is None:
+        return ""
+    days = deadline_days(deadline, now)
+    if days >= 0:
+        return f"J-{days}"
+    return f"Délai dépassé de {-days} jour{'s' if days < -1 else ''}"
 
 
 def filesize_fr(size: int | None) -> str:
@@ -184,5 +200,7 @@ def register(app: Flask) -> None:
         datetime_fr=datetime_fr,
         month_fr=month_fr,
         days_fr=days_fr,
+        deadline_fr=deadline_fr,
+        deadline_days=deadline_days,
         filesize_fr=filesize_fr,
     )

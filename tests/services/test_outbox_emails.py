@@ -19,6 +19,7 @@ from datapass.models.base import utcnow
 from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
 from datapass.services import (
     authorization_requests,
+    deadlines,
     decisions,
     emails,
     messaging,
@@ -252,6 +253,11 @@ def test_every_catalogued_email_is_sent_somewhere(app, db, smtp):
         _db.session.commit()
         submission.submit_request(request, form, applicant, terms_accepted=True, dpo_informed=True)
         decisions.decide(request, "approve", instructor, version=request.version)
+        authorization_requests.reopen_request(request, applicant)
+        authorization_requests.write_answers(request, form, {"intitule": "Encore"})
+        _db.session.commit()
+        submission.submit_request(request, form, applicant, terms_accepted=True, dpo_informed=True)
+        decisions.decide(request, "refuse", instructor, version=request.version, reason="Non")
         colleague = UserFactory(current_organization=request.organization)
         _db.session.commit()
         transfers.transfer_request(request, instructor, colleague, role=workflow.INSTRUCTOR)
@@ -261,5 +267,7 @@ def test_every_catalogued_email_is_sent_somewhere(app, db, smtp):
         decisions.decide(request, "revoke", instructor, version=request.version, reason="Fin")
         refused = submitted_request()
         decisions.decide(refused, "refuse", instructor, version=refused.version, reason="Non")
+        submitted_request()  # due in two months: in the digest of 55 days from now
+        assert deadlines.send_digest(utcnow() + timedelta(days=55)) == 1
     sent = {job.payload["key"] for job in email_jobs(db)}
     assert sent == set(emails.EMAILS)

@@ -45,6 +45,11 @@ def test_every_documented_variable_is_read():
             "MAIL_PORT": "2525",
             "STORAGE_DIR": "/srv/datapass/files",
             "SESSION_LIFETIME_HOURS": "8",
+            "PERIODIC_TIMEZONE": "America/Cayenne",
+            "TOKEN_REMINDERS_HOUR": "7",
+            "CLEANUP_HOUR": "0",
+            "DEADLINE_DIGEST_HOUR": "9",
+            "OUTBOX_RETENTION_DAYS": "10",
         }
     )
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/d"
@@ -56,6 +61,10 @@ def test_every_documented_variable_is_read():
     assert (config["MAIL_SERVER"], config["MAIL_PORT"]) == ("smtp.example", 2525)
     assert config["STORAGE_DIR"] == "/srv/datapass/files"
     assert config["PERMANENT_SESSION_LIFETIME"].total_seconds() == 8 * 3600
+    assert config["PERIODIC_TIMEZONE"] == "America/Cayenne"
+    assert (config["TOKEN_REMINDERS_HOUR"], config["CLEANUP_HOUR"]) == (7, 0)
+    assert config["OUTBOX_RETENTION_DAYS"] == 10
+    assert config["DEADLINE_DIGEST_HOUR"] == 9
 
 
 def test_production_accepts_a_safe_configuration():

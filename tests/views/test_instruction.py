@@ -155,6 +155,7 @@ def _add_submitted(db, count, organization, applicant):
             organization=organization,
             applicant=applicant,
             last_submitted_at=start - timedelta(minutes=index),
+            decision_deadline=start + timedelta(days=61, minutes=(index * 7) % 300),
         )
         for index in range(count)
     )
@@ -526,8 +527,10 @@ def _captured_queue_sql(db, criteria_args):
         [("tri", "ancien")],
         [("tri", "recent"), ("etat", "submitted")],
         [("tri", "recent"), ("etat", "submitted"), ("etat", "validated"), ("etat", "refused")],
+        [("tri", "echeance")],
+        [("tri", "echeance"), ("etat", "submitted")],
     ],
-    ids=["default", "oldest-first", "one-state", "three-states"],
+    ids=["default", "oldest-first", "one-state", "three-states", "deadline", "deadline-one-state"],
 )
 def test_queue_plan_walks_an_index_without_sorting(db, criteria):
     if _db.engine.dialect.name != "sqlite":

@@ -518,7 +518,9 @@ def test_settings_default_to_both_checked(client, db, login_as):
     assert "API Particulier" in page.text
     assert "Recevoir un courriel à chaque demande soumise" in page.text
     assert "Recevoir un courriel à chaque message d’un demandeur" in page.text
-    assert page.text.count("checked") == 2
+    # The two notifications and the weekly deadline digest (issue 14), all on by default.
+    assert page.text.count("checked") == 3
+    assert 'checked id="api_particulier__digest"' in page.text
 
 
 def test_settings_are_saved(client, db, login_as):
