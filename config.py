@@ -35,6 +35,9 @@ SIRENE_DEFAULT_URLS = {
 }
 
 
+MALWARE_SCANNERS = ("clamd", "none")
+
+
 def _json_dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -131,6 +134,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "SESSION_COOKIE_NAME": "datapass_session",
         "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # authlib reads it from os.environ (plain-http identity provider, development only);
+        # kept here so that production can refuse it.
+        "AUTHLIB_INSECURE_TRANSPORT": _bool(env.get("AUTHLIB_INSECURE_TRANSPORT"), False),
         # Identity provider (OpenID Connect, ProConnect in production)
         "OIDC_DISCOVERY_URL": env.get("OIDC_DISCOVERY_URL", "").strip(),
         "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID", "datapass-local"),
@@ -164,7 +170,17 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "TOKEN_ROTATION_OVERLAP_DAYS": _int(env, "TOKEN_ROTATION_OVERLAP_DAYS", 7),
         # Documents
         "STORAGE_DIR": env.get("STORAGE_DIR") or str(instance_dir / "storage"),
-        "MAX_CONTENT_LENGTH": 70 * 1024 * 1024,  # 6 files of 10 MB plus the form
+        # Request bodies: every route, url-encoded forms and JSON included; the wizard's steps
+        # take files (6 files of 10 MB plus the form). Over it: the French 413 page.
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_REQUEST_BYTES", 1024 * 1024),
+        "MAX_UPLOAD_REQUEST_BYTES": _int(env, "MAX_UPLOAD_REQUEST_BYTES", 61 * 1024 * 1024),
+        "MAX_FORM_MEMORY_SIZE": _int(env, "MAX_REQUEST_BYTES", 1024 * 1024),
+        # Malware scan of uploads (docs/security.md): clamd in production, none in development
+        "MALWARE_SCANNER": (env.get("MALWARE_SCANNER") or ("clamd" if production else "none"))
+        .strip()
+        .lower(),
+        "CLAMD_ADDRESS": env.get("CLAMD_ADDRESS", "").strip(),
+        "CLAMD_TIMEOUT_SECONDS": float(env.get("CLAMD_TIMEOUT_SECONDS") or 30),
         # Catalogue
         "CATALOG_DIR": env.get("CATALOG_DIR") or "",
         # Periodic tasks, run by the worker (datapass.periodic): the local hour of each.
@@ -183,6 +199,16 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
     # stored (an editor's pre-fill between the link and « Débuter ma demande »).
     config["SESSION_REFRESH_EACH_REQUEST"] = False
 
+    if config["MALWARE_SCANNER"] not in MALWARE_SCANNERS:
+        raise ConfigurationError(
+            f"MALWARE_SCANNER must be one of {', '.join(MALWARE_SCANNERS)}, "
+            f"got {config['MALWARE_SCANNER']!r}."
+        )
+    if config["MALWARE_SCANNER"] == "clamd" and not config["CLAMD_ADDRESS"] and not production:
+        raise ConfigurationError(
+            "CLAMD_ADDRESS is missing: MALWARE_SCANNER=clamd needs clamd's address "
+            "(tcp://host:3310 or unix:///run/clamav/clamd.ctl)."
+        )
     if production:
         check_production(config)
     return config
@@ -203,5 +229,15 @@ def check_production(config: Mapping) -> None:
         problems.append("OIDC_DISCOVERY_URL is missing: production needs an identity provider.")
     if not config.get("MAIL_SERVER"):
         problems.append("MAIL_SERVER is missing: production sends emails over SMTP.")
+    if not config.get("SESSION_COOKIE_SECURE"):
+        problems.append("SESSION_COOKIE_SECURE is off: production sends cookies over HTTPS only.")
+    if config.get("AUTHLIB_INSECURE_TRANSPORT"):
+        problems.append(
+            "AUTHLIB_INSECURE_TRANSPORT is set: production signs in over HTTPS only; unset it."
+        )
+    if config.get("MALWARE_SCANNER") != "clamd":
+        problems.append("MALWARE_SCANNER is not clamd: production scans every upload.")
+    elif not config.get("CLAMD_ADDRESS"):
+        problems.append("CLAMD_ADDRESS is missing: production scans every upload with clamd.")
     if problems:
         raise ConfigurationError("Refusing to start in production:\n- " + "\n- ".join(problems))

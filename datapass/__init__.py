@@ -92,6 +92,7 @@ def register_side_effects(app: Flask) -> None:
         documents,
         emails,
         housekeeping,
+        scanning,
         tokens,
         webhook_delivery,
     )
@@ -99,7 +100,11 @@ def register_side_effects(app: Flask) -> None:
     outbox.init_app(
         app,
         event_subscribers=[emails.emails_for_event, webhook_delivery.queue_for_event],
-        handlers={"email": emails.deliver, "webhook": webhook_delivery.deliver},
+        handlers={
+            "email": emails.deliver,
+            "webhook": webhook_delivery.deliver,
+            scanning.JOB_KIND: scanning.deliver,
+        },
     )
     config = app.config
     periodic.init_app(

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from flask import current_app
+
+_LINE_BREAKS = re.compile(r"[ \t]*[\r\n\v\f\x85\u2028\u2029]+[ \t]*")
+
+
+def _one_line(value: str) -> str:
+    return _LINE_BREAKS.sub(" ", str(value)).strip()
 
 
 def build_message(
@@ -23,14 +30,15 @@ def build_message(
     message = EmailMessage()
     message["From"] = config["MAIL_DEFAULT_SENDER"]
     message["To"] = ", ".join(to)
-    message["Subject"] = subject
+    # A header is one line: a line break typed in an intitulé must not kill the email.
+    message["Subject"] = _one_line(subject)
     message["Date"] = formatdate(localtime=False)
     # The outbox's idempotency key: a resent delivery carries the same Message-ID.
     domain = config["MAIL_DEFAULT_SENDER"].rsplit("@", 1)[-1].strip(" >") or "datapass.local"
     message["Message-ID"] = make_msgid(idstring=key, domain=domain)
     message["X-DataPass-Delivery"] = key
     for name, value in (headers or {}).items():
-        message[name] = value
+        message[name] = _one_line(value)
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")

@@ -1,15 +1,26 @@
-"""HTTP security headers for every response."""
+"""HTTP security headers for every response; the size of every request body."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, request
+from flask_login import current_user
+
+# The only pages that take files: the wizard's steps (the legal block's délibérations).
+UPLOAD_ENDPOINTS = frozenset({"applicant.step"})
 
 
 def _origin(url: str) -> str | None:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def _personal(response) -> bool:
+    """A page for a signed-in person, or an answer to a credentialed API call."""
+    if request.endpoint == "static" or "no-store" in (response.headers.get("Cache-Control") or ""):
+        return False
+    return bool(request.authorization) or bool(getattr(current_user, "is_authenticated", False))
 
 
 def content_security_policy(app: Flask) -> str:
@@ -22,7 +33,11 @@ def content_security_policy(app: Flask) -> str:
     directives = {
         "default-src": "'self'",
         "script-src": "'self'",
-        # DSFR's scripts set inline styles on elements (collapses, modals).
+        # 'unsafe-inline' stays: DSFR's JavaScript sets style attributes at run time
+        # (collapses' and accordions' heights, modals, tooltips' positions: ``--collapse``
+        # custom properties and ``element.style``), which a CSP without it blocks; hashes
+        # and nonces cannot cover attributes set by scripts. Scripts stay strict
+        # ('self' only), so an injected style cannot run code (docs/security.md).
         "style-src": "'self' 'unsafe-inline'",
         "img-src": "'self' data:",
         "font-src": "'self'",
@@ -39,6 +54,15 @@ def register(app: Flask) -> None:
     policy = content_security_policy(app)
     production = app.config["DATAPASS_ENV"] == "production"
 
+    def _bound_request_body():
+        # MAX_CONTENT_LENGTH (MAX_REQUEST_BYTES) bounds every body, url-encoded forms and JSON
+        # included; the upload pages get MAX_UPLOAD_REQUEST_BYTES. Over it: the French 413.
+        if request.endpoint in UPLOAD_ENDPOINTS:
+            request.max_content_length = app.config["MAX_UPLOAD_REQUEST_BYTES"]
+
+    # First of all hooks: CSRF protection reads the form, with the limit it finds then.
+    app.before_request_funcs.setdefault(None, []).insert(0, _bound_request_body)
+
     @app.after_request
     def _headers(response):
         headers = response.headers
@@ -47,6 +71,10 @@ def register(app: Flask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if _personal(response):
+            # Requests, steps, instruction, account, habilitations: no cache keeps a copy
+            # (the browser's back button after sign-out, a shared proxy).
+            headers["Cache-Control"] = "no-store"
         if production:
             headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
         return response

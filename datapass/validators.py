@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
+from wtforms import validators as wtforms_validators
 
 from datapass.errors import UserError
 
@@ -67,3 +69,52 @@ def validate_url(raw: str) -> str:
             "Saisissez une adresse web valide, par exemple https://www.legifrance.gouv.fr/…"
         )
     return value
+
+
+def validate_iso_date(raw: str) -> str:
+    """A date that exists, as ``AAAA-MM-JJ`` (what ``<input type="date">`` sends)."""
+    value = (raw or "").strip()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(value)
+        date.fromisoformat(value)
+    except ValueError as error:
+        raise ValidationError("Saisissez une date valide, par exemple 31/12/2026.") from error
+    return value
+
+
+# ---------------------------------------------------------------- WTForms checks, in French
+
+NNBSP = "\u202f"  # the thousands separator: 10 000
+
+
+def _number(value: int) -> str:
+    return f"{value:,}".replace(",", NNBSP)
+
+
+class Length(wtforms_validators.Length):
+    """WTForms' length check with a French message: « 255 caractères au maximum. »"""
+
+    def __init__(self, min: int = -1, max: int = -1, message: str | None = None):
+        if message is None:
+            if min > 0 and max > 0:
+                message = f"Entre {_number(min)} et {_number(max)} caractères."
+            elif max > 0:
+                message = f"{_number(max)} caractères au maximum."
+            else:
+                message = f"{_number(min)} caractères au minimum."
+        super().__init__(min=min, max=max, message=message)
+
+
+SINGLE_LINE = "Ce champ tient sur une ligne\u00a0: retirez les retours à la ligne."
+_LINE_BREAKS = re.compile(r"[\r\n\v\f\x85\u2028\u2029]")
+
+
+def single_line(form, field) -> None:
+    """A one-line field (name, title, email…) holds no line break."""
+    if isinstance(field.data, str) and _LINE_BREAKS.search(field.data):
+        raise wtforms_validators.ValidationError(SINGLE_LINE)
+
+
+def has_line_break(value: str) -> bool:
+    return bool(_LINE_BREAKS.search(value))

@@ -149,7 +149,9 @@ TRANSITIONS: dict[str, tuple[Rule, ...]] = {
         ),
     ),
     "archive": (
-        _rule({DRAFT, REFUSED, REVOKED}, ARCHIVED, {APPLICANT, INSTRUCTOR}, when=_can_archive),
+        _rule({DRAFT, REFUSED, REVOKED}, ARCHIVED, {APPLICANT}, when=_can_archive),
+        # An instructor never deletes a draft the applicant has not submitted.
+        _rule({REFUSED, REVOKED}, ARCHIVED, {INSTRUCTOR}, when=_can_archive),
     ),
     "reopen": (_rule({VALIDATED}, DRAFT, {APPLICANT}, when=_can_reopen),),
     "cancel_reopening": (

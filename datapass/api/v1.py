@@ -41,6 +41,7 @@ from datapass.validators import ValidationError, normalize_email
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
 MAX_LIMIT = 1000
+MAX_OFFSET = 2**31 - 1  # an SQL integer: larger is a 400, never a database error
 
 
 # ---------------------------------------------------------------- plumbing
@@ -104,10 +105,11 @@ def _page(query, *order_by) -> tuple[list, object]:
     and None; or no rows and the 400 error response when a parameter is not valid."""
     try:
         limit = _int_arg("limit", 10, MAX_LIMIT)
-        offset = _int_arg("offset", 0)
+        offset = _int_arg("offset", 0, MAX_OFFSET)
     except ValueError as exc:
+        maximum = MAX_LIMIT if str(exc) == "limit" else MAX_OFFSET
         return [], error(
-            400, "Paramètre invalide", f"{exc} doit être un entier ≤ {MAX_LIMIT}.", f"/{exc}"
+            400, "Paramètre invalide", f"{exc} doit être un entier ≤ {maximum}.", f"/{exc}"
         )
     rows = db.session.scalars(query.order_by(*order_by).limit(limit).offset(offset)).all()
     return list(rows), None
@@ -204,7 +206,10 @@ def _check_data(catalog_form, data) -> tuple[dict, object]:
     cleaned, problems = blocks.clean_answers(catalog_form, data)
     if problems:
         problem = problems[0]
-        return {}, error(422, problem.title, problem.detail, f"/demande/data/{problem.field}")
+        # Never echo arbitrary input: the key is named only when it looks like a field name.
+        known = re.fullmatch(r"[a-z][a-z0-9_]{0,79}", problem.field or "")
+        pointer = f"/demande/data/{problem.field}" if known else "/demande/data"
+        return {}, error(422, problem.title, problem.detail, pointer)
     return cleaned, None
 
 

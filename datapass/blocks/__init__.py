@@ -23,6 +23,7 @@ from datapass.blocks.base import (
     SummaryItem,
     answers_as_formdata,
     sanitize,
+    too_long,
 )
 
 if TYPE_CHECKING:
@@ -153,14 +154,18 @@ def clean_answers(
     raw: Mapping[str, Any],
     *,
     fields: Iterable[str] | None = None,
+    bounded: bool = True,
 ) -> tuple[dict[str, Any], list[Problem]]:
     """The one cleaning of typed answers (wizard, editors' links, API).
 
     Keeps the fields of ``fields`` (default: every answer field of the démarche), strips
-    tags and spaces, bounds lengths, makes list fields lists of strings. Unknown fields,
-    documents, fields of locked blocks and values of the wrong type are left out and told
-    as problems (a locked field: of a static block, or of a contact the démarche fixes).
-    Validation (required fields, formats) comes later, at « Suivant ».
+    tags and spaces, makes list fields lists of strings. Unknown fields, documents, fields
+    of locked blocks, values of the wrong type and (when ``bounded``) texts over 10 000
+    characters are left out and told as problems (a locked field: of a static block, or of
+    a contact the démarche fixes); nothing is cut. The wizard passes ``bounded=False``: it
+    keeps what was typed, and its fields' own length checks say « N caractères au
+    maximum » next to the field. Validation (required fields, formats) comes later, at
+    « Suivant ».
     """
     allowed = set(fields) if fields is not None else set(catalog_form.answer_fields())
     cleaned: dict[str, Any] = {}
@@ -169,13 +174,15 @@ def clean_answers(
         block_id = catalog_form.field_block(name)
         if block_id is None or name not in allowed or name in DOCUMENT_FIELDS:
             problems.append(
-                Problem(name, "Champ inconnu", f"{name} n’est pas un champ de ce formulaire.")
+                Problem(name, "Champ inconnu", "Ce champ n’existe pas dans ce formulaire.")
             )
             continue
         if catalog_form.field_is_locked(name):
             problems.append(Problem(name, "Champ verrouillé", f"{name} est fixé par la démarche."))
             continue
         value, problem = REGISTRY[block_id].clean_value(name, value)
+        if problem is None and bounded:
+            problem = too_long(value)
         if problem is not None:
             problems.append(Problem(name, "Valeur invalide", problem))
             continue

@@ -26,11 +26,26 @@ REQUIRED = "Ce champ est obligatoire."
 
 
 def sanitize(value: Any) -> str:
-    """Plain text: tags stripped, spaces trimmed, bounded length."""
-    text = str(value)[:MAX_VALUE_LENGTH]
-    if "<" in text or "&" in text:
-        text = Markup(text).striptags()  # noqa: S704 (only to strip tags; never rendered)
+    """Plain text: tags stripped, spaces trimmed; never cut (lengths are checked, not cut).
+
+    Stripping tags unescapes entities, which can make a tag (``&lt;img onerror&gt;`` becomes
+    ``<img onerror>``): strip again until nothing changes, so that no tag comes out.
+    """
+    text = str(value)
+    while "<" in text or "&" in text:
+        stripped = Markup(text).striptags()  # noqa: S704 (only to strip tags; never rendered)
+        if stripped == text:
+            break
+        text = stripped
     return text.strip()
+
+
+def too_long(value: Any, limit: int = MAX_VALUE_LENGTH) -> str | None:
+    """The French refusal of a text (or a list of texts) longer than ``limit``, or None."""
+    texts = value if isinstance(value, list | tuple) else [value]
+    if any(isinstance(text, str) and len(text) > limit for text in texts):
+        return f"{limit:,} caractères au maximum.".replace(",", "\u202f")
+    return None
 
 
 def required(message: str = REQUIRED) -> InputRequired:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from wtforms import Form, StringField, TextAreaField
-from wtforms.validators import Length, Optional, Regexp
+from wtforms.validators import Optional
 
-from datapass.blocks.base import Block, required
+from datapass import validators as v
+from datapass.blocks.base import Block, normalizing, required
+from datapass.validators import Length
 
 
 class BasicInfosForm(Form):
     intitule = StringField(
         "Nom du projet",
         description="Ce nom sera public : il figure dans la liste des habilitations délivrées.",
-        validators=[required("Indiquez le nom du projet."), Length(max=255)],
+        validators=[required("Indiquez le nom du projet."), Length(max=255), v.single_line],
     )
     description = TextAreaField(
         "Description du projet",
@@ -24,17 +26,14 @@ class BasicInfosForm(Form):
         description="Format attendu : JJ/MM/AAAA.",
         validators=[
             Optional(),
-            Regexp(
-                r"^\d{4}-\d{2}-\d{2}$",
-                message="Saisissez une date valide, par exemple 31/12/2026.",
-            ),
+            normalizing(v.validate_iso_date),
         ],
         render_kw={"type": "date"},
     )
     volumetrie_approximative = StringField(
         "Volumétrie approximative",
         description="Nombre d’appels à l’API attendus, par exemple « 200 par jour ».",
-        validators=[Optional(), Length(max=255)],
+        validators=[Optional(), Length(max=255), v.single_line],
     )
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from wtforms import Form, StringField
-from wtforms.validators import Length
 
 from datapass import validators as v
 from datapass.blocks.base import Block, SummaryBlock, SummaryItem, normalizing, required
+from datapass.validators import Length
 
 CONTACT_TYPES: dict[str, str] = {
     "responsable_traitement": "Responsable de traitement",
@@ -124,13 +124,15 @@ def contacts_form_class(contact_types: Iterable[str]) -> type[Form]:
     for contact in contact_types:
         who = contact_label(contact)
         for suffix, label, autocomplete in CONTACT_FIELDS:
-            checks = [required(f"Indiquez le champ « {label} » du contact « {who} ».")]
+            checks = [
+                required(f"Indiquez le champ « {label} » du contact « {who} »."),
+                Length(max=255),
+                v.single_line,
+            ]
             if suffix == "email":
                 checks.append(normalizing(v.normalize_email))
             elif suffix == "phone_number":
                 checks.append(normalizing(v.validate_french_phone))
-            else:
-                checks.append(Length(max=255))
             attributes[f"{contact}_{suffix}"] = StringField(
                 label,
                 validators=checks,

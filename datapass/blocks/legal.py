@@ -9,6 +9,7 @@ from wtforms.validators import Optional
 
 from datapass import validators as v
 from datapass.blocks.base import Block, SummaryItem, normalizing, required
+from datapass.validators import Length
 
 DOCUMENT_FIELD = "cadre_juridique_document"
 DOCUMENT_LABEL = "Délibération ou texte juridique (PDF)"
@@ -50,13 +51,16 @@ class LegalForm(Form):
         description="Par exemple : délibération du conseil d’administration du CCAS du "
         "12 octobre 2023 ; article L. 114-8 du code des relations entre le public et "
         "l’administration.",
-        validators=[required("Indiquez le texte qui vous autorise à traiter ces données.")],
+        validators=[
+            required("Indiquez le texte qui vous autorise à traiter ces données."),
+            Length(max=10000),
+        ],
     )
     cadre_juridique_url = StringField(
         "URL du texte",
         description="Adresse web où le texte est publié, par exemple sur Légifrance ou sur le "
         "site de votre collectivité.",
-        validators=[Optional(), normalizing(v.validate_url)],
+        validators=[Optional(), Length(max=2000), v.single_line, normalizing(v.validate_url)],
         render_kw={"type": "url"},
     )
 

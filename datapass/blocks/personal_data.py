@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from wtforms import Form, StringField, TextAreaField
-from wtforms.validators import Length, Regexp, ValidationError
+from wtforms.validators import Regexp, ValidationError
 
 from datapass.blocks.base import Block, required
+from datapass.validators import Length
 
 RETENTION = "duree_conservation_donnees_caractere_personnel"
 
@@ -15,7 +16,7 @@ class PersonalDataForm(Form):
         "Destinataires des données",
         description="Qui aura accès aux données, par exemple « les agents instructeurs des "
         "demandes d’aides sociales du CCAS ».",
-        validators=[required("Indiquez les destinataires des données.")],
+        validators=[required("Indiquez les destinataires des données."), Length(max=10000)],
     )
     duree_conservation_donnees_caractere_personnel = StringField(
         "Durée de conservation des données (en mois)",

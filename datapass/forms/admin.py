@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 
 from datapass import validators as v
 from datapass.catalog import get_catalog
+from datapass.validators import Length
 
 
 class ClientForm(FlaskForm):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from datapass.api.oauth import API_SCOPES
 from datapass.models.webhook_endpoint import EVENT_LABELS
 from datapass.services.webhook_delivery import WebhookUrlError, check_url
+from datapass.validators import Length
 
 
 class WebhookForm(FlaskForm):

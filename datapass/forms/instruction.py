@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired
+
+from datapass.validators import Length
 
 DECISIONS = {
     "approve": ("Valider", "Valider la demande", "Message au demandeur (facultatif)"),

@@ -7,12 +7,13 @@ from collections.abc import Iterable, Mapping
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from datapass import validators as v
 from datapass.models.instruction import TEMPLATE_KIND_LABELS
 from datapass.services.instructor_settings import TITLE_TAKEN, template_title_taken
 from datapass.services.message_templates import VARIABLES, unknown_variables
+from datapass.validators import Length
 
 NBSP = "\u00a0"
 

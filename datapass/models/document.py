@@ -11,6 +11,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from datapass.extensions import db
 from datapass.models.base import UTCDateTime, utcnow
 
+# The malware scan (``services/scanning.py``). None: not scanned (``MALWARE_SCANNER=none``, or
+# uploaded before scanning existed): downloadable, no badge.
+SCAN_PENDING = "pending"
+SCAN_CLEAN = "clean"
+SCAN_INFECTED = "infected"
+SCAN_LABELS = {
+    SCAN_PENDING: "Analyse en cours",
+    SCAN_CLEAN: "Aucun virus détecté",
+    SCAN_INFECTED: "Fichier dangereux\u00a0: téléchargement bloqué",
+}
+SCAN_BADGES = {SCAN_PENDING: "info", SCAN_CLEAN: "success", SCAN_INFECTED: "error"}
+
 if TYPE_CHECKING:
     from datapass.models.authorization_request import AuthorizationRequest
     from datapass.models.user import User
@@ -33,8 +45,24 @@ class Document(db.Model):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     scan_state: Mapped[str | None] = mapped_column(String(16))
+    scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The scanner's name for what it found (e.g. « Eicar-Test-Signature »), for administrators.
+    scan_threat: Mapped[str | None] = mapped_column(String(120))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     request: Mapped[AuthorizationRequest | None] = relationship(back_populates="documents")
     uploaded_by: Mapped[User | None] = relationship()
+
+    @property
+    def downloadable(self) -> bool:
+        """Neither waiting for its scan nor found dangerous."""
+        return self.scan_state not in (SCAN_PENDING, SCAN_INFECTED)
+
+    @property
+    def scan_label(self) -> str | None:
+        return SCAN_LABELS.get(self.scan_state or "")
+
+    @property
+    def scan_badge(self) -> str | None:
+        return SCAN_BADGES.get(self.scan_state or "")

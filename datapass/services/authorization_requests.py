@@ -191,15 +191,18 @@ def save_step(
 ) -> StepOutcome:
     """Save one wizard step (answers, « C’est moi », uploads) in one commit, then check it.
 
-    A step posted from a page older than the request's version is refused (``stale``), as
-    nothing typed in another tab must be overwritten silently. With ``action="next"``, the
+    A step posted from a page older than the request's version, or without its version, is
+    refused (``stale``), as nothing typed in another tab must be overwritten silently
+    (``version=None``: not posted from a page, not checked). With ``action="next"``, the
     block and the steps before it are validated: the outcome says what to show.
     """
-    if version and version.isdigit() and int(version) != authorization_request.version:
+    if version is not None and not is_current_version(authorization_request, version):
         return StepOutcome(stale=True)
     block = blocks.get(step.block)
     raw = posted_answers(catalog_form, step.block, formdata)
-    answers, _ = blocks.clean_answers(catalog_form, raw, fields=block.answer_fields(catalog_form))
+    answers, _ = blocks.clean_answers(
+        catalog_form, raw, fields=block.answer_fields(catalog_form), bounded=False
+    )
     if action.startswith("itsme:"):
         answers.update(Contacts.self_contact(catalog_form, action.split(":", 1)[1], user))
     if not catalog_form.is_locked(step.block):
@@ -282,14 +285,29 @@ def start_request_by_api(
 # ---------------------------------------------------------------- organisation
 
 
+def is_current_version(authorization_request: AuthorizationRequest, version: Any) -> bool:
+    """Whether a page's hidden ``version`` is the request's current one (missing: stale)."""
+    text = str(version or "")
+    return text.isdigit() and len(text) < 10 and int(text) == authorization_request.version
+
+
 def confirm_organization(
-    authorization_request: AuthorizationRequest, user: User, raw_siret: str
+    authorization_request: AuthorizationRequest,
+    user: User,
+    raw_siret: str,
+    *,
+    version: str | None = None,
 ) -> Organization:
     """The « Votre organisation » step: another SIRET is validated, looked up and linked;
-    the same one must not be closed. Commits, or rolls back and raises (``field="siret"``)."""
+    the same one must not be closed. Commits, or rolls back and raises (``field="siret"``).
+
+    ``version`` is the page's (None: not posted from a page); missing or old, it is refused
+    like a stale step."""
     typed = (raw_siret or "").strip()
     organization = authorization_request.organization
     try:
+        if version is not None and not is_current_version(authorization_request, version):
+            raise RequestError(STALE_STEP)
         if typed and typed.replace(" ", "") != organization.siret:
             organization = _change_organization(authorization_request, user, typed)
         elif organization.is_closed:

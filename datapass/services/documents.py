@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import Document, authorization_documents
+from datapass.models.document import SCAN_INFECTED
+from datapass.services import scanning
 from datapass.storage import Storage, get_storage
 
 if TYPE_CHECKING:
@@ -225,8 +227,9 @@ def attach_documents(
             if size == 0:
                 raise _empty(shown)
             check_pdf(stream, shown)
+            scanning.check_active_content(stream, shown)
             stored = storage.save(stream)
-        except UploadRejected as exc:
+        except (UploadRejected, scanning.ActiveContent) as exc:
             errors.append(exc.message)
             continue
         finally:
@@ -242,6 +245,7 @@ def attach_documents(
             uploaded_by=user,
         )
         authorization_request.documents.append(document)
+        scanning.queue_scan(document)
         accepted.append(document)
         count += 1
     return accepted, errors
@@ -333,7 +337,20 @@ def remove_document(
 
 
 def send_document(document: Document, *, storage: Storage | None = None) -> Response:
-    """The stored PDF as a download; the caller has checked that the user may see it."""
+    """The stored PDF as a download; the caller has checked that the user may see it.
+
+    A document waiting for its malware scan, or found dangerous, is refused.
+    """
+    if not document.downloadable:
+        if document.scan_state == SCAN_INFECTED:
+            raise UploadRejected(
+                f"Le fichier {_quoted(document.filename)} est dangereux{NBSP}: son "
+                "téléchargement est bloqué."
+            )
+        raise UploadRejected(
+            f"Le fichier {_quoted(document.filename)} est en cours d’analyse antivirus{NBSP}: "
+            "réessayez dans quelques instants."
+        )
     storage = storage or get_storage()
     response = send_file(
         storage.open(document.storage_key),

@@ -49,7 +49,12 @@ def register_provider(app) -> None:
         client_id=app.config["OIDC_CLIENT_ID"],
         client_secret=app.config["OIDC_CLIENT_SECRET"],
         server_metadata_url=app.config["OIDC_DISCOVERY_URL"],
-        client_kwargs={"scope": app.config["OIDC_SCOPES"], "timeout": 10},
+        # PKCE (S256): a stolen authorization code is useless without this session's verifier.
+        client_kwargs={
+            "scope": app.config["OIDC_SCOPES"],
+            "timeout": 10,
+            "code_challenge_method": "S256",
+        },
         overwrite=True,
     )
 

@@ -202,12 +202,20 @@ def _decode_cursor(cursor: str, sort: str) -> list | None:
         return None
     try:
         if sort in DATE_SORTS:
-            return [datetime.fromisoformat(values[0]), int(values[1])]
+            return [datetime.fromisoformat(values[0]), _sql_int(values[1])]
         if sort == "etat":
-            return [str(values[0]), int(values[1])]
-        return [int(values[0])]
+            return [str(values[0]), _sql_int(values[1])]
+        return [_sql_int(values[0])]
     except (TypeError, ValueError):
         return None
+
+
+def _sql_int(value) -> int:
+    """An id of a cursor: an integer an SQL column can hold, else ValueError."""
+    number = int(value)
+    if not 0 <= number <= 2**31 - 1:
+        raise ValueError(value)
+    return number
 
 
 def _cursor_of(row: AuthorizationRequest, sort: str) -> str:
@@ -377,14 +385,15 @@ def export_csv(criteria: QueueCriteria, *, batch: int = 500) -> Iterator[str]:
             catalog_form = catalog.form(authorization_request.form_uid)
             submitted = authorization_request.last_submitted_at
             writer.writerow(
-                (
+                _csv_safe(str(cell))
+                for cell in (
                     authorization_request.public_reference,
                     authorization_request.state_label,
                     submitted.strftime("%d/%m/%Y %H:%M") if submitted else "",
                     authorization_request.applicant.email,
                     authorization_request.organization.display_name,
                     authorization_request.organization.siret,
-                    _csv_safe(authorization_request.intitule or ""),
+                    authorization_request.intitule or "",
                     catalog_form.name if catalog_form else authorization_request.form_uid,
                     catalog_form.editor.name if catalog_form and catalog_form.editor else "",
                 )
@@ -398,7 +407,7 @@ def export_csv(criteria: QueueCriteria, *, batch: int = 500) -> Iterator[str]:
 
 
 def _csv_safe(text: str) -> str:
-    """Neutralise spreadsheet formulas typed by applicants (CSV injection)."""
+    """Neutralise spreadsheet formulas (CSV injection): every cell goes through here."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 

@@ -14,7 +14,11 @@ from datapass import blocks, workflow
 from datapass.extensions import db
 from datapass.models import AuthorizationRequest, User
 from datapass.services import reopenings
-from datapass.services.authorization_requests import RequestError
+from datapass.services.authorization_requests import (
+    STALE_STEP,
+    RequestError,
+    is_current_version,
+)
 
 
 @dataclass
@@ -90,8 +94,14 @@ def submit_request(
     *,
     terms_accepted: bool,
     dpo_informed: bool,
+    version: str | None = None,
 ) -> SubmitResult:
-    """Full server-side validation, then the ``submit`` transition with its changelog."""
+    """Full server-side validation, then the ``submit`` transition with its changelog.
+
+    ``version`` is the summary page's (None: not posted from a page); missing or old, the
+    submission is refused: the applicant must see what they submit."""
+    if version is not None and not is_current_version(authorization_request, version):
+        return SubmitResult({"summary": {"changes": [STALE_STEP]}})
     role = (
         workflow.APPLICANT if authorization_request.applicant_id == user.id else workflow.STRANGER
     )

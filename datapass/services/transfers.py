@@ -18,12 +18,14 @@ from datapass.extensions import db
 from datapass.models import AuthorizationRequest, User
 from datapass.services import decisions
 
-UNKNOWN_EMAIL = (
-    "Aucun compte DataPass n’utilise cette adresse : la personne doit s’être connectée "
-    "au moins une fois."
+# One message whether the address has no account or is not a verified member: the form
+# must not tell who uses DataPass.
+NOT_A_MEMBER = (
+    "Le nouveau demandeur doit être un membre vérifié de l’organisation de la demande\u00a0: "
+    "la personne doit s’être connectée au moins une fois à DataPass avec cette organisation."
 )
+UNKNOWN_EMAIL = NOT_A_MEMBER
 SAME_APPLICANT = "Cette personne est déjà la demandeuse ou le demandeur."
-NOT_A_MEMBER = "Le nouveau demandeur doit être un membre vérifié de l’organisation de la demande."
 # A transfer the workflow refuses, in the words each side has always read.
 NOT_ALLOWED = {
     workflow.INSTRUCTOR: "Cette demande ne peut pas être transférée dans son état actuel.",

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, request
 from flask_wtf import FlaskForm
+
+SQL_INT_MAX = 2**31 - 1
 
 
 def check_action_form() -> None:
     """A POST made by a button (no field): its CSRF token must be valid, else 400."""
     if not FlaskForm().validate_on_submit():
         abort(400)
+
+
+def int_arg(name: str) -> int | None:
+    """A page cursor of the query string (``apres``, ``avant``): None when absent.
+
+    Not a number, negative or beyond an SQL integer: 400, never a database error.
+    """
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) > SQL_INT_MAX:
+        abort(400)
+    return int(raw)

@@ -33,7 +33,7 @@ from datapass.models.outbox import JOB_DEAD, JOB_PENDING
 from datapass.models.user import editor_role
 from datapass.permissions import admin_required
 from datapass.services import organizations, tokens, users
-from datapass.views import check_action_form
+from datapass.views import check_action_form, int_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -116,7 +116,7 @@ def revoke_client(client_id: int):
 @admin_required
 def memberships():
     """Unverified memberships of organisations that have requests, 25 a page (keyset)."""
-    after = request.args.get("apres", type=int)
+    after = int_arg("apres")
     rows, next_after = organizations.unverified_memberships_page(after=after)
     return render_template(
         "admin/memberships.html", rows=rows, next_after=next_after, first_page=not after

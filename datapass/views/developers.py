@@ -32,7 +32,7 @@ from datapass.models.token import CLIENT_DEVELOPER
 from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
 from datapass.permissions import developer_definitions
 from datapass.services import tokens, webhooks
-from datapass.views import check_action_form
+from datapass.views import check_action_form, int_arg
 
 bp = Blueprint("developers", __name__, url_prefix="/developpeurs")
 
@@ -191,7 +191,7 @@ def regenerate_webhook_secret(webhook_id: int):
 @login_required
 def webhook_attempts(webhook_id: int):
     webhook = _own_webhook(webhook_id)
-    rows, next_before = webhooks.attempts_page(webhook, before=request.args.get("avant", type=int))
+    rows, next_before = webhooks.attempts_page(webhook, before=int_arg("avant"))
     return render_template(
         "developers/webhook_attempts.html",
         webhook=webhook,

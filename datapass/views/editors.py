@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from datapass import permissions
 from datapass.forms.editors import link_builder_form
 from datapass.services import editors
+from datapass.views import int_arg
 
 bp = Blueprint("editors", __name__, url_prefix="/editeurs")
 
@@ -23,8 +24,7 @@ def _editor_or_404(editor_id: str):
 
 
 def _cursor(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return int_arg(name)
 
 
 @bp.get("/<editor_id>")

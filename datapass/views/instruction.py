@@ -41,7 +41,7 @@ from datapass.services import (
     transfers,
 )
 from datapass.services import queue as queue_service
-from datapass.views import check_action_form
+from datapass.views import check_action_form, int_arg
 
 bp = Blueprint("instruction", __name__, url_prefix="/instruction")
 CRITERIA_KEY = "datapass_queue_criteria"
@@ -121,7 +121,7 @@ def export():
 @login_required
 def authorizations():
     definitions = _definitions_or_403()
-    after = request.args.get("apres", type=int)
+    after = int_arg("apres")
     query = (request.args.get("q") or "").strip()[:200]
     rows, next_after = queue_service.authorizations_page(definitions, after=after, query=query)
     return render_template(

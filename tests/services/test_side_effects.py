@@ -11,7 +11,7 @@ from datapass import create_app, outbox
 from datapass.extensions import db as _db
 from datapass.models import OutboxJob
 from datapass.models.outbox import JOB_DEAD, JOB_DONE, JOB_PENDING, JOB_STATES
-from datapass.services import documents, emails, webhook_delivery
+from datapass.services import documents, emails, scanning, webhook_delivery
 from tests.support.authorization_requests import submitted_request
 
 
@@ -24,6 +24,7 @@ def test_create_app_names_the_subscribers_and_handlers(app):
     assert dict(side_effects.handlers) == {
         "email": emails.deliver,
         "webhook": webhook_delivery.deliver,
+        "scan": scanning.deliver,
     }
     assert sa_event.contains(Session, "after_flush", outbox._collect_new_events)
     assert sa_event.contains(Session, "after_commit", documents._run_pending_deletions)

@@ -70,11 +70,17 @@ def start(client, form, query: str = "") -> int:
     return int(match.group(1))
 
 
+VERSION_RE = re.compile(r'name="version" value="(\d+)"')
+
+
 def post_step(client, request_id: int, slug: str, data: dict, action: str = "next", **kwargs):
+    """Post a step as its page would: with the page's CSRF token and request version."""
     url = f"/demandes/{request_id}/etapes/{slug}"
     page = client.get(url)
     assert page.status_code == 200, (slug, page.status_code)
-    return post_form(client, url, {"action": action, **data}, page=page, **kwargs)
+    version = VERSION_RE.search(page.text)
+    posted = {"action": action, **({"version": version.group(1)} if version else {}), **data}
+    return post_form(client, url, posted, page=page, **kwargs)
 
 
 def fill_all(client, form, request_id: int) -> None:

@@ -13,6 +13,7 @@ GOOD_PRODUCTION = {
     "DATABASE_URL": "postgresql://datapass@db.internal/datapass",
     "OIDC_DISCOVERY_URL": "https://auth.agentconnect.gouv.fr/api/v2/.well-known/openid-configuration",
     "MAIL_SERVER": "smtp.internal",
+    "CLAMD_ADDRESS": "tcp://clamav.internal:3310",
 }
 
 
@@ -123,3 +124,37 @@ def test_identity_providers_trusted_for_sirets():
     assert load_config({"OIDC_SIRET_VERIFIED_IDPS": ""})["OIDC_SIRET_VERIFIED_IDPS"] == ()
     # ProConnect releases the idp_id claim with the scope of that name.
     assert "idp_id" in load_config({})["OIDC_SCOPES"].split()
+
+
+def test_malware_scanner_settings():
+    assert load_config({})["MALWARE_SCANNER"] == "none"
+    config = load_config({"MALWARE_SCANNER": "clamd", "CLAMD_ADDRESS": "unix:///run/c.ctl"})
+    assert (config["MALWARE_SCANNER"], config["CLAMD_ADDRESS"]) == ("clamd", "unix:///run/c.ctl")
+    assert config["CLAMD_TIMEOUT_SECONDS"] == 30
+    assert load_config(GOOD_PRODUCTION)["MALWARE_SCANNER"] == "clamd"
+    with pytest.raises(ConfigurationError, match="MALWARE_SCANNER must be one of"):
+        load_config({"MALWARE_SCANNER": "sophos"})
+    with pytest.raises(ConfigurationError, match="CLAMD_ADDRESS is missing"):
+        load_config({"MALWARE_SCANNER": "clamd"})
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"MALWARE_SCANNER": "none"}, "MALWARE_SCANNER is not clamd"),
+        ({"CLAMD_ADDRESS": ""}, "CLAMD_ADDRESS is missing"),
+    ],
+)
+def test_production_scans_uploads(change, message):
+    with pytest.raises(ConfigurationError) as error:
+        load_config({**GOOD_PRODUCTION, **change})
+    assert "Refusing to start in production" in str(error.value)
+    assert message in str(error.value)
+
+
+def test_request_body_limits():
+    config = load_config({})
+    assert config["MAX_CONTENT_LENGTH"] == config["MAX_FORM_MEMORY_SIZE"] == 1024 * 1024
+    assert config["MAX_UPLOAD_REQUEST_BYTES"] == 61 * 1024 * 1024
+    config = load_config({"MAX_REQUEST_BYTES": "2048", "MAX_UPLOAD_REQUEST_BYTES": "4096"})
+    assert (config["MAX_CONTENT_LENGTH"], config["MAX_UPLOAD_REQUEST_BYTES"]) == (2048, 4096)

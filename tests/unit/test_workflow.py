@@ -78,8 +78,11 @@ def expected(state, event, role, context):
     if event == "refuse" and role == wf.INSTRUCTOR:
         if state in (wf.SUBMITTED, wf.CHANGES_REQUESTED):
             return wf.VALIDATED if reopening else wf.REFUSED
-    if event == "archive" and role in (wf.APPLICANT, wf.INSTRUCTOR) and not active:
+    if event == "archive" and role == wf.APPLICANT and not active:
         if state in (wf.DRAFT, wf.REFUSED, wf.REVOKED):
+            return wf.ARCHIVED
+    if event == "archive" and role == wf.INSTRUCTOR and not active:
+        if state in (wf.REFUSED, wf.REVOKED):  # never an applicant's unsubmitted draft
             return wf.ARCHIVED
     if event == "reopen" and role == wf.APPLICANT and state == wf.VALIDATED and active:
         return wf.DRAFT

@@ -204,6 +204,7 @@ def test_production_adds_hsts(tmp_path):
             "DATABASE_URL": "postgresql://u@127.0.0.1:1/none",
             "OIDC_DISCOVERY_URL": "https://idp.example.gouv.fr/.well-known/openid-configuration",
             "MAIL_SERVER": "smtp.example.gouv.fr",
+            "CLAMD_ADDRESS": "tcp://clamav.example.gouv.fr:3310",
             "INSTANCE_DIR": str(tmp_path),
         }
     )

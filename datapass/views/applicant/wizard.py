@@ -96,7 +96,10 @@ def _organization_step(authorization_request, catalog_form, current):
     form = SiretStepForm()
     try:
         authorization_requests.confirm_organization(
-            authorization_request, current_user, form.siret.data or ""
+            authorization_request,
+            current_user,
+            form.siret.data or "",
+            version=request.form.get("version", ""),
         )
     except UserError as error:
         form.siret.errors = [error.message]
@@ -149,6 +152,7 @@ def _summary_step(authorization_request, catalog_form, current):
             current_user,
             terms_accepted=summary_form.terms_of_service_accepted.data,
             dpo_informed=summary_form.data_protection_officer_informed.data,
+            version=request.form.get("version", ""),
         )
         if result.ok:
             flash(
