@@ -12,10 +12,11 @@ from werkzeug import Response
 from datapass.errors import UserError
 from datapass.models import OutboxJob
 from datapass.models.base import utcnow
-from datapass.models.webhook_endpoint import EVENT_LABELS, WEBHOOK_EVENTS, Webhook, WebhookAttempt
+from datapass.models.webhook_endpoint import EVENT_LABELS, WEBHOOK_EVENTS, WebhookAttempt
 from datapass.services import webhooks
 from datapass.services.webhook_delivery import unseal
 from tests.factories import UserFactory
+from tests.support.webhooks import make_webhook
 
 
 class Receiver:
@@ -38,18 +39,13 @@ def receiver(httpserver):
 @pytest.fixture
 def webhook(app, db, httpserver):
     """An enabled, validated webhook that has been failing."""
-    row = Webhook(
-        definition_id="api_particulier",
-        url=httpserver.url_for("/hook"),
+    row = make_webhook(
+        httpserver,
         events=["submit"],
-        sealed_secret=webhooks.seal("c" * 64),
-        validated=True,
-        enabled=True,
+        secret="c" * 64,
         consecutive_failures=3,
         first_failure_at=utcnow() - timedelta(hours=1),
     )
-    db.session.add(row)
-    db.session.commit()
     return row
 
 

@@ -11,15 +11,20 @@ from datapass.services import webhooks
 SECRET = "a" * 64
 
 
-def make_webhook(httpserver, events=WEBHOOK_EVENTS, enabled=True) -> Webhook:
-    """A validated webhook of api_particulier posting to ``/hook`` of ``httpserver``; commits."""
+def make_webhook(
+    httpserver, events=WEBHOOK_EVENTS, enabled=True, *, secret: str = SECRET, **attributes
+) -> Webhook:
+    """A validated webhook of api_particulier posting to ``/hook`` of ``httpserver``; commits.
+
+    ``attributes`` override the others (e.g. failure counters)."""
     webhook = Webhook(
         definition_id="api_particulier",
         url=httpserver.url_for("/hook"),
         events=list(events),
-        sealed_secret=webhooks.seal(SECRET),
+        sealed_secret=webhooks.seal(secret),
         validated=True,
         enabled=enabled,
+        **attributes,
     )
     db.session.add(webhook)
     db.session.commit()

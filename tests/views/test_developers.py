@@ -17,6 +17,7 @@ from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAtt
 from datapass.services import webhook_delivery as delivery
 from datapass.services import webhooks
 from tests.support.oidc import csrf_token
+from tests.support.webhooks import make_webhook
 
 SECRET = "b" * 64
 BASE = "/developpeurs/webhooks"
@@ -55,16 +56,7 @@ def receiver(httpserver):
 
 @pytest.fixture
 def webhook(db, httpserver, receiver):
-    row = Webhook(
-        definition_id="api_particulier",
-        url=httpserver.url_for("/hook"),
-        events=list(WEBHOOK_EVENTS),
-        sealed_secret=webhooks.seal(SECRET),
-        validated=True,
-        enabled=True,
-    )
-    db.session.add(row)
-    db.session.flush()
+    row = make_webhook(httpserver, secret=SECRET)
     db.session.add(
         WebhookAttempt(
             webhook_id=row.id,
