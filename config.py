@@ -37,6 +37,19 @@ SIRENE_DEFAULT_URLS = {
 
 MALWARE_SCANNERS = ("clamd", "none")
 
+# Rate limits (Flask-Limiter's notation, ``N per minute|hour|day``, several joined by ``;``):
+# config variable -> default. Who is counted is in ``datapass/rate_limits.py``; the table is in
+# docs/security.md.
+RATE_LIMITS = {
+    "RATELIMIT_INTROSPECTION": "600 per minute",  # per introspection client (or token)
+    "RATELIMIT_OAUTH_TOKEN": "30 per minute",  # per OAuth client
+    "RATELIMIT_SIGN_IN": "30 per minute",  # sign-in callbacks per IP address
+    "RATELIMIT_WEBHOOK_PINGS": "30 per hour",  # webhook tests per user
+    "RATELIMIT_SIRENE_LOOKUPS": "60 per hour",  # SIRET look-ups per user
+    "RATELIMIT_UPLOADS": "200 per day",  # uploaded files per user
+    "RATELIMIT_NEW_DRAFTS": "50 per day",  # new drafts per user (or API client)
+}
+
 
 def _json_dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False)
@@ -78,6 +91,19 @@ def _timezone(environ: Mapping[str, str]) -> str:
     return name
 
 
+def _rate_limit(environ: Mapping[str, str], name: str, default: str) -> str:
+    from limits import parse_many
+
+    value = environ.get(name, "").strip() or default
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"{name} must be a rate limit such as '30 per minute', got {value!r}."
+        ) from exc
+    return value
+
+
 def _database_url(environ: Mapping[str, str], instance_dir: Path) -> str:
     url = environ.get("DATABASE_URL", "").strip()
     if not url:
@@ -102,6 +128,10 @@ def _idp_list(environ: Mapping[str, str], production: bool) -> tuple[str, ...]:
 def load_config(environ: Mapping[str, str] | None = None) -> dict:
     """Build the Flask configuration from ``environ`` (default: ``os.environ``)."""
     env = os.environ if environ is None else environ
+    if served_by_gunicorn(env) and not env.get("DATAPASS_ENV", "").strip():
+        raise ConfigurationError(
+            "DATAPASS_ENV is empty in a process served by gunicorn: set it explicitly."
+        )
     datapass_env = env.get("DATAPASS_ENV", "development").strip() or "development"
     if datapass_env not in ENVIRONMENTS:
         raise ConfigurationError(
@@ -181,6 +211,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         .lower(),
         "CLAMD_ADDRESS": env.get("CLAMD_ADDRESS", "").strip(),
         "CLAMD_TIMEOUT_SECONDS": float(env.get("CLAMD_TIMEOUT_SECONDS") or 30),
+        # Rate limits (datapass/rate_limits.py): the counters live in memory by default, in a
+        # shared store (redis://…) when several processes serve; see ``check_rate_limit_storage``.
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_KEY_PREFIX": "datapass",
+        **{name: _rate_limit(env, name, default) for name, default in RATE_LIMITS.items()},
         # Catalogue
         "CATALOG_DIR": env.get("CATALOG_DIR") or "",
         # Periodic tasks, run by the worker (datapass.periodic): the local hour of each.
@@ -241,3 +277,32 @@ def check_production(config: Mapping) -> None:
         problems.append("CLAMD_ADDRESS is missing: production scans every upload with clamd.")
     if problems:
         raise ConfigurationError("Refusing to start in production:\n- " + "\n- ".join(problems))
+
+
+def served_by_gunicorn(environ: Mapping[str, str]) -> bool:
+    """Gunicorn's master sets ``SERVER_SOFTWARE=gunicorn/…`` in its environment."""
+    return environ.get("SERVER_SOFTWARE", "").startswith("gunicorn")
+
+
+def check_server(environ: Mapping[str, str], workers: int) -> None:
+    """Refuse to serve with gunicorn (``gunicorn.conf.py``'s ``on_starting``) when:
+
+    - ``DATAPASS_ENV`` has no value: a forgotten variable must not serve the development
+      configuration (the development pages, the public secret) on the internet;
+    - production runs several workers with rate-limit counters in process memory: each
+      worker would count alone, multiplying every limit (``RATELIMIT_STORAGE_URI``)."""
+    if not environ.get("DATAPASS_ENV", "").strip():
+        raise ConfigurationError(
+            "DATAPASS_ENV is empty: set it (production, or development on your machine) "
+            "before serving with gunicorn."
+        )
+    config = load_config(environ)
+    if (
+        config["DATAPASS_ENV"] == "production"
+        and workers > 1
+        and config["RATELIMIT_STORAGE_URI"].startswith("memory://")
+    ):
+        raise ConfigurationError(
+            f"Refusing to start in production with {workers} workers and in-memory rate "
+            "limits: set RATELIMIT_STORAGE_URI to a shared store (redis://…)."
+        )

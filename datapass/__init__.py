@@ -48,7 +48,7 @@ def register_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from datapass import models  # noqa: F401  (registers the tables)
     from datapass.database import configure_engine
-    from datapass.extensions import csrf, db, login_manager, migrate
+    from datapass.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     with app.app_context():
@@ -56,6 +56,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
 
 def register_security(app: Flask) -> None:

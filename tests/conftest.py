@@ -20,6 +20,17 @@ from tests.support.smtp import SmtpServer
 # The local identity provider speaks plain http on 127.0.0.1.
 os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
 OIDC_CLIENT_ID = "datapass-test"
+# Small limits, so that tests/views/test_rate_limits.py reaches each one in a few calls; the
+# counters are emptied before each test (``reset_rate_limits``).
+RATE_LIMITS = {
+    "RATELIMIT_INTROSPECTION": "6 per minute",
+    "RATELIMIT_OAUTH_TOKEN": "6 per minute",
+    "RATELIMIT_SIGN_IN": "6 per minute",
+    "RATELIMIT_WEBHOOK_PINGS": "6 per hour",
+    "RATELIMIT_SIRENE_LOOKUPS": "6 per hour",
+    "RATELIMIT_UPLOADS": "8 per day",
+    "RATELIMIT_NEW_DRAFTS": "6 per day",
+}
 
 
 def pytest_report_header(config):
@@ -103,6 +114,7 @@ def app(tmp_path_factory, database_url, idp_url, sirene_url):
             "OIDC_CLIENT_SECRET": "test-secret",
             "SIRENE_API_URL": sirene_url,
             "SIRENE_TIMEOUT_SECONDS": "1",
+            **RATE_LIMITS,
         },
     )
     app.test_client_class = IsolatedClient
@@ -113,6 +125,15 @@ def app(tmp_path_factory, database_url, idp_url, sirene_url):
     with app.app_context():
         _db.drop_all()
         _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def reset_rate_limits():
+    """Each test starts with empty rate-limit counters (they live in memory in tests)."""
+    from datapass.extensions import limiter
+
+    if limiter.initialized:
+        limiter.reset()
 
 
 class ConnectionBoundSession(FlaskSession):

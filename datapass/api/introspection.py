@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from datapass import rate_limits
 from datapass.api import bp
 from datapass.services import tokens
 
@@ -19,6 +20,7 @@ def _unauthorized():
 
 
 @bp.post("/api/oauth/introspect")
+@rate_limits.introspection
 def introspect():
     """RFC 7662: ``{"active": false}`` for anything but an active token of the client's
     definition.
@@ -37,6 +39,7 @@ def introspect():
 
 
 @bp.get("/api/introspect")
+@rate_limits.introspection
 def introspect_api_particulier():
     """API Particulier's legacy introspection: the token itself in ``X-Api-Key``; API
     Particulier's tokens only."""

@@ -21,6 +21,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from joserfc.errors import JoseError
 
+from datapass import rate_limits
 from datapass.extensions import login_manager
 from datapass.forms.account import CurrentOrganizationForm, JoinOrganizationForm, SignOutForm
 from datapass.models.base import utcnow
@@ -107,6 +108,7 @@ def _failure(message: str, status: int = 400):
 
 
 @bp.get("/auth/proconnect/callback")
+@rate_limits.sign_in
 def callback():
     try:
         client = identity.provider()
@@ -221,6 +223,7 @@ def profile():
 
 @bp.route("/compte/organisation", methods=["GET", "POST"])
 @login_required
+@rate_limits.sirene_lookups
 def join_organization():
     form = JoinOrganizationForm()
     if form.validate_on_submit():

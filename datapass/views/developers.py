@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
+from datapass import rate_limits
 from datapass.api.oauth import API_SCOPES
 from datapass.api.v1 import OPENAPI_PATH
 from datapass.catalog import get_catalog
@@ -112,6 +113,7 @@ def webhooks_index():
 
 @bp.route("/webhooks/nouveau", methods=["GET", "POST"])
 @login_required
+@rate_limits.webhook_pings
 def new_webhook():
     definitions = _definitions_or_403()
     form = _webhook_form(definitions)
@@ -132,6 +134,7 @@ def new_webhook():
 
 @bp.route("/webhooks/<int:webhook_id>/modifier", methods=["GET", "POST"])
 @login_required
+@rate_limits.webhook_pings
 def edit_webhook(webhook_id: int):
     webhook = _own_webhook(webhook_id)
     form = _webhook_form(developer_definitions(current_user))
@@ -153,6 +156,7 @@ def edit_webhook(webhook_id: int):
 
 @bp.post("/webhooks/<int:webhook_id>/tester")
 @login_required
+@rate_limits.webhook_pings
 def test_webhook(webhook_id: int):
     _flash_ping(webhooks.ping(_webhook_action(webhook_id)))
     return redirect(url_for("developers.webhooks_index"))
@@ -181,6 +185,7 @@ def disable_webhook(webhook_id: int):
 
 @bp.post("/webhooks/<int:webhook_id>/secret")
 @login_required
+@rate_limits.webhook_pings
 def regenerate_webhook_secret(webhook_id: int):
     webhook = _webhook_action(webhook_id)
     secret, attempt = webhooks.regenerate_secret(webhook)

@@ -40,21 +40,36 @@ def _copy_headers(error: HTTPException, response):
     return response
 
 
+def _with_retry_after(error: HTTPException, response):
+    if error.code == 429 and "Retry-After" not in response.headers:
+        from datapass.rate_limits import retry_after
+
+        seconds = retry_after()
+        if seconds is not None:
+            response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def handle_http_error(error: HTTPException):
+    if (error.code or 500) < 400:
+        return error
+    response, code = _error_response(error)
+    return _with_retry_after(error, response), code
+
+
+def _error_response(error: HTTPException):
     code = error.code or 500
     if _is_api_request():
         response, code = _api_response(error)
         return _copy_headers(error, response), code
-    if code < 400:
-        return error
     template = f"errors/{code if code in PAGES else 'error'}.html"
     try:
         body = render_template(template, error=error, code=code)
     except Exception:
         # The page itself failed (database down…): fall back to Werkzeug's plain page.
         logger.exception("error page %s could not be rendered", code)
-        return error.get_response()
-    return _copy_headers(error, make_response(body, code))
+        return error.get_response(), code
+    return _copy_headers(error, make_response(body, code)), code
 
 
 def handle_csrf_error(error: CSRFError):
