@@ -65,7 +65,7 @@ def _api_client_key() -> str:
 
 
 def _uploaded_files() -> int:
-    return sum(1 for file in request.files.values() if file.filename)
+    return sum(1 for _, file in request.files.items(multi=True) if file.filename)
 
 
 def _posts_a_siret() -> bool:
