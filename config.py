@@ -75,6 +75,22 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}.") from exc
 
 
+def _ports(environ: Mapping[str, str], name: str) -> tuple[int, ...]:
+    """Comma-separated TCP ports."""
+    ports = []
+    for part in environ.get(name, "").split(","):
+        if not part.strip():
+            continue
+        try:
+            port = int(part)
+        except ValueError as exc:
+            raise ConfigurationError(f"{name} must list ports, got {part.strip()!r}.") from exc
+        if not 0 < port < 65536:
+            raise ConfigurationError(f"{name}: {port} is not a TCP port.")
+        ports.append(port)
+    return tuple(ports)
+
+
 def _hour(environ: Mapping[str, str], name: str, default: int) -> int:
     hour = _int(environ, name, default)
     if not 0 <= hour <= 23:
@@ -195,6 +211,15 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         # Webhooks
         "WEBHOOK_TIMEOUT_SECONDS": float(env.get("WEBHOOK_TIMEOUT_SECONDS") or 10),
         "WEBHOOK_MAX_CONSECUTIVE_FAILURES": _int(env, "WEBHOOK_MAX_CONSECUTIVE_FAILURES", 20),
+        # No internal reach (datapass/outbound.py): private addresses are refused unless this
+        # is on (outside production only: `make run`'s development receiver); ports 443 and 80
+        # plus this allowlist; the certificates trusted for https (default: certifi's).
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": _bool(env.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS"), False),
+        "WEBHOOK_ALLOWED_PORTS": _ports(env, "WEBHOOK_ALLOWED_PORTS"),
+        "WEBHOOK_CA_BUNDLE": env.get("WEBHOOK_CA_BUNDLE", "").strip(),
+        # A function (host, port) -> [address, …] resolving webhook host names; None: the
+        # system's. Set by code only (tests give local names with it).
+        "WEBHOOK_RESOLVER": None,
         # API tokens
         "TOKEN_LIFETIME_DAYS": _int(env, "TOKEN_LIFETIME_DAYS", 548),
         "TOKEN_ROTATION_OVERLAP_DAYS": _int(env, "TOKEN_ROTATION_OVERLAP_DAYS", 7),
@@ -270,6 +295,10 @@ def check_production(config: Mapping) -> None:
     if config.get("AUTHLIB_INSECURE_TRANSPORT"):
         problems.append(
             "AUTHLIB_INSECURE_TRANSPORT is set: production signs in over HTTPS only; unset it."
+        )
+    if config.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS"):
+        problems.append(
+            "WEBHOOK_ALLOW_PRIVATE_NETWORKS is set: production never calls internal addresses."
         )
     if config.get("MALWARE_SCANNER") != "clamd":
         problems.append("MALWARE_SCANNER is not clamd: production scans every upload.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from urllib.parse import urlsplit
 
 import pytest
 from flask import g, has_app_context
@@ -115,6 +116,10 @@ def app(tmp_path_factory, database_url, idp_url, sirene_url):
             "SIRENE_API_URL": sirene_url,
             "SIRENE_TIMEOUT_SECONDS": "1",
             **RATE_LIMITS,
+            # Webhooks post to the local HTTP server (pytest-httpserver): a private address on
+            # a port of its own. tests/services/test_no_internal_reach.py turns this off.
+            "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "1",
+            "WEBHOOK_ALLOWED_PORTS": str(urlsplit(sirene_url).port),
         },
     )
     app.test_client_class = IsolatedClient

@@ -25,7 +25,7 @@ from datapass.extensions import db
 from datapass.models import User
 from datapass.models.outbox import OutboxJob
 from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
-from datapass.services.webhook_delivery import SUCCESS_CODES, post
+from datapass.services.webhook_delivery import SUCCESS_CODES, logged_excerpt, post
 
 ATTEMPTS_PAGE_SIZE = 50
 
@@ -90,17 +90,17 @@ def _ping(webhook: Webhook) -> WebhookAttempt:
     disabled when it fails. No commit."""
     body = json.dumps({"test": True, "timestamp": datetime.now(UTC).isoformat()})
     delivery_id = f"ping-{webhook.id}-{secrets.token_hex(6)}"
-    status, duration, excerpt, error = post(webhook, body, delivery_id)
+    result = post(webhook, body, delivery_id)
     attempt = WebhookAttempt(
         webhook_id=webhook.id,
         event="test",
         delivery_id=delivery_id,
         body=body,
-        status_code=status,
-        duration_ms=duration,
-        response_excerpt=excerpt,
-        error=error,
-        success=status in SUCCESS_CODES,
+        status_code=result.status,
+        duration_ms=result.duration,
+        response_excerpt=logged_excerpt(result),
+        error=result.error,
+        success=result.status in SUCCESS_CODES,
     )
     db.session.add(attempt)
     webhook.validated = attempt.success

@@ -319,7 +319,7 @@ def test_production_refuses_plain_http_and_internal_addresses_next_to_the_field(
 
 def test_development_accepts_a_local_http_receiver(app, db):
     with app.app_context():
-        assert delivery.check_url(" http://127.0.0.1:8000/hook ") == "http://127.0.0.1:8000/hook"
+        assert delivery.check_url(" http://127.0.0.1/hook ") == "http://127.0.0.1/hook"
 
 
 # ---------------------------------------------------------------- edit, test, enable, secret
