@@ -89,9 +89,7 @@ def resolve(url: str, config: Mapping) -> Target:
         raise UrlRefused("En production, l’adresse doit commencer par https://.")
     allowed_ports = {*DEFAULT_PORTS.values(), *config.get("WEBHOOK_ALLOWED_PORTS", ())}
     if port not in allowed_ports:
-        raise UrlRefused(
-            "Ce port n’est pas autorisé : utilisez le port 443 (https) ou 80 (http)."
-        )
+        raise UrlRefused("Ce port n’est pas autorisé : utilisez le port 443 (https) ou 80 (http).")
     resolver: Resolver = config.get("WEBHOOK_RESOLVER") or system_resolver
     try:
         addresses = [ipaddress.ip_address(found) for found in resolver(host, port)]
