@@ -27,7 +27,6 @@ from flask_login import current_user
 from datapass.crypto import digest
 from datapass.extensions import limiter
 
-
 # The description of the 429 (the JSON ``detail`` under /api; the page has its own text).
 MESSAGE = "Trop de requêtes : patientez avant de réessayer (voir l’en-tête Retry-After)."
 

@@ -51,7 +51,7 @@ def strict(app, monkeypatch):
         "192.168.1.1",
         "169.254.169.254",  # cloud metadata
         "100.64.0.1",  # shared address space
-        "0.0.0.0",
+        "0.0.0.0",  # noqa: S104 (an address refused, not bound)
         "::1",
         "fd00::1",
         "fe80::1",
