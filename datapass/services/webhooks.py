@@ -12,6 +12,7 @@ no transaction stays open during the network call, then records the ping.
 
 from __future__ import annotations
 
+import hmac
 import json
 import secrets
 from collections.abc import Iterable
@@ -25,7 +26,13 @@ from datapass.extensions import db
 from datapass.models import User
 from datapass.models.outbox import OutboxJob
 from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
-from datapass.services.webhook_delivery import SUCCESS_CODES, logged_excerpt, post
+from datapass.services.webhook_delivery import (
+    SUCCESS_CODES,
+    logged_excerpt,
+    post,
+    signature,
+    unseal,
+)
 
 ATTEMPTS_PAGE_SIZE = 50
 
@@ -69,6 +76,17 @@ def attempts_page(
         query = query.where(WebhookAttempt.id < before)
     rows = db.session.scalars(query.order_by(WebhookAttempt.id.desc()).limit(size + 1)).all()
     return list(rows[:size]), (rows[size - 1].id if len(rows) > size else None)
+
+
+def sender_of(body: bytes, signature_header: str | None) -> Webhook | None:
+    """The webhook whose secret signed ``body`` (``X-Hub-Signature-256``), if any: the
+    development receiver accepts only DataPass's own deliveries."""
+    if not signature_header or not signature_header.startswith("sha256="):
+        return None
+    for webhook in db.session.scalars(select(Webhook).order_by(Webhook.id)):
+        if hmac.compare_digest(signature(unseal(webhook), body), signature_header):
+            return webhook
+    return None
 
 
 def attempt_of(webhook: Webhook, attempt_id: int) -> WebhookAttempt | None:

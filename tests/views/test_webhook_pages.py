@@ -99,12 +99,3 @@ def test_another_definitions_developer_cannot_touch_a_webhook(client, db, httpse
     assert client.get(f"/developpeurs/webhooks/{webhook.id}/tentatives").status_code == 200
     login_as(roles=["autre:developer", "api_particulier:reporter"])
     assert client.get(f"/developpeurs/webhooks/{webhook.id}/tentatives").status_code == 403
-
-
-def test_the_development_receiver_answers_a_token_id(app, client, db):
-    response = client.post(
-        "/dev/webhooks/recepteur",
-        data=b'{"test": true}',
-        headers={"X-DataPass-Delivery": "ping-1", "Content-Type": "application/json"},
-    )
-    assert response.status_code == 200 and response.get_json() == {"token_id": "dev-ping-1"}
