@@ -96,6 +96,7 @@ def register_side_effects(app: Flask) -> None:
         scanning,
         tokens,
         webhook_delivery,
+        webhooks,
     )
 
     outbox.init_app(
@@ -105,6 +106,7 @@ def register_side_effects(app: Flask) -> None:
             "email": emails.deliver,
             "webhook": webhook_delivery.deliver,
             scanning.JOB_KIND: scanning.deliver,
+            webhooks.PING_JOB: webhooks.deliver_ping,
         },
     )
     config = app.config

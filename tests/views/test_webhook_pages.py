@@ -40,6 +40,10 @@ def test_developer_creates_tests_enables_a_webhook_and_reads_attempts(
     assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
     secret = created.text.split('id="webhook-secret" readonly value="')[1].split('"')[0]
     assert len(secret) == 64
+    # The test ping is the worker's, not the web request's.
+    assert received == []
+    with app.test_request_context():
+        outbox.drain()
     assert received and received[0]["test"] is True
     webhook = db.session.scalar(select(Webhook))
     assert webhook.validated and not webhook.enabled and secret not in webhook.sealed_secret
