@@ -49,9 +49,11 @@ seed: python-deps
 	$(BIN)/flask dev seed
 
 # The local identity provider (demo users) on :5001, the app on :5000 and the outbox worker;
-# Ctrl+C stops them all.
+# Ctrl+C stops them all. Webhooks may reach private addresses here only (the development
+# receiver on 127.0.0.1:$(PORT)): WEBHOOK_ALLOW_PRIVATE_NETWORKS, and the port allowed.
 serve:
 	@trap 'kill 0' EXIT INT TERM; \
+	export WEBHOOK_ALLOW_PRIVATE_NETWORKS=1 WEBHOOK_ALLOWED_PORTS=$${WEBHOOK_ALLOWED_PORTS:-$(PORT)}; \
 	AUTHLIB_INSECURE_TRANSPORT=1 $(BIN)/python -m datapass.local_idp --host 127.0.0.1 --port $(IDP_PORT) & \
 	OIDC_DISCOVERY_URL=$${OIDC_DISCOVERY_URL:-http://127.0.0.1:$(IDP_PORT)/.well-known/openid-configuration} \
 	AUTHLIB_INSECURE_TRANSPORT=1 \
