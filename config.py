@@ -296,6 +296,8 @@ def check_production(config: Mapping) -> None:
         problems.append(
             "AUTHLIB_INSECURE_TRANSPORT is set: production signs in over HTTPS only; unset it."
         )
+    if not config.get("RATELIMIT_ENABLED", True):
+        problems.append("RATELIMIT_ENABLED is off: production keeps its rate limits.")
     if config.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS"):
         problems.append(
             "WEBHOOK_ALLOW_PRIVATE_NETWORKS is set: production never calls internal addresses."
