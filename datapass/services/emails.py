@@ -94,6 +94,11 @@ EMAILS: dict[str, Email] = {
         "instructors and reporters of the definition who did not opt out",
         f"Demandes à décider dans les 7 jours{NBSP}: récapitulatif des échéances",
     ),
+    "invitation": Email(
+        "an instructor’s « Inviter », or POST /api/v1/demandes",
+        "the future applicant named in the invitation",
+        "Une demande d’habilitation a été préparée pour votre organisation",
+    ),
     "transferred": Email(
         "transfer",
         "the former and the new applicant",
