@@ -43,32 +43,16 @@ class RequestError(UserError):
 # ---------------------------------------------------------------- start
 
 
-def start_request(
-    catalog_form,
-    *,
-    applicant: User,
-    organization: Organization | None,
-    prefill: Mapping[str, Any] | None = None,
-    event: str = "create",
-    actor: User | None = None,
-    payload: Mapping[str, Any] | None = None,
-) -> AuthorizationRequest:
-    """A new draft on ``catalog_form`` for ``organization``: its defaults, then ``prefill``.
+def start_request(catalog_form, **draft: Any) -> AuthorizationRequest:
+    """A new draft on ``catalog_form`` for ``organization``: its defaults, then ``prefill``
+    (the keyword arguments of ``new_draft``).
 
     ``prefill`` has been cleaned by ``blocks.clean_answers`` (or ``prefill_from_query``).
     The wizard starts with ``event="create"`` (actor: the applicant), with the contacts of
-    the organisation's last request (``remembered_contacts``); the API with
-    ``create_by_api`` (no actor; the client in ``payload``). Commits.
+    the organisation's last request (``remembered_contacts``); a claimed invitation
+    (``services/invitations``) with ``prepared_by_instruction`` or ``create_by_api``. Commits.
     """
-    authorization_request = new_draft(
-        catalog_form,
-        applicant=applicant,
-        organization=organization,
-        prefill=prefill,
-        event=event,
-        actor=actor,
-        payload=payload,
-    )
+    authorization_request = new_draft(catalog_form, **draft)
     db.session.commit()
     return authorization_request
 

@@ -154,7 +154,14 @@ def claim(secret: str):
             "complétez-la, puis soumettez-la.",
             "success",
         )
-        return redirect(url_for("applicant.show", request_id=authorization_request.id))
+        catalog_form = get_catalog().form(authorization_request.form_uid)
+        return redirect(
+            url_for(
+                "applicant.step",
+                request_id=authorization_request.id,
+                slug=blocks.steps(catalog_form)[0].slug,
+            )
+        )
     catalog_form = get_catalog().form(invitation.form_uid)
     problem = invitations.claim_problem(invitation, current_user)
     return render_template(
