@@ -29,7 +29,7 @@ RATE_LIMITS = {
     "RATELIMIT_SIGN_IN": "6 per minute",
     "RATELIMIT_WEBHOOK_PINGS": "6 per hour",
     "RATELIMIT_SIRENE_LOOKUPS": "6 per hour",
-    "RATELIMIT_UPLOADS": "5 per day",
+    "RATELIMIT_UPLOADS": "8 per day",
     "RATELIMIT_NEW_DRAFTS": "6 per day",
 }
 
