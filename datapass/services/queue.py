@@ -34,6 +34,7 @@ from datapass.models import (
 )
 from datapass.models.message import APPLICANT_SIDE
 from datapass.permissions import can_report, is_admin
+from datapass.services.csv_files import csv_safe as _csv_safe
 
 PAGE_SIZE = 25
 # The states an instructor filters on (plain drafts are the applicant's own business).
@@ -404,11 +405,6 @@ def export_csv(criteria: QueueCriteria, *, batch: int = 500) -> Iterator[str]:
             return
         cursor = [getattr(rows[-1], column.key) for column in columns]
         db.session.expunge_all()
-
-
-def _csv_safe(text: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): every cell goes through here."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # ---------------------------------------------------------------- habilitations tab
