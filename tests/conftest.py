@@ -14,8 +14,8 @@ from werkzeug.serving import make_server
 
 from datapass import create_app
 from datapass.extensions import db as _db
-from datapass.services import statistics
 from datapass.local_idp import create_idp_app
+from datapass.services import statistics
 from tests.support.smtp import SmtpServer
 
 # The local identity provider speaks plain http on 127.0.0.1.

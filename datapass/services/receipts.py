@@ -72,20 +72,23 @@ def lines(authorization: Authorization) -> list[tuple[str, str]]:
 def render(authorization: Authorization, *, public_url: str) -> bytes:
     """The receipt as PDF bytes; ``public_url`` is the public page that verifies it."""
     pdf = FPDF(format="A4")
-    pdf.set_title(_latin1(f"Récépissé de l’habilitation {authorization.public_reference}"))
+    pdf.set_title(f"Récépissé de l’habilitation {authorization.public_reference}")
     pdf.set_author("DataPass")
     pdf.set_creator("DataPass")
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
-    pdf.multi_cell(0, 9, _latin1(f"Récépissé de l’habilitation {authorization.public_reference}"))
+    title = _latin1(f"Récépissé de l’habilitation {authorization.public_reference}")
+    pdf.multi_cell(0, 9, title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
     pdf.multi_cell(
         0,
         6,
         _latin1(
             "DataPass atteste que l’habilitation ci-dessous a été délivrée. Son empreinte "
-            "« SHA-256 » se vérifie sur sa page publique : " + public_url
+            "«\u00a0SHA-256\u00a0» se vérifie sur sa page publique\u00a0: " + public_url
         ),
+        new_x="LMARGIN",
+        new_y="NEXT",
     )
     pdf.ln(4)
     for label, value in lines(authorization):
