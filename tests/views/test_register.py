@@ -175,3 +175,22 @@ def test_the_worker_writes_last_months_register_once(app, db, tmp_path):
     assert register.export_last_month(now) == 1
     assert (tmp_path / "registre-habilitations-2026-11.csv").exists()
     assert register.export_last_month(now) == 0
+
+
+def test_the_faq_answers_ccas_and_editors_and_is_linked(client, db):
+    html = client.get("/faq").get_data(as_text=True)
+    for question in (
+        "Quelle démarche choisir pour mon CCAS",
+        "Que doit contenir une bonne délibération",
+        "Combien de temps prend l’instruction",
+        "Qui reçoit le jeton d’accès",
+        "Comment renouveler ou prolonger le jeton",
+        "Que deviennent les données obtenues",
+    ):
+        assert question in html
+    assert html.count('class="fr-accordion__btn"') >= 6
+    home = client.get("/").get_data(as_text=True)
+    for path in ("/faq", "/stats", "/habilitations"):
+        assert f'class="fr-footer__bottom-link" href="{path}"' in home
+    choice = client.get("/demandes/api_particulier/nouveau").get_data(as_text=True)
+    assert 'href="/faq"' in choice.split('id="footer"')[0]
