@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from datapass import workflow
 from datapass.catalog import get_catalog
 from datapass.services.statistics import Delay, Statistics
-
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 @dataclass(frozen=True)
@@ -35,7 +21,7 @@ class Table:
     series: tuple[int, ...]
 
     def chart(self) -> dict:
-        labels = [str(row[0]) for row in self.rows]
+        labels = [_plain(row[0]) for row in self.rows]
         return {
             "x": [labels for _ in self.series],
             "y": [[_number(row[index]) for row in self.rows] for index in self.series],
@@ -53,14 +39,17 @@ def _number(value) -> float:
 def _plain(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, date):
+        return value.strftime("%Y-%m")  # the months' rows: ISO in files and charts
     if isinstance(value, float):
         return f"{value:.1f}".replace(".", ",")
     return str(value)
 
 
-def month_label(month: str) -> str:
+def month_start(month: str) -> date:
+    """``2026-01`` → the 1st of January 2026 (the page shows « janvier 2026 »)."""
     year, number = month.split("-")
-    return f"{MONTHS[int(number) - 1]} {year}"
+    return date(int(year), int(number), 1)
 
 
 def days(value: float | None) -> float | None:
@@ -79,7 +68,7 @@ def build(stats: Statistics) -> list[Table]:
         "Demandes déposées, validées et refusées chaque mois.",
         ("Mois", "Déposées", "Validées", "Refusées"),
         [
-            (month_label(month), c["submitted"], c["validated"], c["refused"])
+            (month_start(month), c["submitted"], c["validated"], c["refused"])
             for month, c in stats.monthly.items()
         ],
         (1, 2, 3),

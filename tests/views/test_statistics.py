@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from datapass import workflow
 from datapass.extensions import db as _db
@@ -14,6 +14,7 @@ from datapass.models.base import utcnow
 from datapass.services import statistics
 from tests.factories import AuthorizationRequestFactory, UserFactory
 from tests.support.authorization_requests import submitted_request
+from tests.support.queries import count_queries
 
 FORM = "api-particulier-aides-sociales-ccas"
 # Timelines in days after ``base``: (event, day). Hand-computed below.
@@ -84,21 +85,6 @@ def test_a_bad_filter_says_so_next_to_the_field_and_keeps_the_default(db, client
     html = client.get("/stats?periode=99&demarche=nope").get_data(as_text=True)
     assert 'id="periode-messages"' in html or "Ce choix n’existe pas" in html
     assert html.count("Ce choix n’existe pas") == 2
-
-
-def count_queries(client, path: str) -> int:
-    _db.session.flush()
-    statements = []
-
-    def record(*args):
-        statements.append(args[2])
-
-    event.listen(_db.engine, "before_cursor_execute", record)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 def bulk_requests(count: int) -> None:
