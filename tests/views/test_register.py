@@ -13,10 +13,13 @@ from pypdf import PdfReader
 from datapass import periodic
 from datapass.catalog import get_catalog
 from datapass.extensions import db as _db
+from datapass.models import Authorization
+from datapass.models.authorization import AUTHORIZATION_OBSOLETE
 from datapass.models.base import utcnow
 from datapass.services import decisions, register
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
+from tests.support.queries import count_queries
 
 CONTACT_SUFFIXES = ("_family_name", "_given_name", "_email", "_phone_number", "_job_title")
 
@@ -194,3 +197,22 @@ def test_the_faq_answers_ccas_and_editors_and_is_linked(client, db):
         assert f'class="fr-footer__bottom-link" href="{path}"' in home
     choice = client.get("/demandes/api_particulier/nouveau").get_data(as_text=True)
     assert 'href="/faq"' in choice.split('id="footer"')[0]
+
+
+def test_the_register_runs_the_same_queries_whatever_its_length(client, scene):
+    few = count_queries(client, "/habilitations")
+    template = scene["active"]
+    for index in range(60):
+        _db.session.add(
+            Authorization(
+                authorization_request_id=template.authorization_request_id,
+                definition_id=template.definition_id,
+                form_uid=template.form_uid,
+                organization_id=template.organization_id,
+                applicant_id=template.applicant_id,
+                state=AUTHORIZATION_OBSOLETE if index % 2 else template.state,
+                data=template.data,
+            )
+        )
+    assert count_queries(client, "/habilitations") == few
+    assert count_queries(client, "/habilitations?q=ccas") == few
