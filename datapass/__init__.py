@@ -153,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
         editors,
         instruction,
         instruction_admin,
+        invitations,
         open_data,
         public,
         tokens,
@@ -169,6 +170,7 @@ def register_blueprints(app: Flask) -> None:
     api.register(app)
     app.register_blueprint(instruction_admin.bp)
     app.register_blueprint(editors.bp)
+    app.register_blueprint(invitations.bp)
     if app.config["DATAPASS_ENV"] != "production":
         from datapass.views import dev
 
