@@ -8,7 +8,7 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp
 
-from datapass.services.statistics import DEFAULT_PERIOD
+from datapass.services.statistics import DEFAULT_PERIOD, PERIODS, Filters
 
 PERIOD_CHOICES = [
     SelectChoice("3", "Les 3 derniers mois"),
@@ -39,6 +39,20 @@ class StatisticsFiltersForm(_GetForm):
             SelectChoice(f.uid, f.name) for f in forms
         ]
         return self
+
+    def filters(self) -> Filters:
+        """The filters chosen; a value that is no choice falls back to its default, and its
+        field says so."""
+        self.validate()
+        for field in (self.definition, self.demarche, self.periode):
+            if field.errors or field.data is None:
+                field.errors = ["Ce choix n’existe pas\u00a0: la valeur par défaut est appliquée."]
+                field.data = field.default  # the list shows what applies
+        return Filters(
+            definition_id=self.definition.data or None,
+            form_uid=self.demarche.data or None,
+            period=self.periode.data if self.periode.data in PERIODS else DEFAULT_PERIOD,
+        )
 
 
 class RegisterSearchForm(_GetForm):

@@ -38,19 +38,7 @@ def _statistics():
     definitions = [d for d in catalog.definitions.values() if d.public]
     forms = [f for f in catalog.forms.values() if f.public]
     filters_form = StatisticsFiltersForm(request.args).configure(definitions, forms)
-    filters_form.validate()
-    for field in (filters_form.definition, filters_form.demarche, filters_form.periode):
-        if field.errors:
-            field.errors = ["Ce choix n’existe pas : la valeur par défaut est appliquée."]
-    filters = statistics.Filters(
-        definition_id=(filters_form.definition.data or None)
-        if not filters_form.definition.errors
-        else None,
-        form_uid=(filters_form.demarche.data or None) if not filters_form.demarche.errors else None,
-        period=filters_form.periode.data
-        if not filters_form.periode.errors and filters_form.periode.data in statistics.PERIODS
-        else statistics.DEFAULT_PERIOD,
-    )
+    filters = filters_form.filters()
     stats = statistics.get(filters)
     return filters_form, filters, stats
 

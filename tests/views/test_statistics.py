@@ -83,8 +83,9 @@ def test_the_page_shows_charts_their_tables_and_csv(db, client):
 
 def test_a_bad_filter_says_so_next_to_the_field_and_keeps_the_default(db, client):
     html = client.get("/stats?periode=99&demarche=nope").get_data(as_text=True)
-    assert 'id="periode-messages"' in html or "Ce choix n’existe pas" in html
-    assert html.count("Ce choix n’existe pas") == 2
+    assert '<select aria-describedby="periode-messages" aria-invalid="true"' in html
+    assert '<option selected value="12">Les 12 derniers mois' in html
+    assert html.count("Ce choix n’existe pas\u00a0: la valeur") == 2
 
 
 def bulk_requests(count: int) -> None:
