@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from markupsafe import escape
 from pypdf import PdfReader
 
 from datapass import periodic
@@ -78,6 +79,9 @@ def test_the_register_lists_validated_habilitations_with_their_state(client, sce
         assert f">{scene[key].public_reference}</a>" in html
     assert "Active" in html and "Révoquée" in html and "Expirée" in html
     assert scene["active"].organization.siret in html
+    definition = get_catalog().definitions[scene["active"].definition_id]
+    for value in scene["active"].data["scopes"]:
+        assert f"<li>{escape(definition.scope(value).label)}</li>" in html
 
 
 def test_the_register_and_its_csv_hold_no_personal_data(client, scene):
