@@ -34,6 +34,7 @@ from datapass.models import Authorization, AuthorizationRequest, Message
 from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
 from datapass.services import (
     decisions,
+    deliberation_analysis,
     message_templates,
     messaging,
     organizations,
@@ -166,6 +167,7 @@ def show(request_id: int):
         decision_labels=DECISIONS,
         can_act=role == workflow.INSTRUCTOR,
         membership=organizations.applicant_membership(authorization_request),
+        deliberations=deliberation_analysis.analyses(catalog_form, authorization_request),
         message_form=InstructorMessageForm(),
         action_form=FlaskForm(),
         transfer_form=InstructorTransferForm(data={"version": authorization_request.version})
