@@ -35,8 +35,10 @@ from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
 from datapass.services import (
     decisions,
     deliberation_analysis,
+    follows,
     message_templates,
     messaging,
+    organization_history,
     organizations,
     presenter,
     transfers,
@@ -168,6 +170,10 @@ def show(request_id: int):
         can_act=role == workflow.INSTRUCTOR,
         membership=organizations.applicant_membership(authorization_request),
         deliberations=deliberation_analysis.analyses(catalog_form, authorization_request),
+        history=organization_history.organization_history(
+            authorization_request, queue_service.visible_definitions(current_user)
+        ),
+        following=follows.is_following(current_user, authorization_request),
         message_form=InstructorMessageForm(),
         action_form=FlaskForm(),
         transfer_form=InstructorTransferForm(data={"version": authorization_request.version})
@@ -313,6 +319,27 @@ def transfer(request_id: int):
 
 
 # ---------------------------------------------------------------- messages
+
+
+@bp.post("/demandes/<int:request_id>/suivre")
+@login_required
+def follow(request_id: int):
+    """« Marquer comme suivie »: its staff notifications reach the user whatever their settings."""
+    authorization_request = _load(request_id)
+    check_action_form()
+    follows.follow_request(current_user, authorization_request)
+    flash("Demande suivie\u00a0: ses notifications vous parviendront.", "success")
+    return redirect(url_for("instruction.show", request_id=request_id))
+
+
+@bp.post("/demandes/<int:request_id>/ne-plus-suivre")
+@login_required
+def unfollow(request_id: int):
+    authorization_request = _load(request_id)
+    check_action_form()
+    follows.unfollow_request(current_user, authorization_request)
+    flash("Vous ne suivez plus cette demande.", "success")
+    return redirect(url_for("instruction.show", request_id=request_id))
 
 
 @bp.post("/demandes/<int:request_id>/messages")
