@@ -35,7 +35,9 @@ def follow_request(user: User, authorization_request: AuthorizationRequest) -> N
     """Follow the request (already followed: nothing changes). Commits."""
     if is_following(user, authorization_request):
         return
-    db.session.add(RequestFollow(user_id=user.id, authorization_request_id=authorization_request.id))
+    db.session.add(
+        RequestFollow(user_id=user.id, authorization_request_id=authorization_request.id)
+    )
     try:
         db.session.commit()
     except IntegrityError:  # followed meanwhile, from another tab

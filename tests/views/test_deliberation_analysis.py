@@ -169,6 +169,9 @@ def test_approuve_in_lower_case_is_no_decision():
 
 def test_every_scope_of_the_catalogue_has_the_words_that_name_it():
     missing = [
-        scope.value for group in DEFINITION.scope_groups for scope in group.scopes if not scope.keywords
+        scope.value
+        for group in DEFINITION.scope_groups
+        for scope in group.scopes
+        if not scope.keywords
     ]
     assert missing == []

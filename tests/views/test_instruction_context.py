@@ -61,9 +61,9 @@ def test_the_organisations_other_requests_and_habilitations(app, client, db, ins
 
     history = _history(client.get(f"/instruction/demandes/{current.id}").text)
     assert f'href="/instruction/demandes/{validated.id}"' in history
-    assert f"D{current.id}<" not in history and f"/demandes/{current.id}\"" not in history
-    assert f"/demandes/{elsewhere.id}\"" not in history
-    assert f"/demandes/{draft.id}\"" not in history  # a plain draft is the applicant's business
+    assert f"D{current.id}<" not in history and f'/demandes/{current.id}"' not in history
+    assert f'/demandes/{elsewhere.id}"' not in history
+    assert f'/demandes/{draft.id}"' not in history  # a plain draft is the applicant's business
     habilitation = validated.authorizations[0]
     assert f"{habilitation.public_reference} du" in history and "Active" in history
 
@@ -106,13 +106,12 @@ def _emailed(db, request_id: int, address: str) -> list[str]:
     return [
         job.payload["key"]
         for job in jobs
-        if address in job.payload["to"] and f"/instruction/demandes/{request_id}" in job.payload["text"]
+        if address in job.payload["to"]
+        and f"/instruction/demandes/{request_id}" in job.payload["text"]
     ]
 
 
-def test_a_followed_request_notifies_an_instructor_who_turned_emails_off(
-    client, db, instructor
-):
+def test_a_followed_request_notifies_an_instructor_who_turned_emails_off(client, db, instructor):
     db.session.add(
         InstructorNotificationSetting(
             user_id=instructor.id,
