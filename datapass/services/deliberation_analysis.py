@@ -12,8 +12,9 @@ page with pypdf and stores it on the document, split between
 A PDF without text (a scan) is marked ``no_text``. Then ``verdicts`` looks up each checked
 data item by the words that name it in the catalogue (``keywords`` of a scope), accents and
 case ignored, on word boundaries (« QF » is not found in « QFX »), a final « s » or « x »
-allowed after a word (« enfant », « enfants »): *approuvée* when found in the operative part, *mentionnée seulement dans
-l’exposé*, or *absente*, with the page. Only the operative part approves.
+allowed after a word (« enfant », « enfants »): *approuvée* when found in the operative
+part, *mentionnée seulement dans l’exposé*, or *absente*, with the page. Only the operative
+part approves.
 """
 
 from __future__ import annotations
@@ -28,17 +29,16 @@ from typing import TYPE_CHECKING
 
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
-from sqlalchemy import select
 
 from datapass import outbox
 from datapass.extensions import db
-from datapass.models import Document
 from datapass.models.document import TEXT_EXTRACTED, TEXT_NONE, TEXT_PENDING
+from datapass.services import scanning
 from datapass.storage import Storage, get_storage
 
 if TYPE_CHECKING:
     from datapass.catalog.model import Form, Scope
-    from datapass.models import AuthorizationRequest
+    from datapass.models import AuthorizationRequest, Document
     from datapass.models.outbox import OutboxJob
 
 logger = logging.getLogger(__name__)
@@ -162,9 +162,7 @@ def deliver(job: OutboxJob) -> None:
 
     Storage unavailable raises: the job is retried and the document stays pending.
     """
-    document = db.session.scalar(
-        select(Document).where(Document.storage_key == job.payload["storage_key"])
-    )
+    document = scanning.document_of(job)
     if document is None or document.text_state != TEXT_PENDING:
         return  # removed since, or already analysed
     analyse_document(document)

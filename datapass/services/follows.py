@@ -19,43 +19,32 @@ from datapass.services.instructor_settings import definition_roles
 logger = logging.getLogger(__name__)
 
 
-def is_following(user: User, authorization_request: AuthorizationRequest) -> bool:
+def _mine(user: User, authorization_request: AuthorizationRequest) -> tuple:
     return (
-        db.session.scalar(
-            select(RequestFollow.id).where(
-                RequestFollow.user_id == user.id,
-                RequestFollow.authorization_request_id == authorization_request.id,
-            )
+        RequestFollow.user_id == user.id,
+        RequestFollow.authorization_request_id == authorization_request.id,
+    )
+
+
+def is_following(user: User, authorization_request: AuthorizationRequest) -> bool:
+    found = db.session.scalar(select(RequestFollow.id).where(*_mine(user, authorization_request)))
+    return found is not None
+
+
+def set_following(user: User, authorization_request: AuthorizationRequest, following: bool) -> None:
+    """Follow the request, or stop following it; what is already so stays. Commits."""
+    if not following:
+        db.session.execute(delete(RequestFollow).where(*_mine(user, authorization_request)))
+    elif not is_following(user, authorization_request):
+        db.session.add(
+            RequestFollow(user_id=user.id, authorization_request_id=authorization_request.id)
         )
-        is not None
-    )
-
-
-def follow_request(user: User, authorization_request: AuthorizationRequest) -> None:
-    """Follow the request (already followed: nothing changes). Commits."""
-    if is_following(user, authorization_request):
-        return
-    db.session.add(
-        RequestFollow(user_id=user.id, authorization_request_id=authorization_request.id)
-    )
     try:
         db.session.commit()
     except IntegrityError:  # followed meanwhile, from another tab
         db.session.rollback()
         return
-    logger.info("user %s follows request %s", user.id, authorization_request.id)
-
-
-def unfollow_request(user: User, authorization_request: AuthorizationRequest) -> None:
-    """Stop following the request. Commits."""
-    db.session.execute(
-        delete(RequestFollow).where(
-            RequestFollow.user_id == user.id,
-            RequestFollow.authorization_request_id == authorization_request.id,
-        )
-    )
-    db.session.commit()
-    logger.info("user %s no longer follows request %s", user.id, authorization_request.id)
+    logger.info("user %s following request %s: %s", user.id, authorization_request.id, following)
 
 
 def followers(authorization_request: AuthorizationRequest) -> list[User]:

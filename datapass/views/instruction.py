@@ -321,24 +321,21 @@ def transfer(request_id: int):
 # ---------------------------------------------------------------- messages
 
 
-@bp.post("/demandes/<int:request_id>/suivre")
+@bp.post("/demandes/<int:request_id>/suivre", endpoint="follow", defaults={"following": True})
+@bp.post(
+    "/demandes/<int:request_id>/ne-plus-suivre", endpoint="unfollow", defaults={"following": False}
+)
 @login_required
-def follow(request_id: int):
-    """« Marquer comme suivie »: its staff notifications reach the user whatever their settings."""
+def set_following(request_id: int, following: bool):
+    """« Marquer comme suivie »: its staff notifications reach the user whatever their
+    settings; « Ne plus suivre »."""
     authorization_request = _load(request_id)
     check_action_form()
-    follows.follow_request(current_user, authorization_request)
-    flash("Demande suivie\u00a0: ses notifications vous parviendront.", "success")
-    return redirect(url_for("instruction.show", request_id=request_id))
-
-
-@bp.post("/demandes/<int:request_id>/ne-plus-suivre")
-@login_required
-def unfollow(request_id: int):
-    authorization_request = _load(request_id)
-    check_action_form()
-    follows.unfollow_request(current_user, authorization_request)
-    flash("Vous ne suivez plus cette demande.", "success")
+    follows.set_following(current_user, authorization_request, following)
+    if following:
+        flash("Demande suivie\u00a0: ses notifications vous parviendront.", "success")
+    else:
+        flash("Vous ne suivez plus cette demande.", "success")
     return redirect(url_for("instruction.show", request_id=request_id))
 
 

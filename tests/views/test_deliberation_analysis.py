@@ -118,7 +118,7 @@ def test_a_deliberation_that_approves_every_item_raises_no_warning(
     assert "Données non approuvées" not in summary
     login_as(roles=["api_particulier:instructor"])
     rows = verdict_rows(client.get(f"/instruction/demandes/{millesime_request}").text)
-    assert rows == {scope: (APPROVED, "2") for scope in CAF}
+    assert rows == dict.fromkeys(CAF, (APPROVED, "2"))
 
 
 # ---------------------------------------------------------------- the text itself
