@@ -162,3 +162,13 @@ def test_following_needs_a_valid_csrf_token(client, db, instructor):
     response = client.post(f"/instruction/demandes/{request.id}/suivre")
     assert response.status_code == 400
     assert db.session.scalar(select(RequestFollow.id)) is None
+
+
+def test_no_one_outside_the_instruction_follows_or_unfollows(client, db, login_as):
+    applicant = login_as()
+    request = submitted_request(applicant)
+    page = client.get(f"/demandes/{request.id}")
+    for action in ("suivre", "ne-plus-suivre"):
+        response = post_form(client, f"/instruction/demandes/{request.id}/{action}", page=page)
+        assert response.status_code == 404
+    assert db.session.scalar(select(RequestFollow.id)) is None
