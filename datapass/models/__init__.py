@@ -12,6 +12,7 @@ from datapass.models.instruction import (
     MessageTemplate,
     RequestFollow,
 )
+from datapass.models.invitation import Invitation
 from datapass.models.message import Message
 from datapass.models.organization import Membership, Organization
 from datapass.models.outbox import OutboxJob
@@ -29,6 +30,7 @@ __all__ = [
     "AuthorizationRequestEvent",
     "Document",
     "InstructorNotificationSetting",
+    "Invitation",
     "Membership",
     "Message",
     "MessageTemplate",

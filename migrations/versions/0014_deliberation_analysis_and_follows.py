@@ -5,7 +5,7 @@ délibération by the worker (docs/instruction.md). ``request_follows``: « Marq
 suivie ».
 
 Revision ID: 0014
-Revises: 0013
+Revises: 0022
 Create Date: 2026-12-01 14:30:00.000000
 
 """
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = "0013"
+down_revision = "0022"  # re-chained after merging main (0022_invitations)
 branch_labels = None
 depends_on = None
 
