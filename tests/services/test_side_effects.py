@@ -11,7 +11,14 @@ from datapass import create_app, outbox
 from datapass.extensions import db as _db
 from datapass.models import OutboxJob
 from datapass.models.outbox import JOB_DEAD, JOB_DONE, JOB_PENDING, JOB_STATES
-from datapass.services import documents, emails, scanning, webhook_delivery, webhooks
+from datapass.services import (
+    deliberation_analysis,
+    documents,
+    emails,
+    scanning,
+    webhook_delivery,
+    webhooks,
+)
 from tests.support.authorization_requests import submitted_request
 
 
@@ -26,6 +33,7 @@ def test_create_app_names_the_subscribers_and_handlers(app):
         "webhook": webhook_delivery.deliver,
         "scan": scanning.deliver,
         "webhook_ping": webhooks.deliver_ping,
+        "deliberation": deliberation_analysis.deliver,
     }
     assert sa_event.contains(Session, "after_flush", outbox._collect_new_events)
     assert sa_event.contains(Session, "after_commit", documents._run_pending_deletions)
