@@ -116,13 +116,19 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
             f"got {sirene_provider!r}."
         )
 
+    database_url = _database_url(env, instance_dir)
     config: dict = {
         "DATAPASS_ENV": datapass_env,
         "INSTANCE_DIR": str(instance_dir),
         "SECRET_KEY": env.get("SECRET_KEY") or DEV_SECRET_KEY,
-        "SQLALCHEMY_DATABASE_URI": _database_url(env, instance_dir),
-        # JSON answers keep their accents (searchable as typed on SQLite too).
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "json_serializer": _json_dumps},
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        # JSON answers keep their accents (searchable as typed on SQLite too). A pooled
+        # server connection is checked before use (a restarted PostgreSQL); a SQLite file
+        # cannot go away, its check would only cost a statement per request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": not database_url.startswith("sqlite"),
+            "json_serializer": _json_dumps,
+        },
         "PREFERRED_URL_SCHEME": env.get("PREFERRED_URL_SCHEME")
         or ("https" if production else "http"),
         "APP_ENVIRONMENT_NAME": env.get("APP_ENVIRONMENT_NAME") or datapass_env,

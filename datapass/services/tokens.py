@@ -224,9 +224,9 @@ def find_active(
         return None  # another definition's token: as if it did not exist
     if not token.is_active(now) or authorization.state == AUTHORIZATION_REVOKED:
         return None
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
-        token.last_used_at = now
-        db.session.commit()
+    from datapass.services.introspection import record_use
+
+    record_use(token.id, token.last_used_at, now)
     return token
 
 
@@ -239,20 +239,20 @@ def introspect(client: ApiClient, value: str) -> dict:
 
 
 def introspection(token: ApiToken | None) -> dict:
+    from datapass.services.introspection import INACTIVE, answer
+
     if token is None:
-        return {"active": False}
+        return dict(INACTIVE)
     authorization = token.authorization
-    return {
-        "active": True,
-        "scope": " ".join(token.scopes),
-        "exp": int(token.expires_at.timestamp()),
-        "iat": int(token.issued_at.timestamp()),
-        "jti": token.jti,
-        "sub": authorization.organization.siret,
-        "client_id": authorization.public_reference,
-        "habilitation": authorization.public_reference,
-        "organization_name": authorization.organization.display_name,
-    }
+    return answer(
+        jti=token.jti,
+        scopes=token.scopes,
+        expires_at=token.expires_at,
+        issued_at=token.issued_at,
+        authorization_id=authorization.id,
+        siret=authorization.organization.siret,
+        organization_name=authorization.organization.name,
+    )
 
 
 # ---------------------------------------------------------------- API clients

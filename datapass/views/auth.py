@@ -21,6 +21,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from joserfc.errors import JoseError
 
+from datapass.database import writes
 from datapass.extensions import login_manager
 from datapass.forms.account import CurrentOrganizationForm, JoinOrganizationForm, SignOutForm
 from datapass.models.base import utcnow
@@ -107,6 +108,7 @@ def _failure(message: str, status: int = 400):
 
 
 @bp.get("/auth/proconnect/callback")
+@writes  # signs in: creates or updates the user, their memberships and a session row
 def callback():
     try:
         client = identity.provider()

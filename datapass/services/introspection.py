@@ -1,0 +1,210 @@
+"""The lean introspection: one indexed statement per call, the client's check included.
+
+``POST /api/oauth/introspect`` (RFC 7662) and API Particulier's ``GET /api/introspect`` are
+the hottest paths of DataPass: API providers call them for every request they serve. Each
+call is one statement on the unique indexes (the client's ``client_id``, the token's hash),
+that selects the columns the answer needs and nothing else (no ORM object, no lazy load of
+the habilitation's answers or of its organisation):
+
+- the client's authentication is in the statement: its row is the ``FROM`` (client id, hash
+  of the secret, kind, not revoked), the token is outer-joined to it. A revoked or rotated
+  client is refused by the very next call on every machine: no cache to invalidate;
+- the token's last use is written at most once a minute (``LAST_USED_PRECISION``), after the
+  answer is built, in its own short transaction that can never fail the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, false, or_, select, update
+from sqlalchemy.exc import DBAPIError
+
+from datapass.crypto import digest
+from datapass.database import write_transaction
+from datapass.extensions import db
+from datapass.models import ApiClient, ApiToken, Authorization, AuthorizationRequest
+from datapass.models.authorization import AUTHORIZATION_REVOKED
+from datapass.models.base import utcnow
+from datapass.models.organization import Organization, organization_display_name
+from datapass.models.token import CLIENT_INTROSPECTION
+from datapass.services.tokens import (
+    LAST_USED_PRECISION,
+    LEGACY_INTROSPECTION_DEFINITION,
+    PREFIX,
+)
+
+logger = logging.getLogger(__name__)
+INACTIVE = {"active": False}
+
+
+@dataclass(frozen=True)
+class FoundToken:
+    """What an introspection answer needs of a token, its habilitation and organisation."""
+
+    id: int
+    jti: str
+    scopes: list[str]
+    issued_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    authorization_id: int
+    authorization_state: str
+    siret: str
+    organization_name: str | None
+    intitule: str | None = None
+
+    def is_active(self, now: datetime) -> bool:
+        return (
+            self.revoked_at is None
+            and self.expires_at > now
+            and self.authorization_state != AUTHORIZATION_REVOKED
+        )
+
+
+TOKEN_COLUMNS = (
+    ApiToken.id,
+    ApiToken.jti,
+    ApiToken.scopes,
+    ApiToken.issued_at,
+    ApiToken.expires_at,
+    ApiToken.revoked_at,
+    ApiToken.last_used_at,
+    Authorization.id.label("authorization_id"),
+    Authorization.state.label("authorization_state"),
+    Organization.siret,
+    Organization.name.label("organization_name"),
+)
+
+
+def _well_formed(value) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX) and len(value) <= 100
+
+
+def answer(
+    *, jti: str, scopes, expires_at, issued_at, authorization_id, siret, organization_name
+) -> dict:
+    """RFC 7662's answer for an active token (the shape of ``docs/tokens.md``)."""
+    reference = f"H{authorization_id}"
+    return {
+        "active": True,
+        "scope": " ".join(scopes or []),
+        "exp": int(expires_at.timestamp()),
+        "iat": int(issued_at.timestamp()),
+        "jti": jti,
+        "sub": siret,
+        "client_id": reference,
+        "habilitation": reference,
+        "organization_name": organization_display_name(organization_name, siret),
+    }
+
+
+def _answer_of(found: FoundToken) -> dict:
+    return answer(
+        jti=found.jti,
+        scopes=found.scopes,
+        expires_at=found.expires_at,
+        issued_at=found.issued_at,
+        authorization_id=found.authorization_id,
+        siret=found.siret,
+        organization_name=found.organization_name,
+    )
+
+
+def introspect_for_client(
+    client_id: str, secret: str, value: str, *, now: datetime | None = None
+) -> dict | None:
+    """The answer to an introspection client, or None when its credentials are refused.
+
+    One statement: the client (``client_id``, secret's hash, kind, not revoked) outer-joined
+    to the token of this value among its definition's tokens. Anything but an active token of
+    the client's definition is ``{"active": false}``."""
+    token_hash = digest(value) if _well_formed(value) else None
+    tokens_of_definition = ApiToken.__table__.join(
+        Authorization.__table__, ApiToken.authorization_id == Authorization.id
+    ).join(Organization.__table__, Authorization.organization_id == Organization.id)
+    row = db.session.execute(
+        select(ApiClient.definition_id, *TOKEN_COLUMNS)
+        .select_from(ApiClient)
+        .outerjoin(
+            tokens_of_definition,
+            and_(
+                ApiToken.token_hash == token_hash if token_hash else false(),
+                Authorization.definition_id == ApiClient.definition_id,
+            ),
+        )
+        .where(
+            ApiClient.client_id == (client_id or ""),
+            ApiClient.secret_hash == digest(secret or ""),
+            ApiClient.kind == CLIENT_INTROSPECTION,
+            ApiClient.revoked_at.is_(None),
+        )
+        .limit(1)
+    ).one_or_none()
+    if row is None:
+        return None
+    if row.id is None or not row.definition_id:
+        return dict(INACTIVE)
+    found = FoundToken(**{k: v for k, v in row._mapping.items() if k != "definition_id"})
+    if not found.is_active(now := now or utcnow()):
+        return dict(INACTIVE)
+    result = _answer_of(found)
+    record_use(found.id, found.last_used_at, now)
+    return result
+
+
+def introspect_legacy(value: str, *, now: datetime | None = None) -> dict | None:
+    """API Particulier's legacy answer (``_id``, ``name``, ``scopes``) for its own active
+    tokens; None for anything else. One statement."""
+    if not _well_formed(value):
+        return None
+    row = db.session.execute(
+        select(*TOKEN_COLUMNS, AuthorizationRequest.intitule)
+        .join(Authorization, ApiToken.authorization_id == Authorization.id)
+        .join(Organization, Authorization.organization_id == Organization.id)
+        .join(
+            AuthorizationRequest,
+            Authorization.authorization_request_id == AuthorizationRequest.id,
+        )
+        .where(
+            ApiToken.token_hash == digest(value),
+            Authorization.definition_id == LEGACY_INTROSPECTION_DEFINITION,
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    found = FoundToken(**row._mapping)
+    if not found.is_active(now := now or utcnow()):
+        return None
+    result = {"_id": found.jti, "name": found.intitule or "", "scopes": found.scopes}
+    record_use(found.id, found.last_used_at, now)
+    return result
+
+
+def record_use(token_id: int, last_used_at: datetime | None, now: datetime) -> None:
+    """Stamp the token's last use, at most once a minute; never fails the caller.
+
+    The read transaction ends, then one conditional UPDATE (another process may have stamped
+    it meanwhile) runs in its own transaction. A database too busy to take it within the
+    busy timeout loses this stamp only, which the next minute's call writes."""
+    if last_used_at is not None and now - last_used_at < LAST_USED_PRECISION:
+        return
+    try:
+        with write_transaction():
+            db.session.execute(
+                update(ApiToken)
+                .where(
+                    ApiToken.id == token_id,
+                    or_(
+                        ApiToken.last_used_at.is_(None),
+                        ApiToken.last_used_at <= now - LAST_USED_PRECISION,
+                    ),
+                )
+                .values(last_used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+    except DBAPIError:
+        logger.warning("the last use of a token was not recorded (database busy)", exc_info=True)
