@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent
@@ -86,6 +87,19 @@ def _database_url(environ: Mapping[str, str], instance_dir: Path) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _storage_url(environ: Mapping[str, str]) -> str:
+    """``STORAGE_URL``: empty (local disk) or ``s3://bucket[/prefix]``."""
+    url = environ.get("STORAGE_URL", "").strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"STORAGE_URL must look like s3://bucket/prefix (or be empty), got {url!r}."
+        )
     return url
 
 
@@ -174,8 +188,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         # API tokens
         "TOKEN_LIFETIME_DAYS": _int(env, "TOKEN_LIFETIME_DAYS", 548),
         "TOKEN_ROTATION_OVERLAP_DAYS": _int(env, "TOKEN_ROTATION_OVERLAP_DAYS", 7),
-        # Documents
+        # Documents: on this machine's disk (STORAGE_DIR) unless STORAGE_URL names an
+        # S3-compatible bucket (``s3://bucket/prefix``), which several machines share.
         "STORAGE_DIR": env.get("STORAGE_DIR") or str(instance_dir / "storage"),
+        "STORAGE_URL": _storage_url(env),
+        # Another S3-compatible provider than AWS (OVHcloud, Scaleway, MinIO…).
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL", "").strip(),
         # Request bodies: every route, url-encoded forms and JSON included; the wizard's steps
         # take files (6 files of 10 MB plus the form). Over it: the French 413 page.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_REQUEST_BYTES", 1024 * 1024),

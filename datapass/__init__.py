@@ -144,6 +144,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         developers,
         editors,
+        health,
         instruction,
         instruction_admin,
         public,
@@ -151,6 +152,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(health.bp)
     auth.register(app)
     app.register_blueprint(applicant.bp)
     app.register_blueprint(instruction.bp)
