@@ -9,7 +9,8 @@ and then sees the latest data.
 
 Which transactions may write: those of unsafe HTTP requests (POST…), of the views marked
 ``@writes`` (a GET that signs in, for example), of ``write_intent()`` blocks, and everything
-outside a request (CLI, worker). A GET page reads in a deferred transaction, without the lock.
+outside a request (CLI, worker). A GET page reads in a deferred transaction, without the lock,
+and so do the worker's deliveries (``write_intent(False)``: they wait for other servers).
 PostgreSQL needs none of this: its row locks make writers wait.
 """
 
@@ -30,23 +31,26 @@ logger = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Milliseconds a writer waits for the write lock before giving up.
 BUSY_TIMEOUT_MS = 10_000
-_write_intent: ContextVar[bool] = ContextVar("datapass_write_intent", default=False)
+# True: may write; False: reads (a slow delivery of the worker); None: from the request.
+_write_intent: ContextVar[bool | None] = ContextVar("datapass_write_intent", default=None)
 
 
 def may_write() -> bool:
     """Whether a transaction beginning now may write (hence takes the write lock on SQLite)."""
-    if _write_intent.get():
-        return True
+    intent = _write_intent.get()
+    if intent is not None:
+        return intent
     if has_request_context():
         return request.method not in SAFE_METHODS or g.get("datapass_writes", False)
     return True
 
 
 @contextmanager
-def write_intent() -> Iterator[None]:
-    """The transactions begun inside the block may write: on SQLite they take the write lock
-    when they begin. End the current (read) transaction before entering, if any."""
-    marker = _write_intent.set(True)
+def write_intent(writing: bool = True) -> Iterator[None]:
+    """The transactions begun inside the block may write (on SQLite they take the write lock
+    when they begin), or with ``writing=False`` mostly read: the outbox worker's deliveries,
+    which wait for an SMTP server or a webhook and must not hold the lock meanwhile."""
+    marker = _write_intent.set(writing)
     try:
         yield
     finally:

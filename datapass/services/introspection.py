@@ -15,11 +15,12 @@ the habilitation's answers or of its organisation):
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, false, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from datapass.crypto import digest
@@ -114,36 +115,69 @@ def _answer_of(found: FoundToken) -> dict:
     )
 
 
-def introspect_for_client(
-    client_id: str, secret: str, value: str, *, now: datetime | None = None
-) -> dict | None:
-    """The answer to an introspection client, or None when its credentials are refused.
-
-    One statement: the client (``client_id``, secret's hash, kind, not revoked) outer-joined
-    to the token of this value among its definition's tokens. Anything but an active token of
-    the client's definition is ``{"active": false}``."""
-    token_hash = digest(value) if _well_formed(value) else None
+@functools.cache
+def _client_statement():
+    """The client (by id, secret's hash, kind, not revoked) outer-joined to the token of a
+    hash among its definition's tokens; built once, compiled once (SQLAlchemy's cache)."""
     tokens_of_definition = ApiToken.__table__.join(
         Authorization.__table__, ApiToken.authorization_id == Authorization.id
     ).join(Organization.__table__, Authorization.organization_id == Organization.id)
-    row = db.session.execute(
+    return (
         select(ApiClient.definition_id, *TOKEN_COLUMNS)
         .select_from(ApiClient)
         .outerjoin(
             tokens_of_definition,
             and_(
-                ApiToken.token_hash == token_hash if token_hash else false(),
+                ApiToken.token_hash == bindparam("token_hash"),
                 Authorization.definition_id == ApiClient.definition_id,
             ),
         )
         .where(
-            ApiClient.client_id == (client_id or ""),
-            ApiClient.secret_hash == digest(secret or ""),
+            ApiClient.client_id == bindparam("client_id"),
+            ApiClient.secret_hash == bindparam("secret_hash"),
             ApiClient.kind == CLIENT_INTROSPECTION,
             ApiClient.revoked_at.is_(None),
         )
         .limit(1)
-    ).one_or_none()
+    )
+
+
+@functools.cache
+def _legacy_statement():
+    return (
+        select(*TOKEN_COLUMNS, AuthorizationRequest.intitule)
+        .join(Authorization, ApiToken.authorization_id == Authorization.id)
+        .join(Organization, Authorization.organization_id == Organization.id)
+        .join(
+            AuthorizationRequest,
+            Authorization.authorization_request_id == AuthorizationRequest.id,
+        )
+        .where(
+            ApiToken.token_hash == bindparam("token_hash"),
+            Authorization.definition_id == LEGACY_INTROSPECTION_DEFINITION,
+        )
+    )
+
+
+def _fetch(statement, **parameters):
+    """One row of a Core statement, on the session's connection (its transaction)."""
+    return db.session.connection().execute(statement, parameters).first()
+
+
+def introspect_for_client(
+    client_id: str, secret: str, value: str, *, now: datetime | None = None
+) -> dict | None:
+    """The answer to an introspection client, or None when its credentials are refused.
+
+    One statement (``_client_statement``). Anything but an active token of the client's
+    definition is ``{"active": false}``."""
+    row = _fetch(
+        _client_statement(),
+        client_id=client_id or "",
+        secret_hash=digest(secret or ""),
+        # A malformed value is looked up as a hash no token has (one statement shape).
+        token_hash=digest(value) if _well_formed(value) else "",
+    )
     if row is None:
         return None
     if row.id is None or not row.definition_id:
@@ -158,22 +192,10 @@ def introspect_for_client(
 
 def introspect_legacy(value: str, *, now: datetime | None = None) -> dict | None:
     """API Particulier's legacy answer (``_id``, ``name``, ``scopes``) for its own active
-    tokens; None for anything else. One statement."""
+    tokens; None for anything else. One statement (``_legacy_statement``)."""
     if not _well_formed(value):
         return None
-    row = db.session.execute(
-        select(*TOKEN_COLUMNS, AuthorizationRequest.intitule)
-        .join(Authorization, ApiToken.authorization_id == Authorization.id)
-        .join(Organization, Authorization.organization_id == Organization.id)
-        .join(
-            AuthorizationRequest,
-            Authorization.authorization_request_id == AuthorizationRequest.id,
-        )
-        .where(
-            ApiToken.token_hash == digest(value),
-            Authorization.definition_id == LEGACY_INTROSPECTION_DEFINITION,
-        )
-    ).one_or_none()
+    row = _fetch(_legacy_statement(), token_hash=digest(value))
     if row is None:
         return None
     found = FoundToken(**row._mapping)
