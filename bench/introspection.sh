@@ -30,11 +30,11 @@ with app.test_request_context():
 PY
 )
 token=$(printf '%s\n' "$token" | sed -n 's/^TOKEN=//p')
-"$py/gunicorn" -c gunicorn.conf.py -w 2 -b "127.0.0.1:$port" --access-logfile /dev/null \
+"$py/gunicorn" -c gunicorn.conf.py -w 2 -b "127.0.0.1:$port" --access-logfile /dev/null --error-logfile "${BENCH_LOG:-/dev/null}" \
   --daemon --pid "$work/g.pid" wsgi:app
 sleep 2
 basic=$(printf '%s' "dpc_demo_api_particulier:demo-introspection-secret-not-for-production" | base64 -w0)
 printf 'wrk.method = "POST"\nwrk.body = "token=%s"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\nwrk.headers["Authorization"] = "Basic %s"\n' "$token" "$basic" > "$work/post.lua"
 echo "token: ${token:0:8}… (${#token} chars)"; curl -fs -X POST -u "dpc_demo_api_particulier:demo-introspection-secret-not-for-production" -d "token=$token" "http://127.0.0.1:$port/api/oauth/introspect"; echo
 echo "POST /api/oauth/introspect:"; wrk -t1 -c8 -d10s -s "$work/post.lua" "http://127.0.0.1:$port/api/oauth/introspect" | grep -E 'Requests/sec|Latency|Non-2xx'
-echo "GET /api/introspect:"; wrk -t1 -c8 -d10s -H "X-Api-Key: $token" "http://127.0.0.1:$port/api/introspect" | grep -E 'Requests/sec|Latency|Non-2xx'
+echo "GET /api/introspect:"; wrk -t1 -c8 -d${GET_SECONDS:-10}s -H "X-Api-Key: $token" "http://127.0.0.1:$port/api/introspect" | grep -E 'Requests/sec|Latency|Non-2xx'
