@@ -50,14 +50,16 @@ def sign_in(user: HttpUser, sub: str) -> None:
         answer.headers["Location"], data={"sub": sub}, allow_redirects=False, timeout=30
     )
     callback = urlsplit(consent.headers["Location"])
-    with user.client.get(
-        f"{callback.path}?{callback.query}",
-        allow_redirects=False,
-        name="GET /auth/proconnect/callback",
-        catch_response=True,
+    expect_redirect(user, "GET", f"{callback.path}?{callback.query}", "GET sign-in callback")
+
+
+def expect_redirect(user: HttpUser, method: str, url: str, name: str, **kwargs) -> None:
+    """A request that must answer a redirect (POST/redirect/GET): anything else is an error."""
+    with user.client.request(
+        method, url, allow_redirects=False, name=name, catch_response=True, **kwargs
     ) as response:
         if response.status_code != 302:
-            response.failure(f"sign-in failed: {response.status_code}")
+            response.failure(f"{name} answered {response.status_code}")
 
 
 class Applicant(HttpUser):
@@ -104,11 +106,7 @@ class Applicant(HttpUser):
         }
         if version:
             data["version"] = version.group(1)
-        with self.client.post(
-            self.step_url, data=data, allow_redirects=False, name=STEP_SAVE, catch_response=True
-        ) as response:
-            if response.status_code != 302:
-                response.failure(f"step save answered {response.status_code}")
+        expect_redirect(self, "POST", self.step_url, STEP_SAVE, data=data)
 
 
 class Instructor(HttpUser):

@@ -58,6 +58,24 @@ class FoundToken:
     organization_name: str | None
     intitule: str | None = None
 
+    @classmethod
+    def of(cls, token: ApiToken) -> FoundToken:
+        """The same facts, read from a token loaded with its habilitation and organisation."""
+        authorization = token.authorization
+        return cls(
+            id=token.id,
+            jti=token.jti,
+            scopes=token.scopes,
+            issued_at=token.issued_at,
+            expires_at=token.expires_at,
+            revoked_at=token.revoked_at,
+            last_used_at=token.last_used_at,
+            authorization_id=authorization.id,
+            authorization_state=authorization.state,
+            siret=authorization.organization.siret,
+            organization_name=authorization.organization.name,
+        )
+
     def is_active(self, now: datetime) -> bool:
         return (
             self.revoked_at is None
@@ -85,34 +103,20 @@ def _well_formed(value) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX) and len(value) <= 100
 
 
-def answer(
-    *, jti: str, scopes, expires_at, issued_at, authorization_id, siret, organization_name
-) -> dict:
+def answer(found: FoundToken) -> dict:
     """RFC 7662's answer for an active token (the shape of ``docs/tokens.md``)."""
-    reference = f"H{authorization_id}"
+    reference = f"H{found.authorization_id}"
     return {
         "active": True,
-        "scope": " ".join(scopes or []),
-        "exp": int(expires_at.timestamp()),
-        "iat": int(issued_at.timestamp()),
-        "jti": jti,
-        "sub": siret,
+        "scope": " ".join(found.scopes or []),
+        "exp": int(found.expires_at.timestamp()),
+        "iat": int(found.issued_at.timestamp()),
+        "jti": found.jti,
+        "sub": found.siret,
         "client_id": reference,
         "habilitation": reference,
-        "organization_name": organization_display_name(organization_name, siret),
+        "organization_name": organization_display_name(found.organization_name, found.siret),
     }
-
-
-def _answer_of(found: FoundToken) -> dict:
-    return answer(
-        jti=found.jti,
-        scopes=found.scopes,
-        expires_at=found.expires_at,
-        issued_at=found.issued_at,
-        authorization_id=found.authorization_id,
-        siret=found.siret,
-        organization_name=found.organization_name,
-    )
 
 
 @functools.cache
@@ -185,7 +189,7 @@ def introspect_for_client(
     found = FoundToken(**{k: v for k, v in row._mapping.items() if k != "definition_id"})
     if not found.is_active(now := now or utcnow()):
         return dict(INACTIVE)
-    result = _answer_of(found)
+    result = answer(found)
     record_use(found.id, found.last_used_at, now)
     return result
 

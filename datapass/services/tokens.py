@@ -239,20 +239,9 @@ def introspect(client: ApiClient, value: str) -> dict:
 
 
 def introspection(token: ApiToken | None) -> dict:
-    from datapass.services.introspection import INACTIVE, answer
+    from datapass.services.introspection import INACTIVE, FoundToken, answer
 
-    if token is None:
-        return dict(INACTIVE)
-    authorization = token.authorization
-    return answer(
-        jti=token.jti,
-        scopes=token.scopes,
-        expires_at=token.expires_at,
-        issued_at=token.issued_at,
-        authorization_id=authorization.id,
-        siret=authorization.organization.siret,
-        organization_name=authorization.organization.name,
-    )
+    return answer(FoundToken.of(token)) if token is not None else dict(INACTIVE)
 
 
 # ---------------------------------------------------------------- API clients

@@ -6,47 +6,28 @@ import base64
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from datapass.models.base import utcnow
-from datapass.services import decisions, tokens
-from tests.factories import UserFactory
-from tests.support.authorization_requests import submitted_request
+from datapass.services import tokens
+from tests.support.authorization_requests import approved_request
 from tests.support.http import reload
+from tests.support.statements import Statements
 
 
 @pytest.fixture
 def credentials(db):
-    client, secret = tokens.create_client("API Particulier (tests)")
-    basic = base64.b64encode(f"{client.client_id}:{secret}".encode()).decode()
-    return client, {"Authorization": f"Basic {basic}"}
+    """An introspection client, and the HTTP Basic header of its credentials."""
+    api_client, secret = tokens.create_client("API Particulier (tests)")
+    pair = f"{api_client.client_id}:{secret}".encode()
+    return api_client, {"Authorization": "Basic " + base64.b64encode(pair).decode()}
 
 
 @pytest.fixture
 def token_value(app, db):
     """The revealed value of the token of a fresh habilitation, and the token."""
-    applicant = UserFactory()
-    with app.test_request_context():
-        request = submitted_request(applicant)
-        instructor = UserFactory(roles=["api_particulier:instructor"])
-        authorization = decisions.decide(request, "approve", instructor, version=request.version)
-    token = authorization.tokens[0]
-    return tokens.reveal(token, applicant), token
-
-
-class Statements:
-    def __init__(self, engine):
-        self.engine, self.sql = engine, []
-
-    def _record(self, conn, cursor, statement, *args):
-        self.sql.append(statement)
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._record)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._record)
+    request = approved_request(app)
+    token = request.authorizations[0].tokens[0]
+    return tokens.reveal(token, request.applicant), token
 
 
 def post(client, headers, value):

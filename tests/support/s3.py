@@ -9,12 +9,13 @@ objects live in the subprocess's memory and go with it.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+
+from tests.support.smtp import free_port
 
 # boto3 reads these when a client is made; moto accepts any.
 CREDENTIALS = {
@@ -24,15 +25,9 @@ CREDENTIALS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class S3Server:
     def __init__(self):
-        self.port = _free_port()
+        self.port = free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 

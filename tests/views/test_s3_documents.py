@@ -11,29 +11,12 @@ from datapass.catalog import DEFAULT_DIR, load_catalog
 from datapass.models import AuthorizationRequest
 from datapass.storage import LocalStorage, S3Storage, storage_from_config
 from tests.support.http import reload
-from tests.support.wizard import post_step, start
+from tests.support.wizard import start, upload_documents
 
 FACULTATIVES = load_catalog(DEFAULT_DIR).form(
     "api-particulier-aides-sociales-ccas-dont-facultatives"
 )
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-
-
-def upload(client, request_id, files, extra=None):
-    data = {
-        "cadre_juridique_nature": "Délibération du 12 octobre 2023",
-        "cadre_juridique_url": "",
-        "cadre_juridique_document": files,
-        **(extra or {}),
-    }
-    return post_step(
-        client,
-        request_id,
-        "cadre-juridique",
-        data,
-        action="save",
-        content_type="multipart/form-data",
-    )
 
 
 def objects(storage: S3Storage) -> list[str]:
@@ -62,7 +45,10 @@ def test_uploaded_documents_go_to_the_bucket_and_download_for_members_only(
 ):
     login_as()
     request_id = start(client, FACULTATIVES)
-    assert upload(client, request_id, [(io.BytesIO(PDF), "délibération.pdf")]).status_code == 302
+    assert (
+        upload_documents(client, request_id, [(io.BytesIO(PDF), "délibération.pdf")]).status_code
+        == 302
+    )
     [document] = reload(AuthorizationRequest, request_id).documents
     assert objects(s3_storage) == [f"documents/{document.storage_key}"]
     download = client.get(f"/demandes/{request_id}/documents/{document.id}")
@@ -76,11 +62,11 @@ def test_uploaded_documents_go_to_the_bucket_and_download_for_members_only(
 def test_a_removed_document_is_deleted_from_the_bucket(client, db, login_as, s3_storage):
     login_as()
     request_id = start(client, FACULTATIVES)
-    upload(client, request_id, [(io.BytesIO(PDF), "a.pdf")])
+    upload_documents(client, request_id, [(io.BytesIO(PDF), "a.pdf")])
     [document] = reload(AuthorizationRequest, request_id).documents
     key = document.storage_key
     assert s3_storage.exists(key)
-    response = upload(client, request_id, [], extra={"remove_document": str(document.id)})
+    response = upload_documents(client, request_id, [], extra={"remove_document": str(document.id)})
     assert response.status_code == 302
     assert reload(AuthorizationRequest, request_id).documents == []
     assert not s3_storage.exists(key) and objects(s3_storage) == []
