@@ -7,10 +7,11 @@ cannot wait for the lock: SQLite refuses its first write at once (``database is 
 when another connection wrote meanwhile. An immediate one waits its turn (the busy timeout)
 and then sees the latest data.
 
-Which transactions may write: those of unsafe HTTP requests (POST…), of the views marked
-``@writes`` (a GET that signs in, for example), of ``write_intent()`` blocks, and everything
-outside a request (CLI, worker). A GET page reads in a deferred transaction, without the lock,
-and so do the worker's deliveries (``write_intent(False)``: they wait for other servers).
+Which transactions may write: those of unsafe HTTP requests (POST…) but the views marked
+``@reads`` (introspection), those of the views marked ``@writes`` (a GET that signs in), of
+``write_intent()`` blocks, and everything outside a request (CLI, worker). A GET page reads
+in a deferred transaction, without the lock, and so do the worker's deliveries
+(``write_intent(False)``: they wait for other servers).
 PostgreSQL needs none of this: its row locks make writers wait.
 """
 
@@ -41,7 +42,10 @@ def may_write() -> bool:
     if intent is not None:
         return intent
     if has_request_context():
-        return request.method not in SAFE_METHODS or g.get("datapass_writes", False)
+        declared = g.get("datapass_writes")
+        if declared is not None:
+            return declared
+        return request.method not in SAFE_METHODS
     return True
 
 
@@ -79,12 +83,22 @@ def writes(view: Callable) -> Callable:
     """A view that writes although its method is safe (GET): its transactions take the write
     lock when they begin. A read transaction already open (a ``before_request`` hook's) is
     ended first: nothing was written in it."""
+    return _declare(view, writing=True)
 
+
+def reads(view: Callable) -> Callable:
+    """A view that only reads although its method is not safe (an introspection POST): its
+    transactions do not take the write lock (a short write of its own uses
+    ``write_transaction``)."""
+    return _declare(view, writing=False)
+
+
+def _declare(view: Callable, *, writing: bool) -> Callable:
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         from datapass.extensions import db
 
-        g.datapass_writes = True
+        g.datapass_writes = writing
         session = db.session()
         if session.in_transaction() and not (session.new or session.dirty or session.deleted):
             session.commit()

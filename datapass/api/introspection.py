@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from datapass.api import bp
+from datapass.database import reads
 from datapass.services import introspection
 
 
@@ -19,6 +20,7 @@ def _unauthorized():
 
 
 @bp.post("/api/oauth/introspect")
+@reads  # a lookup: on SQLite, no write lock (the last use is stamped apart, once a minute)
 def introspect():
     """RFC 7662: ``{"active": false}`` for anything but an active token of the client's
     definition.

@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import create_engine, text
 
-from datapass.database import configure_engine, may_write, write_intent
+from datapass.database import configure_engine, may_write, reads, write_intent, writes
 
 
 @pytest.fixture
@@ -83,3 +83,18 @@ def test_only_requests_that_may_write_take_the_write_lock(app, method, expected)
             assert may_write() is True
     with app.app_context():
         assert may_write() is True  # CLI, worker
+        with write_intent(False):
+            assert may_write() is False  # the worker's slow deliveries
+
+
+def test_views_may_declare_that_they_read_or_write(app, db):
+    seen = []
+
+    def probe():
+        seen.append(may_write())
+
+    with app.test_request_context(method="POST"):
+        reads(probe)()  # an introspection: a POST that only reads
+    with app.test_request_context(method="GET"):
+        writes(probe)()  # the sign-in callback: a GET that writes
+    assert seen == [False, True]
