@@ -89,6 +89,7 @@ def register_side_effects(app: Flask) -> None:
     from datapass import outbox, periodic
     from datapass.services import (
         deadlines,
+        deliberation_analysis,
         documents,
         emails,
         housekeeping,
@@ -104,6 +105,7 @@ def register_side_effects(app: Flask) -> None:
             "email": emails.deliver,
             "webhook": webhook_delivery.deliver,
             scanning.JOB_KIND: scanning.deliver,
+            deliberation_analysis.JOB_KIND: deliberation_analysis.deliver,
         },
     )
     config = app.config
@@ -147,6 +149,7 @@ def register_blueprints(app: Flask) -> None:
         health,
         instruction,
         instruction_admin,
+        invitations,
         public,
         tokens,
     )
@@ -162,6 +165,7 @@ def register_blueprints(app: Flask) -> None:
     api.register(app)
     app.register_blueprint(instruction_admin.bp)
     app.register_blueprint(editors.bp)
+    app.register_blueprint(invitations.bp)
     if app.config["DATAPASS_ENV"] != "production":
         from datapass.views import dev
 

@@ -7,7 +7,12 @@ from datapass.models.authorization_request import (
     RequestContact,
 )
 from datapass.models.document import Document
-from datapass.models.instruction import InstructorNotificationSetting, MessageTemplate
+from datapass.models.instruction import (
+    InstructorNotificationSetting,
+    MessageTemplate,
+    RequestFollow,
+)
+from datapass.models.invitation import Invitation
 from datapass.models.message import Message
 from datapass.models.organization import Membership, Organization
 from datapass.models.outbox import OutboxJob
@@ -25,6 +30,7 @@ __all__ = [
     "AuthorizationRequestEvent",
     "Document",
     "InstructorNotificationSetting",
+    "Invitation",
     "Membership",
     "Message",
     "MessageTemplate",
@@ -33,6 +39,7 @@ __all__ = [
     "OutboxJob",
     "PeriodicTaskRun",
     "RequestContact",
+    "RequestFollow",
     "TokenReminder",
     "User",
     "UserRole",

@@ -94,6 +94,11 @@ EMAILS: dict[str, Email] = {
         "instructors and reporters of the definition who did not opt out",
         f"Demandes à décider dans les 7 jours{NBSP}: récapitulatif des échéances",
     ),
+    "invitation": Email(
+        "an instructor’s « Inviter », or POST /api/v1/demandes",
+        "the future applicant named in the invitation",
+        "Une demande d’habilitation a été préparée pour votre organisation",
+    ),
     "transferred": Email(
         "transfer",
         "the former and the new applicant",
@@ -148,7 +153,12 @@ def compose(key: str, context: dict) -> dict[str, str]:
         intitule=(authorization_request.intitule if authorization_request else "") or "",
     )
     context = {"support_email": current_app.config["SUPPORT_EMAIL"], **context}
-    text = render_template(f"emails/{key}.txt", **context).strip() + "\n"
+    text = (
+        render_template(f"emails/{key}.txt", **context).strip()
+        + "\n\n"
+        + render_template("emails/_signature.txt", **context).strip()
+        + "\n"
+    )
     html = render_template(
         "emails/layout.html",
         subject=subject,
@@ -214,22 +224,8 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
     authorization_request = event.request
     if authorization_request is None:
         return
-    catalog_form = get_catalog().form(authorization_request.form_uid)
-    definition = catalog_form.definition if catalog_form else None
-    applicant_url = public_url(f"/demandes/{authorization_request.id}")
+    base = _base_context(authorization_request, event=event, reason=event.reason)
     instructor_url = public_url(f"/instruction/demandes/{authorization_request.id}")
-    base = {
-        "request": authorization_request,
-        "event": event,
-        "form": catalog_form,
-        "definition": definition,
-        "applicant": authorization_request.applicant,
-        "organization": authorization_request.organization,
-        "reason": event.reason,
-        "request_url": applicant_url,
-        "action_url": applicant_url,
-        "action_label": "Voir la demande",
-    }
     name = event.name
     payload = event.payload or {}
     if name == "submit":
@@ -261,8 +257,9 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
             event_id=event.id,
         )
     elif name in ("request_changes", "refuse", "revoke"):
-        key = {"request_changes": "changes_requested", "refuse": "refused", "revoke": "revoked"}
-        queue(key[name], [authorization_request.applicant.email], base, event_id=event.id)
+        queue(
+            DECISION_EMAILS[name], [authorization_request.applicant.email], base, event_id=event.id
+        )
     elif name == "approve":
         queue("approved", [authorization_request.applicant.email], base, event_id=event.id)
         habilitation = (
@@ -309,6 +306,50 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
         )
 
 
+def _base_context(authorization_request: AuthorizationRequest, *, event, reason) -> dict:
+    """What every email about a request is rendered with (``event`` is None in a preview)."""
+    catalog_form = get_catalog().form(authorization_request.form_uid)
+    applicant_url = public_url(f"/demandes/{authorization_request.id}")
+    return {
+        "request": authorization_request,
+        "event": event,
+        "form": catalog_form,
+        "definition": catalog_form.definition if catalog_form else None,
+        "applicant": authorization_request.applicant,
+        "organization": authorization_request.organization,
+        "reason": reason,
+        "request_url": applicant_url,
+        "action_url": applicant_url,
+        "action_label": "Voir la demande",
+    }
+
+
+# The email the applicant receives for each decision (a refused reopening has its own).
+DECISION_EMAILS = {
+    "approve": "approved",
+    "request_changes": "changes_requested",
+    "refuse": "refused",
+    "revoke": "revoked",
+}
+
+
+def preview_decision_email(
+    authorization_request: AuthorizationRequest, decision: str, reason: str | None
+) -> dict[str, str] | None:
+    """The email the applicant will receive if ``decision`` is taken now with ``reason``:
+    composed by ``compose``, the code that sends it (None: the decision sends no email)."""
+    from datapass.services.reopenings import reopened_authorization
+
+    key = DECISION_EMAILS.get(decision)
+    if key is None:
+        return None
+    base = _base_context(authorization_request, event=None, reason=(reason or "").strip() or None)
+    if decision == "refuse" and authorization_request.is_reopening:
+        key = "reopening_refused"
+        base["authorization"] = reopened_authorization(authorization_request)
+    return compose(key, base)
+
+
 def _authorization(authorization_request, authorization_id):
     return next((a for a in authorization_request.authorizations if a.id == authorization_id), None)
 
@@ -323,11 +364,20 @@ def _editor_contact(authorization_request):
     return catalog_form.editor if catalog_form else None
 
 
-def _notify_staff(key, kind, base, instructor_url, event) -> None:
+def _staff_recipients(authorization_request, kind) -> list:
+    """Who wants the email: the definition's subscribers, and the request's followers
+    (``services/follows.py``) whatever their settings; by email, each once."""
+    from datapass.services.follows import followers
     from datapass.services.instructor_settings import notification_recipients
 
+    users = {u.id: u for u in notification_recipients(authorization_request.definition_id, kind)}
+    users.update((user.id, user) for user in followers(authorization_request))
+    return sorted(users.values(), key=lambda user: user.email)
+
+
+def _notify_staff(key, kind, base, instructor_url, event) -> None:
     authorization_request = base["request"]
-    for user in notification_recipients(authorization_request.definition_id, kind):
+    for user in _staff_recipients(authorization_request, kind):
         token = unsubscribe_token(user.id, authorization_request.definition_id, kind)
         unsubscribe = public_url(f"/notifications/desabonnement/{token}")
         queue(

@@ -34,8 +34,12 @@ from datapass.models import Authorization, AuthorizationRequest, Message
 from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
 from datapass.services import (
     decisions,
+    deliberation_analysis,
+    emails,
+    follows,
     message_templates,
     messaging,
+    organization_history,
     organizations,
     presenter,
     transfers,
@@ -156,6 +160,15 @@ def show(request_id: int):
             authorization_request.events, key=lambda e: (e.created_at, e.id), reverse=True
         )
     ]
+    message_form = InstructorMessageForm()
+    templates = (
+        message_templates.templates_for(authorization_request.definition_id, "message")
+        if role == workflow.INSTRUCTOR
+        else []
+    )
+    chosen = next((t for t in templates if str(t.id) == request.args.get("modele")), None)
+    if chosen is not None:
+        message_form.body.data = message_templates.render(chosen.content, authorization_request)
     return render_template(
         "instruction/request.html",
         authorization_request=authorization_request,
@@ -166,7 +179,14 @@ def show(request_id: int):
         decision_labels=DECISIONS,
         can_act=role == workflow.INSTRUCTOR,
         membership=organizations.applicant_membership(authorization_request),
-        message_form=InstructorMessageForm(),
+        deliberations=deliberation_analysis.analyses(catalog_form, authorization_request),
+        history=organization_history.organization_history(
+            authorization_request, queue_service.visible_definitions(current_user)
+        ),
+        following=follows.is_following(current_user, authorization_request),
+        message_form=message_form,
+        message_templates=templates,
+        chosen_template=chosen,
         action_form=FlaskForm(),
         transfer_form=InstructorTransferForm(data={"version": authorization_request.version})
         if role == workflow.INSTRUCTOR and workflow.can_transfer(authorization_request, role)
@@ -202,6 +222,9 @@ def decide(request_id: int, event: str):
         if chosen is not None:
             form.template.data = str(chosen.id)
             form.reason.data = message_templates.render(chosen.content, authorization_request)
+    elif "apercu" in request.form:
+        # « Mettre à jour l’aperçu »: show the email for the typed text, decide nothing.
+        status = 200 if form.validate_on_submit() else 400
     elif form.validate_on_submit():
         try:
             decisions.decide(
@@ -239,6 +262,9 @@ def decide(request_id: int, event: str):
                 authorization_request, event, workflow.INSTRUCTOR
             ),
             membership_unverified=not organizations.applicant_is_verified(authorization_request),
+            preview=emails.preview_decision_email(authorization_request, event, form.reason.data)
+            if allowed
+            else None,
         ),
         status,
     )
@@ -311,6 +337,24 @@ def transfer(request_id: int):
 
 
 # ---------------------------------------------------------------- messages
+
+
+@bp.post("/demandes/<int:request_id>/suivre", endpoint="follow", defaults={"following": True})
+@bp.post(
+    "/demandes/<int:request_id>/ne-plus-suivre", endpoint="unfollow", defaults={"following": False}
+)
+@login_required
+def set_following(request_id: int, following: bool):
+    """« Marquer comme suivie »: its staff notifications reach the user whatever their
+    settings; « Ne plus suivre »."""
+    authorization_request = _load(request_id)
+    check_action_form()
+    follows.set_following(current_user, authorization_request, following)
+    if following:
+        flash("Demande suivie\u00a0: ses notifications vous parviendront.", "success")
+    else:
+        flash("Vous ne suivez plus cette demande.", "success")
+    return redirect(url_for("instruction.show", request_id=request_id))
 
 
 @bp.post("/demandes/<int:request_id>/messages")
