@@ -23,7 +23,7 @@ from datapass.services import decisions, tokens
 
 app = create_app()
 with app.test_request_context():
-    request = db.session.query(AuthorizationRequest).filter_by(state="submitted").first()
+    request = db.session.query(AuthorizationRequest).filter_by(state="submitted", definition_id="api_particulier").order_by(AuthorizationRequest.id).first()
     instructor = db.session.query(User).filter_by(email="instructeur@dinum.example.gouv.fr").one()
     authorization = decisions.decide(request, "approve", instructor, version=request.version)
     print("TOKEN=" + tokens.reveal(authorization.tokens[0], request.applicant))
