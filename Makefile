@@ -13,7 +13,7 @@ PORT ?= 5000
 IDP_PORT ?= 5001
 export FLASK_APP := wsgi
 
-.PHONY: run test setup python-deps npm-deps assets db seed serve lint format system-test-deps check-catalog clean
+.PHONY: run test load setup python-deps npm-deps assets db seed serve lint format system-test-deps check-catalog clean
 
 run: setup db seed serve
 
@@ -21,6 +21,15 @@ test: setup system-test-deps lint
 	tests/support/run-suites.sh
 
 setup: python-deps assets
+
+# The load test (issue 16, bench/load/): 50 applicants and 5 instructors against gunicorn for
+# LOAD_DURATION (5m); LOAD_DATABASE_URL=postgresql://… for PostgreSQL. Not part of `make test`.
+load: setup $(VENV)-load/.installed
+	bench/load/run.sh
+$(VENV)-load/.installed: bench/load/requirements.txt
+	@test -x $(VENV)-load/bin/python || $(PYTHON) -m venv $(VENV)-load
+	$(VENV)-load/bin/pip install --quiet -r bench/load/requirements.txt
+	@touch $@
 
 python-deps: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml

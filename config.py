@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent
@@ -131,6 +132,19 @@ def _database_url(environ: Mapping[str, str], instance_dir: Path) -> str:
     return url
 
 
+def _storage_url(environ: Mapping[str, str]) -> str:
+    """``STORAGE_URL``: empty (local disk) or ``s3://bucket[/prefix]``."""
+    url = environ.get("STORAGE_URL", "").strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"STORAGE_URL must look like s3://bucket/prefix (or be empty), got {url!r}."
+        )
+    return url
+
+
 def _idp_list(environ: Mapping[str, str], production: bool) -> tuple[str, ...]:
     """``OIDC_SIRET_VERIFIED_IDPS``: comma-separated ``idp_id`` values, or ``*`` for every one.
 
@@ -162,13 +176,19 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
             f"got {sirene_provider!r}."
         )
 
+    database_url = _database_url(env, instance_dir)
     config: dict = {
         "DATAPASS_ENV": datapass_env,
         "INSTANCE_DIR": str(instance_dir),
         "SECRET_KEY": env.get("SECRET_KEY") or DEV_SECRET_KEY,
-        "SQLALCHEMY_DATABASE_URI": _database_url(env, instance_dir),
-        # JSON answers keep their accents (searchable as typed on SQLite too).
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "json_serializer": _json_dumps},
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        # JSON answers keep their accents (searchable as typed on SQLite too). A pooled
+        # server connection is checked before use (a restarted PostgreSQL); a SQLite file
+        # cannot go away, its check would only cost a statement per request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": not database_url.startswith("sqlite"),
+            "json_serializer": _json_dumps,
+        },
         "PREFERRED_URL_SCHEME": env.get("PREFERRED_URL_SCHEME")
         or ("https" if production else "http"),
         "APP_ENVIRONMENT_NAME": env.get("APP_ENVIRONMENT_NAME") or datapass_env,
@@ -225,8 +245,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         # Invitations to claim a request prepared by the instruction or an API client.
         "INVITATION_LIFETIME_DAYS": _int(env, "INVITATION_LIFETIME_DAYS", 30),
         "TOKEN_ROTATION_OVERLAP_DAYS": _int(env, "TOKEN_ROTATION_OVERLAP_DAYS", 7),
-        # Documents
+        # Documents: on this machine's disk (STORAGE_DIR) unless STORAGE_URL names an
+        # S3-compatible bucket (``s3://bucket/prefix``), which several machines share.
         "STORAGE_DIR": env.get("STORAGE_DIR") or str(instance_dir / "storage"),
+        "STORAGE_URL": _storage_url(env),
+        # Another S3-compatible provider than AWS (OVHcloud, Scaleway, MinIO…).
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL", "").strip(),
         # Request bodies: every route, url-encoded forms and JSON included; the wizard's steps
         # take files (6 files of 10 MB plus the form). Over it: the French 413 page.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_REQUEST_BYTES", 1024 * 1024),

@@ -156,6 +156,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         developers,
         editors,
+        health,
         instruction,
         instruction_admin,
         invitations,
@@ -165,6 +166,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(open_data.bp)
     auth.register(app)
     app.register_blueprint(applicant.bp)

@@ -206,3 +206,38 @@ def login_as(app, db, client):
         return user
 
     return _login
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 API server (moto's server mode) for the session; AWS variables set for boto3."""
+    from tests.support.s3 import CREDENTIALS, S3Server
+
+    saved = {name: os.environ.get(name) for name in CREDENTIALS}
+    os.environ.update(CREDENTIALS)
+    try:
+        with S3Server() as server:
+            yield server
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture
+def s3_storage(app, s3_server, monkeypatch):
+    """The app's documents in a fresh bucket of the S3 server (``STORAGE_URL=s3://…``)."""
+    import secrets
+
+    from datapass.storage import storage_from_config
+
+    bucket = f"datapass-{secrets.token_hex(4)}"
+    config = {"STORAGE_URL": f"s3://{bucket}/documents", "S3_ENDPOINT_URL": s3_server.endpoint_url}
+    storage = storage_from_config(config)
+    storage.client.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
+    monkeypatch.setitem(app.extensions, "storage", storage)
+    return storage

@@ -224,9 +224,9 @@ def find_active(
         return None  # another definition's token: as if it did not exist
     if not token.is_active(now) or authorization.state == AUTHORIZATION_REVOKED:
         return None
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
-        token.last_used_at = now
-        db.session.commit()
+    from datapass.services.introspection import record_use
+
+    record_use(token.id, token.last_used_at, now)
     return token
 
 
@@ -239,20 +239,9 @@ def introspect(client: ApiClient, value: str) -> dict:
 
 
 def introspection(token: ApiToken | None) -> dict:
-    if token is None:
-        return {"active": False}
-    authorization = token.authorization
-    return {
-        "active": True,
-        "scope": " ".join(token.scopes),
-        "exp": int(token.expires_at.timestamp()),
-        "iat": int(token.issued_at.timestamp()),
-        "jti": token.jti,
-        "sub": authorization.organization.siret,
-        "client_id": authorization.public_reference,
-        "habilitation": authorization.public_reference,
-        "organization_name": authorization.organization.display_name,
-    }
+    from datapass.services.introspection import INACTIVE, FoundToken, answer
+
+    return answer(FoundToken.of(token)) if token is not None else dict(INACTIVE)
 
 
 # ---------------------------------------------------------------- API clients

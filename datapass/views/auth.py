@@ -22,6 +22,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from joserfc.errors import JoseError
 
 from datapass import rate_limits
+from datapass.database import writes
 from datapass.extensions import login_manager
 from datapass.forms.account import CurrentOrganizationForm, JoinOrganizationForm, SignOutForm
 from datapass.models.base import utcnow
@@ -109,6 +110,7 @@ def _failure(message: str, status: int = 400):
 
 @bp.get("/auth/proconnect/callback")
 @rate_limits.sign_in
+@writes  # signs in: creates or updates the user, their memberships and a session row
 def callback():
     try:
         client = identity.provider()
