@@ -88,6 +88,7 @@ def register_side_effects(app: Flask) -> None:
     """
     from datapass import outbox, periodic
     from datapass.services import (
+        audit,
         deadlines,
         documents,
         emails,
@@ -133,6 +134,7 @@ def register_side_effects(app: Flask) -> None:
         ],
     )
     documents.register()
+    audit.register()
 
 
 def register_blueprints(app: Flask) -> None:
@@ -140,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
     from datapass import api
     from datapass.views import (
         admin,
+        admin_support,  # noqa: F401  (its routes join the admin blueprint)
         applicant,
         auth,
         developers,
