@@ -18,7 +18,7 @@ from datapass.extensions import db
 from datapass.models import AuthorizationRequest, Organization, User
 from datapass.models.audit import REQUEST_TRANSFERRED
 from datapass.services import audit, decisions
-from datapass.siret import InvalidSiret, validate_siret
+from datapass.siret import InvalidSiret, normalize, validate_siret
 
 # One message whether the address has no account or is not a verified member: the form
 # must not tell who uses DataPass.
@@ -138,12 +138,13 @@ def transfer_to_organization(
         reason = (reason or "").strip()
         if not reason:
             raise UserError(TRANSFER_REASON_MISSING, field="reason")
-        try:
-            siret = validate_siret(siret)
-        except InvalidSiret as error:
-            raise UserError(error.message, field="siret") from error
+        siret = normalize(siret)
         organization = db.session.scalar(select(Organization).where(Organization.siret == siret))
         if organization is None:
+            try:
+                validate_siret(siret)
+            except InvalidSiret as error:
+                raise UserError(error.message, field="siret") from error
             raise UserError(UNKNOWN_ORGANIZATION, field="siret")
         previous_organization = authorization_request.organization
         if organization.id == previous_organization.id:
