@@ -94,9 +94,7 @@ def end_sessions_of(user: User) -> None:
     db.session.execute(
         update(UserSession)
         .where(UserSession.impersonated_user_id == user.id)
-        .values(
-            impersonated_user_id=None, impersonation_reason=None, impersonation_expires_at=None
-        )
+        .values(impersonated_user_id=None, impersonation_reason=None, impersonation_expires_at=None)
     )
 
 

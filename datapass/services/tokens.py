@@ -21,11 +21,11 @@ from sqlalchemy.orm import joinedload
 from datapass.crypto import InvalidToken, digest, seal, unseal
 from datapass.errors import UserError
 from datapass.extensions import db
-from datapass.services.impersonation import forbid_while_impersonating
 from datapass.models import ApiClient, ApiToken, Authorization, TokenReminder
 from datapass.models.authorization import AUTHORIZATION_REVOKED
 from datapass.models.base import utcnow
 from datapass.models.token import CLIENT_DEVELOPER, CLIENT_INTROSPECTION
+from datapass.services.impersonation import forbid_while_impersonating
 
 PREFIX = "dpt_"
 CLIENT_PREFIX = "dpc_"
@@ -146,9 +146,7 @@ def can_prolong(token: ApiToken, now: datetime) -> bool:
     return token.revoked_at is None and token.expires_at - now <= timedelta(days=90)
 
 
-def prolong(
-    authorization: Authorization, user=None, *, now: datetime | None = None
-) -> ApiToken:
+def prolong(authorization: Authorization, user=None, *, now: datetime | None = None) -> ApiToken:
     """+ the token lifetime (18 months), from its current expiry (or now if expired)."""
     forbid_while_impersonating(user)
     now = now or utcnow()

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from datapass.extensions import db
 from datapass.models import User, UserRole
 from datapass.models.audit import ROLE_GRANTED, ROLE_REVOKED
-from datapass.services import audit, emails
 from datapass.models.user import ADMIN_ROLE, EDITOR_ROLE, ROLE_NAMES, editor_role
+from datapass.services import audit, emails
 
 logger = logging.getLogger(__name__)
 

@@ -41,24 +41,28 @@ def users():
     )
 
 
-def _forms(user: User, **posted: FlaskForm) -> dict[str, FlaskForm]:
-    """The user page's forms: the posted one as posted, the others empty."""
-    forms = {
-        "grant_form": RoleGrantForm(formdata=None, prefix="grant"),
-        "revoke_form": RoleRevocationForm(formdata=None, prefix="revoke", roles=user.roles),
-        "ban_form": BanForm(formdata=None, prefix="ban"),
-        "unban_form": UnbanForm(formdata=None, prefix="unban"),
-        "impersonation_form": ImpersonationForm(formdata=None, prefix="impersonate"),
-    }
-    forms.update(posted)
-    return forms
+# The user page's forms: name in the template → (class, prefix of its fields' ids).
+FORMS = {
+    "grant_form": (RoleGrantForm, "grant"),
+    "revoke_form": (RoleRevocationForm, "revoke"),
+    "ban_form": (BanForm, "ban"),
+    "unban_form": (UnbanForm, "unban"),
+    "impersonation_form": (ImpersonationForm, "impersonate"),
+}
+
+
+def _make_form(name: str, user: User, **kwargs) -> FlaskForm:
+    form_class, prefix = FORMS[name]
+    if form_class is RoleRevocationForm:
+        kwargs["roles"] = user.roles
+    return form_class(prefix=prefix, **kwargs)
 
 
 def _user_page(user: User, status: int = 200, **posted: FlaskForm):
-    return (
-        render_template("admin/user.html", user=user, **_forms(user, **posted)),
-        status,
-    )
+    """The user page; the posted form as posted, the others empty."""
+    forms = {name: _make_form(name, user, formdata=None) for name in FORMS}
+    forms.update(posted)
+    return render_template("admin/user.html", user=user, **forms), status
 
 
 @bp.get("/utilisateurs/<int:user_id>")
@@ -68,100 +72,71 @@ def user(user_id: int):
     return _user_page(db.get_or_404(User, user_id))
 
 
-def _support_action(user: User, name: str, form: FlaskForm, action, success: str):
-    """Validate ``form``, call ``action()`` (a service); its refusal lands next to the field
-    it names (else at the top of the page, via the errors handler)."""
-    if form.validate_on_submit():
-        try:
-            action()
-        except UserError as error:
-            show_on_field(form, error)
-        else:
-            flash(success, "success")
-            return redirect(url_for("admin.user", user_id=user.id))
-    return _user_page(user, 422, **{name: form})
+def _support_route(rule: str, endpoint: str, name: str, act, success: str, done=None) -> None:
+    """A POST of the user page: validate the form ``name``, call ``act(user, form)`` (one
+    service); its refusal lands next to the field it names (else flashed by the errors
+    handler). ``success`` is formatted with ``user`` and ``form``; ``done(user)`` is where
+    to go next (default: back to the user page)."""
+
+    def view(user_id: int):
+        user = db.get_or_404(User, user_id)
+        form = _make_form(name, user)
+        if form.validate_on_submit():
+            try:
+                act(user, form)
+            except UserError as error:
+                show_on_field(form, error)
+            else:
+                flash(success.format(user=user, form=form), "success")
+                return redirect(done(user) if done else url_for("admin.user", user_id=user.id))
+        return _user_page(user, 422, **{name: form})
+
+    view.__name__ = endpoint
+    bp.add_url_rule(rule, endpoint, login_required(admin_required(view)), methods=["POST"])
 
 
-@bp.post("/utilisateurs/<int:user_id>/roles")
-@login_required
-@admin_required
-def grant_role(user_id: int):
-    user = db.get_or_404(User, user_id)
-    form = RoleGrantForm(prefix="grant")
-    return _support_action(
-        user,
-        "grant_form",
-        form,
-        lambda: support.change_role(
-            user, form.role.data, grant=True, admin=current_user, reason=form.reason.data
-        ),
-        f"Le rôle « {form.role.data} » est attribué à {user.email}.",
+def _change_role(grant: bool):
+    return lambda user, form: support.change_role(
+        user, form.role.data, grant=grant, admin=current_user, reason=form.reason.data
     )
 
 
-@bp.post("/utilisateurs/<int:user_id>/roles/retrait")
-@login_required
-@admin_required
-def revoke_role(user_id: int):
-    user = db.get_or_404(User, user_id)
-    form = RoleRevocationForm(prefix="revoke", roles=user.roles)
-    return _support_action(
-        user,
-        "revoke_form",
-        form,
-        lambda: support.change_role(
-            user, form.role.data, grant=False, admin=current_user, reason=form.reason.data
-        ),
-        f"Le rôle « {form.role.data} » est retiré à {user.email}.",
-    )
-
-
-@bp.post("/utilisateurs/<int:user_id>/suspension")
-@login_required
-@admin_required
-def ban(user_id: int):
-    user = db.get_or_404(User, user_id)
-    form = BanForm(prefix="ban")
-    return _support_action(
-        user,
-        "ban_form",
-        form,
-        lambda: support.ban(user, current_user, form.reason.data),
-        f"Le compte de {user.email} est suspendu\u00a0: ses sessions ont pris fin.",
-    )
-
-
-@bp.post("/utilisateurs/<int:user_id>/reactivation")
-@login_required
-@admin_required
-def unban(user_id: int):
-    user = db.get_or_404(User, user_id)
-    form = UnbanForm(prefix="unban")
-    return _support_action(
-        user,
-        "unban_form",
-        form,
-        lambda: support.unban(user, current_user, form.reason.data),
-        f"Le compte de {user.email} est réactivé.",
-    )
-
-
-@bp.post("/utilisateurs/<int:user_id>/se-connecter-en-tant-que")
-@login_required
-@admin_required
-def impersonate(user_id: int):
-    user = db.get_or_404(User, user_id)
-    form = ImpersonationForm(prefix="impersonate")
-    response = _support_action(
-        user,
-        "impersonation_form",
-        form,
-        lambda: impersonation.start(g.user_session, user, form.reason.data),
-        f"Vous agissez en tant que {user.full_name}.",
-    )
-    if isinstance(response, tuple):
-        return response
-    return redirect(url_for("applicant.dashboard_view"))
+_support_route(
+    "/utilisateurs/<int:user_id>/roles",
+    "grant_role",
+    "grant_form",
+    _change_role(grant=True),
+    "Le rôle « {form.role.data} » est attribué à {user.email}.",
+)
+_support_route(
+    "/utilisateurs/<int:user_id>/roles/retrait",
+    "revoke_role",
+    "revoke_form",
+    _change_role(grant=False),
+    "Le rôle « {form.role.data} » est retiré à {user.email}.",
+)
+_support_route(
+    "/utilisateurs/<int:user_id>/suspension",
+    "ban",
+    "ban_form",
+    lambda user, form: support.ban(user, current_user, form.reason.data),
+    "Le compte de {user.email} est suspendu\u00a0: ses sessions ont pris fin.",
+)
+_support_route(
+    "/utilisateurs/<int:user_id>/reactivation",
+    "unban",
+    "unban_form",
+    lambda user, form: support.unban(user, current_user, form.reason.data),
+    "Le compte de {user.email} est réactivé.",
+)
+_support_route(
+    "/utilisateurs/<int:user_id>/se-connecter-en-tant-que",
+    "impersonate",
+    "impersonation_form",
+    lambda user, form: impersonation.start(g.user_session, user, form.reason.data),
+    "Vous agissez en tant que {user.full_name}.",
+    done=lambda user: url_for("applicant.dashboard_view"),
+)
 
 
 @bp.post("/en-tant-que/arreter")

@@ -15,6 +15,15 @@ down_revision = "0013"
 branch_labels = None
 depends_on = None
 
+# Who and what an audit entry names; the entry outlives them (SET NULL).
+AUDIT_REFERENCES = (
+    ("actor_id", "users"),
+    ("impersonator_id", "users"),
+    ("target_user_id", "users"),
+    ("organization_id", "organizations"),
+    ("authorization_request_id", "authorization_requests"),
+)
+
 
 def upgrade():
     op.create_table(
@@ -22,47 +31,22 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column("actor_id", sa.Integer(), nullable=True),
-        sa.Column("impersonator_id", sa.Integer(), nullable=True),
-        sa.Column("target_user_id", sa.Integer(), nullable=True),
-        sa.Column("organization_id", sa.Integer(), nullable=True),
-        sa.Column("authorization_request_id", sa.Integer(), nullable=True),
+        *[sa.Column(column, sa.Integer(), nullable=True) for column, _ in AUDIT_REFERENCES],
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column(
             "details",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.ForeignKeyConstraint(
-            ["actor_id"],
-            ["users.id"],
-            name=op.f("fk_audit_entries_actor_id_users"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["authorization_request_id"],
-            ["authorization_requests.id"],
-            name=op.f("fk_audit_entries_authorization_request_id_authorization_requests"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["impersonator_id"],
-            ["users.id"],
-            name=op.f("fk_audit_entries_impersonator_id_users"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["organization_id"],
-            ["organizations.id"],
-            name=op.f("fk_audit_entries_organization_id_organizations"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["target_user_id"],
-            ["users.id"],
-            name=op.f("fk_audit_entries_target_user_id_users"),
-            ondelete="SET NULL",
-        ),
+        *[
+            sa.ForeignKeyConstraint(
+                [column],
+                [f"{table}.id"],
+                name=op.f(f"fk_audit_entries_{column}_{table}"),
+                ondelete="SET NULL",
+            )
+            for column, table in AUDIT_REFERENCES
+        ],
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_entries")),
     )
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:

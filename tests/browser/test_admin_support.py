@@ -30,7 +30,9 @@ def test_admin_support_pages(page, live_server):
 
     page.get_by_role("link", name="Ses actions dans le journal d’administration").click()
     page.goto(live_server("/admin/journal"))
-    expect(page.get_by_role("cell", name="Fin d’une connexion « en tant que »").first).to_be_visible()
+    expect(
+        page.get_by_role("cell", name="Fin d’une connexion « en tant que »").first
+    ).to_be_visible()
     check_page(page, "admin-journal")
     page.goto(live_server("/admin/utilisateurs?q=26920023400012"))
     page.get_by_role("link", name="CCAS", exact=False).first.click()

@@ -140,7 +140,9 @@ def test_a_ban_ends_every_session_at_once(app, client, db, admin):
     url = f"/admin/utilisateurs/{agent.id}/suspension"
     missing = post_form(client, url, {"ban-reason": "  "}, page=page)
     assert missing.status_code == 422 and "Indiquez le motif" in missing.text
-    assert post_form(client, url, {"ban-reason": "Usurpation signalée"}, page=page).status_code == 302
+    assert (
+        post_form(client, url, {"ban-reason": "Usurpation signalée"}, page=page).status_code == 302
+    )
 
     refused = agent_client.get("/tableau-de-bord")
     assert refused.status_code == 403
@@ -248,9 +250,7 @@ def test_no_token_nor_decision_while_impersonating(client, db, admin):
     page = client.get(f"/habilitations/{authorization.id}")
     assert page.status_code == 200 and "Afficher le jeton" not in page.text
     for action in ("jeton/afficher", "jeton/renouveler", "prolongation"):
-        response = post_form(
-            client, f"/habilitations/{authorization.id}/{action}", page=page
-        )
+        response = post_form(client, f"/habilitations/{authorization.id}/{action}", page=page)
         assert response.status_code == 403, action
     assert reload(token).sealed_value is not None
 
@@ -307,7 +307,9 @@ def test_no_impersonation_of_an_admin_or_a_banned_user(client, db, admin):
 
 def test_stopping_without_impersonating_is_refused(client, db, login_as):
     login_as()
-    assert post_form(client, "/admin/en-tant-que/arreter", page="/tableau-de-bord").status_code == 403
+    assert (
+        post_form(client, "/admin/en-tant-que/arreter", page="/tableau-de-bord").status_code == 403
+    )
 
 
 # ---------------------------------------------------------------- organisations
@@ -350,9 +352,7 @@ def test_an_admin_transfers_a_request_to_another_organisation(client, db, admin)
     }
     missing = post_form(client, url, data, page=page)
     assert missing.status_code == 422 and "Indiquez le motif." in missing.text
-    stranger = post_form(
-        client, url, {**data, "email": admin.email, "reason": "Fusion"}, page=page
-    )
+    stranger = post_form(client, url, {**data, "email": admin.email, "reason": "Fusion"}, page=page)
     assert stranger.status_code == 422 and "membre vérifié" in stranger.text
     assert reload(authorization_request).organization_id == source.id
 
@@ -413,7 +413,9 @@ def test_the_journal_is_never_editable(client, db, admin):
 
 def test_client_and_webhook_changes_are_journaled(client, db, admin):
     response = post_form(
-        client, "/admin/clients", {"name": "API Particulier (recette)", "definition_id": "api_particulier"}
+        client,
+        "/admin/clients",
+        {"name": "API Particulier (recette)", "definition_id": "api_particulier"},
     )
     assert response.status_code == 200
     [entry] = entries("client_changed")
