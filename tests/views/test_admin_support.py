@@ -422,3 +422,45 @@ def test_client_and_webhook_changes_are_journaled(client, db, admin):
     assert entry.actor_id == admin.id
     assert entry.details["change"] == "created"
     assert entry.details["label"] == "API Particulier (recette)"
+
+
+def test_the_journal_answers_in_constant_queries(client, db, admin):
+    from datapass.services import audit
+
+    def some_entries(count):
+        for _ in range(count):
+            agent = UserFactory()
+            audit.record(ROLE_GRANTED, actor=admin, target_user=agent, reason="Renfort")
+        db.session.commit()
+
+    some_entries(2)
+    few = count_queries(client, "/admin/journal")
+    some_entries(20)
+    assert count_queries(client, "/admin/journal") == few
+
+
+def test_webhook_changes_are_journaled_with_their_author(client, db, login_as):
+    developer = login_as(roles=["api_particulier:developer"])
+    from datapass.models import Webhook
+    from datapass.services import webhooks
+
+    webhook = Webhook(
+        definition_id="api_particulier",
+        url="https://fournisseur.example.fr/hook",
+        events=["approve"],
+        sealed_secret=webhooks.seal("secret"),
+        created_by_id=developer.id,
+    )
+    db.session.add(webhook)
+    db.session.commit()
+    webhook.consecutive_failures = 3  # a delivery counter: not a change of the webhook
+    db.session.commit()
+    webhook.enabled = True
+    db.session.commit()
+    created, changed = entries("webhook_changed")
+    assert created.details["change"] == "created" and created.actor_id is None  # no request
+    assert changed.details == {
+        "change": "changed",
+        "fields": ["enabled"],
+        "label": "https://fournisseur.example.fr/hook",
+    }
