@@ -272,5 +272,10 @@ def test_every_catalogued_email_is_sent_somewhere(app, db, smtp):
         assert deadlines.send_digest(utcnow() + timedelta(days=55)) == 1
         UserFactory(roles=["admin"])
         users.grant_role(colleague.email, "api_particulier:reporter", reason="Renfort")
+        from datapass.services import invitations
+
+        invitations.create_by_api(
+            form, siret="13002526500013", email="futur@ccas.fr", answers={}, client_id="c"
+        )
     sent = {job.payload["key"] for job in email_jobs(db)}
     assert sent == set(emails.EMAILS)
