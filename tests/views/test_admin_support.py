@@ -464,3 +464,14 @@ def test_webhook_changes_are_journaled_with_their_author(client, db, login_as):
         "fields": ["enabled"],
         "label": "https://fournisseur.example.fr/hook",
     }
+
+
+def test_a_manager_granting_on_the_rights_page_is_the_journaled_actor(client, db, login_as):
+    manager = login_as(roles=["api_particulier:manager"])
+    colleague = UserFactory(email="collegue@ccas.example.fr")
+    data = {"email": colleague.email, "role": "instructor"}
+    response = post_form(client, "/instruction/api_particulier/droits", data)
+    assert response.status_code == 302
+    [entry] = entries(ROLE_GRANTED)
+    assert (entry.actor_id, entry.target_user_id) == (manager.id, colleague.id)
+    assert entry.details == {"role": "api_particulier:instructor"}
