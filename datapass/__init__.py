@@ -90,6 +90,7 @@ def register_side_effects(app: Flask) -> None:
     from datapass.services import (
         audit,
         deadlines,
+        deliberation_analysis,
         documents,
         emails,
         housekeeping,
@@ -105,6 +106,7 @@ def register_side_effects(app: Flask) -> None:
             "email": emails.deliver,
             "webhook": webhook_delivery.deliver,
             scanning.JOB_KIND: scanning.deliver,
+            deliberation_analysis.JOB_KIND: deliberation_analysis.deliver,
         },
     )
     config = app.config
