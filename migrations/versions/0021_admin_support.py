@@ -1,7 +1,7 @@
 """Administrators' support tools: the audit log, impersonation on server-side sessions
 
 Revision ID: 0021
-Revises: 0022
+Revises: 0014
 Create Date: 2026-12-01 14:40:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0021"
-down_revision = "0022"  # re-chained after main's 0022 (invitations) at the merge
+down_revision = "0014"  # re-chained after main's 0022 then 0014 at the merges
 branch_labels = None
 depends_on = None
 
