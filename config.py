@@ -99,6 +99,13 @@ def _hour(environ: Mapping[str, str], name: str, default: int) -> int:
     return hour
 
 
+def _minutes_up_to_an_hour(environ: Mapping[str, str], name: str, default: int) -> int:
+    minutes = _int(environ, name, default)
+    if not 1 <= minutes <= 60:
+        raise ConfigurationError(f"{name} must be from 1 to 60 minutes, got {minutes}.")
+    return minutes
+
+
 def _timezone(environ: Mapping[str, str]) -> str:
     name = environ.get("PERIODIC_TIMEZONE", "").strip() or "Europe/Paris"
     try:
@@ -194,6 +201,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "APP_ENVIRONMENT_NAME": env.get("APP_ENVIRONMENT_NAME") or datapass_env,
         # Sessions
         "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
+        # « Se connecter en tant que » (administrators' support): its longest duration.
+        "IMPERSONATION_MAX_MINUTES": _minutes_up_to_an_hour(env, "IMPERSONATION_MAX_MINUTES", 60),
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

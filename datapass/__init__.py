@@ -89,6 +89,7 @@ def register_side_effects(app: Flask) -> None:
     """
     from datapass import outbox, periodic
     from datapass.services import (
+        audit,
         deadlines,
         deliberation_analysis,
         documents,
@@ -145,6 +146,7 @@ def register_side_effects(app: Flask) -> None:
         ],
     )
     documents.register()
+    audit.register()
 
 
 def register_blueprints(app: Flask) -> None:
@@ -152,6 +154,7 @@ def register_blueprints(app: Flask) -> None:
     from datapass import api
     from datapass.views import (
         admin,
+        admin_support,  # noqa: F401  (its routes join the admin blueprint)
         applicant,
         auth,
         developers,

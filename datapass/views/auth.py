@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -26,8 +27,9 @@ from datapass.database import writes
 from datapass.extensions import login_manager
 from datapass.forms.account import CurrentOrganizationForm, JoinOrganizationForm, SignOutForm
 from datapass.models.base import utcnow
-from datapass.services import identity, organizations, sessions
+from datapass.services import identity, impersonation, organizations, sessions
 from datapass.siret import InvalidSiret
+from datapass.views.errors import AccountSuspended
 
 logger = logging.getLogger(__name__)
 
@@ -62,12 +64,22 @@ def load_user(user_id: str):
     row = sessions.load_session(session.get(SESSION_KEY))
     if row is None or str(row.user_id) != user_id:
         return None
-    if row.user.is_banned or not row.is_active(utcnow()):
+    now = utcnow()
+    if row.user.is_banned or not row.is_active(now):
         session.pop(SESSION_KEY, None)
         session.pop(ID_TOKEN_KEY, None)
+        if row.user.is_banned:
+            raise AccountSuspended()
         flash("Votre session a expiré : veuillez vous reconnecter.", "warning")
         return None
-    return row.user
+    user, expired = impersonation.acting_user(row, now)
+    if expired:
+        flash(
+            "La connexion « en tant que » a pris fin\u00a0: vous agissez de nouveau en votre nom.",
+            "info",
+        )
+    g.user_session = row
+    return user
 
 
 login_manager.login_view = "auth.login"

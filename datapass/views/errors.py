@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError
 
 from datapass import database
 from datapass.errors import UserError
@@ -20,6 +20,18 @@ CSRF_MESSAGE = (
     "Le formulaire a expiré ou a été envoyé depuis une autre page. Revenez en arrière, "
     "rechargez la page, puis envoyez le formulaire à nouveau."
 )
+
+
+class AccountSuspended(Forbidden):
+    """A banned user's request (or sign-in): refused with its own French page."""
+
+    description = "Votre compte a été suspendu. Contactez le support de DataPass."
+
+
+def handle_account_suspended(error: AccountSuspended):
+    if _is_api_request():
+        return handle_http_error(error)
+    return render_template("errors/suspended.html", code=403), 403
 
 
 def _is_api_request() -> bool:
@@ -104,6 +116,7 @@ def handle_user_error(error: UserError):
 
 def register(app: Flask) -> None:
     app.register_error_handler(UserError, handle_user_error)
+    app.register_error_handler(AccountSuspended, handle_account_suspended)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(InternalServerError, handle_internal_error)
     app.register_error_handler(HTTPException, handle_http_error)
