@@ -1,7 +1,7 @@
 """Two throwaway PostgreSQL databases for `make bench`, next to BENCH_DATABASE_URL's.
 
-    python bench/databases.py create URL   prints the project's and the floor's URLs
-    python bench/databases.py drop URL
+python bench/databases.py create URL   prints the project's and the floor's URLs
+python bench/databases.py drop URL
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The measured paths of `make bench`, their wrk scripts and their queries per page.
 
-    python bench/paths.py prepare OUT_DIR   the deep page's cursor, wrk's Lua scripts, paths.json
-    python bench/paths.py queries OUT_DIR   queries per path (in process, same database)
-    python bench/paths.py report OUT_DIR    the table, from OUT_DIR/wrk/*.txt
+python bench/paths.py prepare OUT_DIR   the deep page's cursor, wrk's Lua scripts, paths.json
+python bench/paths.py queries OUT_DIR   queries per path (in process, same database)
+python bench/paths.py report OUT_DIR    the table, from OUT_DIR/wrk/*.txt
 """
 
 from __future__ import annotations

@@ -53,7 +53,9 @@ sleep 3
 load() {  # name url [lua]
   local script=()
   [ -n "${3:-}" ] && script=(-s "$3")
-  wrk -t1 -c8 -d"$duration" "${script[@]}" "$2" > "$work/wrk/$1.txt"
+  wrk -t1 -c8 -d"$duration" --timeout 30s "${script[@]}" "$2" > "$work/wrk/$1.txt"
+  # Requests still queued when wrk stops would slow the next path down: let them finish.
+  for _ in 1 2 3; do curl -s -m 120 -o /dev/null "${2%%/[a-z]*}/" || true; done
 }
 printf 'wrk.method = "POST"\nwrk.body = "token=tok_4242"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n' > "$work/floor/post.lua"
 echo "==> floor"

@@ -73,28 +73,49 @@ def _insert(table, rows) -> None:
 def _answers(template: dict, i: int, rnd: random.Random) -> dict:
     data = dict(template)
     data["intitule"] = f"Aides sociales facultatives {i}"
-    for key, value in template.items():
+    for key in template:
         if key.endswith("_family_name") or key.endswith("_nom"):
             data[key] = f"Martin{i}"
         elif key.endswith("_email"):
             data[key] = f"contact{i}@commune{i}.fr"
     if "description" in data:
-        data["description"] = (
-            f"Instruction des aides facultatives du CCAS n° {i} : "
-            + " ".join(rnd.choice(WORDS) for _ in range(120))
+        data["description"] = f"Instruction des aides facultatives du CCAS n° {i} : " + " ".join(
+            rnd.choice(WORDS) for _ in range(120)
         )
     return data
 
 
-WORDS = (
-    "aide sociale facultative quotient familial allocataire commune centre communal action "
-    "instruction dossier tarification cantine crèche logement énergie secours urgence "
-    "transport scolaire périscolaire bénéficiaire justificatif ressources"
-).split()
+WORDS = [
+    "aide",
+    "sociale",
+    "facultative",
+    "quotient",
+    "familial",
+    "allocataire",
+    "commune",
+    "centre",
+    "communal",
+    "action",
+    "instruction",
+    "dossier",
+    "tarification",
+    "cantine",
+    "crèche",
+    "logement",
+    "énergie",
+    "secours",
+    "urgence",
+    "transport",
+    "scolaire",
+    "périscolaire",
+    "bénéficiaire",
+    "justificatif",
+    "ressources",
+]
 
 
 def seed(n: int, out_dir: str) -> dict:
-    rnd = random.Random(1)
+    rnd = random.Random(1)  # noqa: S311 (test data)
     upgrade()
     seed_demo_data()
     template = db.session.scalar(select(AuthorizationRequest).limit(1))

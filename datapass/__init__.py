@@ -93,10 +93,13 @@ def register_side_effects(app: Flask) -> None:
         emails,
         housekeeping,
         scanning,
+        search_index,
         tokens,
         webhook_delivery,
     )
 
+    # The free-text search index follows every write of what it holds, in its transaction.
+    search_index.install()
     outbox.init_app(
         app,
         event_subscribers=[emails.emails_for_event, webhook_delivery.queue_for_event],

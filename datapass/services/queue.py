@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, false, func, or_, select, true, tuple_
+from sqlalchemy import and_, exists, false, func, or_, select, true, tuple_
 from sqlalchemy.orm import contains_eager
 
-from datapass import workflow
+from datapass import search_text, workflow
 from datapass.catalog import get_catalog
 from datapass.extensions import db
 from datapass.models import (
@@ -34,6 +34,7 @@ from datapass.models import (
 )
 from datapass.models.message import APPLICANT_SIDE
 from datapass.permissions import can_report, is_admin
+from datapass.services import search_index
 
 PAGE_SIZE = 25
 # The states an instructor filters on (plain drafts are the applicant's own business).
@@ -134,14 +135,10 @@ def _search_condition(text: str):
         return AuthorizationRequest.id == number
     if re.fullmatch(r"\d{14}", compact):
         return Organization.siret == compact
-    pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
     if "@" in text:
+        pattern = search_text.like_pattern(text.lower())
         return func.lower(User.email).like(pattern, escape="\\")
-    return or_(
-        func.lower(Organization.name).like(pattern, escape="\\"),
-        func.lower(AuthorizationRequest.intitule).like(pattern, escape="\\"),
-        func.lower(cast(AuthorizationRequest.data, String)).like(pattern, escape="\\"),
-    )
+    return AuthorizationRequest.id.in_(search_index.matching_ids(text))
 
 
 def _filtered(criteria: QueueCriteria):
