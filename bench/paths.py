@@ -103,6 +103,8 @@ def queries(out: Path) -> None:
         statements.clear()
         response = client.open(path, method=method, headers=headers, data=data)
         counts[key] = {"queries": len(statements), "status": response.status_code}
+        if os.environ.get("BENCH_SHOW_QUERIES"):
+            print(f"--- {key} ({response.status_code})", *statements, sep="\n")
     (out / "queries.json").write_text(json.dumps(counts))
 
 

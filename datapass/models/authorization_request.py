@@ -30,6 +30,20 @@ def _state_check() -> str:
     return f"state IN ({values})"
 
 
+def public_reference(authorization_request_id: int) -> str:
+    """« D123 »: how people name a request."""
+    return f"D{authorization_request_id}"
+
+
+def is_reopening(state: str, last_validated_at: datetime | None, reopened_at: datetime | None):
+    """A validated request being updated (« Mise à jour »)."""
+    return (
+        last_validated_at is not None
+        and reopened_at is not None
+        and state not in (workflow.VALIDATED, workflow.REVOKED)
+    )
+
+
 class AuthorizationRequest(db.Model):
     __tablename__ = "authorization_requests"
     __table_args__ = (
@@ -93,7 +107,7 @@ class AuthorizationRequest(db.Model):
 
     @property
     def public_reference(self) -> str:
-        return f"D{self.id}"
+        return public_reference(self.id)
 
     @property
     def state_label(self) -> str:
@@ -101,11 +115,7 @@ class AuthorizationRequest(db.Model):
 
     @property
     def is_reopening(self) -> bool:
-        return (
-            self.last_validated_at is not None
-            and self.reopened_at is not None
-            and self.state not in (workflow.VALIDATED, workflow.REVOKED)
-        )
+        return is_reopening(self.state, self.last_validated_at, self.reopened_at)
 
     @property
     def is_editable(self) -> bool:

@@ -1,18 +1,16 @@
-"""The instruction queue: criteria, search, keyset pages, counts, CSV export, habilitations.
+"""The instruction queue: criteria, search, keyset pages, counts, habilitations.
 
 One page is one query, whatever its depth (keyset pagination on the sort columns), its
-markers (unread message, answered changes, unverified membership) included; the CSV export
-walks the same keyset by batches and streams.
+markers (unread message, answered changes, unverified membership) included, selecting the
+columns the page shows only (never the answers). The CSV export (queue_export.py) walks the
+same keyset by batches and streams.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,7 +30,9 @@ from datapass.models import (
     Organization,
     User,
 )
+from datapass.models.authorization_request import is_reopening, public_reference
 from datapass.models.message import APPLICANT_SIDE
+from datapass.models.organization import organization_display_name
 from datapass.permissions import can_report, is_admin
 from datapass.services import search_index
 
@@ -171,7 +171,7 @@ def _filtered(criteria: QueueCriteria):
     return conditions
 
 
-def _sort_columns(sort: str):
+def sort_columns(sort: str):
     """(columns, descending) of a sort: the keyset is the tuple of these columns."""
     if sort == "id":
         return (AuthorizationRequest.id,), True
@@ -194,7 +194,7 @@ def _decode_cursor(cursor: str, sort: str) -> list | None:
         values = json.loads(raw)
     except (ValueError, TypeError):
         return None
-    columns, _ = _sort_columns(sort)
+    columns, _ = sort_columns(sort)
     if not isinstance(values, list) or len(values) != len(columns):
         return None
     try:
@@ -215,17 +215,61 @@ def _sql_int(value) -> int:
     return number
 
 
-def _cursor_of(row: AuthorizationRequest, sort: str) -> str:
-    columns, _ = _sort_columns(sort)
+def _cursor_of(row, sort: str) -> str:
+    columns, _ = sort_columns(sort)
     return _encode_cursor([getattr(row, column.key) for column in columns])
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class QueueRow:
-    authorization_request: AuthorizationRequest
+    """One line of the queue: the columns it shows, never the request's answers."""
+
+    id: int
+    state: str
+    last_submitted_at: datetime | None
+    decision_deadline: datetime | None
+    last_validated_at: datetime | None
+    reopened_at: datetime | None
+    intitule: str | None
+    form_uid: str
+    applicant_email: str
+    organization_name: str | None
+    organization_siret: str
     unread_messages: bool
     answered_changes: bool
     unverified_membership: bool
+
+    @property
+    def public_reference(self) -> str:
+        return public_reference(self.id)
+
+    @property
+    def state_label(self) -> str:
+        return workflow.STATE_LABELS[self.state]
+
+    @property
+    def is_reopening(self) -> bool:
+        return is_reopening(self.state, self.last_validated_at, self.reopened_at)
+
+    @property
+    def organization_display_name(self) -> str:
+        return organization_display_name(self.organization_name, self.organization_siret)
+
+
+# What a queue line shows, in QueueRow's order (its markers follow).
+ROW_COLUMNS = (
+    AuthorizationRequest.id,
+    AuthorizationRequest.state,
+    AuthorizationRequest.last_submitted_at,
+    AuthorizationRequest.decision_deadline,
+    AuthorizationRequest.last_validated_at,
+    AuthorizationRequest.reopened_at,
+    AuthorizationRequest.intitule,
+    AuthorizationRequest.form_uid,
+    User.email,
+    Organization.name,
+    Organization.siret,
+)
 
 
 @dataclass
@@ -266,7 +310,7 @@ def _markers():
     return unread, answered, unverified
 
 
-def _base_query(criteria: QueueCriteria, *columns):
+def base_query(criteria: QueueCriteria, *columns):
     sorted_by_deadline = (
         [AuthorizationRequest.decision_deadline.is_not(None)] if criteria.sort == "echeance" else []
     )
@@ -286,8 +330,8 @@ def queue_page(
     criteria: QueueCriteria, *, after: str | None = None, before: str | None = None
 ) -> QueuePage:
     """One page of 25 in a single query, by keyset: page 400 costs what page 1 costs."""
-    columns, descending = _sort_columns(criteria.sort)
-    query = _base_query(criteria).with_only_columns(AuthorizationRequest.id)
+    columns, descending = sort_columns(criteria.sort)
+    query = base_query(criteria).with_only_columns(AuthorizationRequest.id)
     cursor = _decode_cursor(after, criteria.sort) if after else None
     backwards = False
     if before and not cursor:
@@ -305,14 +349,10 @@ def queue_page(
     page_ids = query.order_by(*ordering).limit(PAGE_SIZE + 1).subquery()
     unread, answered, unverified = _markers()
     statement = (
-        select(AuthorizationRequest, unread, answered, unverified)
+        select(*ROW_COLUMNS, unread, answered, unverified)
         .join(page_ids, page_ids.c.id == AuthorizationRequest.id)
-        .join(AuthorizationRequest.organization)
-        .join(AuthorizationRequest.applicant)
-        .options(
-            contains_eager(AuthorizationRequest.organization),
-            contains_eager(AuthorizationRequest.applicant),
-        )
+        .join(Organization, Organization.id == AuthorizationRequest.organization_id)
+        .join(User, User.id == AuthorizationRequest.applicant_id)
         .order_by(*ordering)
     )
     results = db.session.execute(statement).all()
@@ -320,92 +360,19 @@ def queue_page(
     results = results[:PAGE_SIZE]
     if backwards:
         results.reverse()
-    rows = [QueueRow(r[0], bool(r[1]), bool(r[2]), bool(r[3])) for r in results]
+    rows = [QueueRow(*r[:-3], *(bool(marker) for marker in r[-3:])) for r in results]
     has_next = more if not backwards else True
     has_previous = (cursor is not None) if not backwards else more
     return QueuePage(
         rows=rows,
-        next_cursor=(
-            _cursor_of(rows[-1].authorization_request, criteria.sort) if rows and has_next else None
-        ),
-        previous_cursor=(
-            _cursor_of(rows[0].authorization_request, criteria.sort)
-            if rows and has_previous
-            else None
-        ),
+        next_cursor=(_cursor_of(rows[-1], criteria.sort) if rows and has_next else None),
+        previous_cursor=(_cursor_of(rows[0], criteria.sort) if rows and has_previous else None),
     )
 
 
 def count_matching(criteria: QueueCriteria) -> int:
-    subquery = _base_query(criteria).with_only_columns(AuthorizationRequest.id).subquery()
+    subquery = base_query(criteria).with_only_columns(AuthorizationRequest.id).subquery()
     return db.session.scalar(select(func.count()).select_from(subquery)) or 0
-
-
-CSV_HEADER = (
-    "ID",
-    "État",
-    "Dernière soumission",
-    "Demandeur",
-    "Organisation",
-    "SIRET",
-    "Intitulé",
-    "Démarche",
-    "Éditeur",
-)
-
-
-def export_csv(criteria: QueueCriteria, *, batch: int = 500) -> Iterator[str]:
-    """The filtered list as CSV lines (UTF-8 with BOM, « ; »), fetched by keyset batches."""
-    catalog = get_catalog()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(CSV_HEADER)
-    yield "\ufeff" + flush()
-    columns, descending = _sort_columns(criteria.sort)
-    cursor = None
-    while True:
-        query = _base_query(criteria)
-        if cursor is not None:
-            key = tuple_(*columns) if len(columns) > 1 else columns[0]
-            value = tuple_(*cursor) if len(columns) > 1 else cursor[0]
-            query = query.where(key < value if descending else key > value)
-        query = query.order_by(*(c.desc() if descending else c.asc() for c in columns))
-        rows = db.session.scalars(query.limit(batch)).all()
-        for authorization_request in rows:
-            catalog_form = catalog.form(authorization_request.form_uid)
-            submitted = authorization_request.last_submitted_at
-            writer.writerow(
-                _csv_safe(str(cell))
-                for cell in (
-                    authorization_request.public_reference,
-                    authorization_request.state_label,
-                    submitted.strftime("%d/%m/%Y %H:%M") if submitted else "",
-                    authorization_request.applicant.email,
-                    authorization_request.organization.display_name,
-                    authorization_request.organization.siret,
-                    authorization_request.intitule or "",
-                    catalog_form.name if catalog_form else authorization_request.form_uid,
-                    catalog_form.editor.name if catalog_form and catalog_form.editor else "",
-                )
-            )
-        if rows:
-            yield flush()
-        if len(rows) < batch:
-            return
-        cursor = [getattr(rows[-1], column.key) for column in columns]
-        db.session.expunge_all()
-
-
-def _csv_safe(text: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): every cell goes through here."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # ---------------------------------------------------------------- habilitations tab

@@ -73,7 +73,7 @@ def _found(text: str) -> set[int]:
     criteria = queue.QueueCriteria(
         definitions=["api_particulier"], states=list(queue.QUEUE_STATES), query=text
     )
-    return {row.authorization_request.id for row in queue.queue_page(criteria).rows}
+    return {row.id for row in queue.queue_page(criteria).rows}
 
 
 @pytest.mark.parametrize(
