@@ -30,21 +30,35 @@ def _state_check() -> str:
     return f"state IN ({values})"
 
 
-def public_reference(authorization_request_id: int) -> str:
-    """« D123 »: how people name a request."""
-    return f"D{authorization_request_id}"
+class RequestLabels:
+    """How people name a request and its state; for the model and for the queue's lines
+    (services/queue.py), which hold these columns only."""
+
+    __slots__ = ()
+    id: int
+    state: str
+    last_validated_at: datetime | None
+    reopened_at: datetime | None
+
+    @property
+    def public_reference(self) -> str:
+        return f"D{self.id}"
+
+    @property
+    def state_label(self) -> str:
+        return workflow.STATE_LABELS[self.state]
+
+    @property
+    def is_reopening(self) -> bool:
+        """A validated request being updated (« Mise à jour »)."""
+        return (
+            self.last_validated_at is not None
+            and self.reopened_at is not None
+            and self.state not in (workflow.VALIDATED, workflow.REVOKED)
+        )
 
 
-def is_reopening(state: str, last_validated_at: datetime | None, reopened_at: datetime | None):
-    """A validated request being updated (« Mise à jour »)."""
-    return (
-        last_validated_at is not None
-        and reopened_at is not None
-        and state not in (workflow.VALIDATED, workflow.REVOKED)
-    )
-
-
-class AuthorizationRequest(db.Model):
+class AuthorizationRequest(RequestLabels, db.Model):
     __tablename__ = "authorization_requests"
     __table_args__ = (
         CheckConstraint(_state_check(), name="state"),
@@ -104,18 +118,6 @@ class AuthorizationRequest(db.Model):
     contacts: Mapped[list[RequestContact]] = relationship(
         back_populates="request", cascade="all, delete-orphan"
     )
-
-    @property
-    def public_reference(self) -> str:
-        return public_reference(self.id)
-
-    @property
-    def state_label(self) -> str:
-        return workflow.STATE_LABELS[self.state]
-
-    @property
-    def is_reopening(self) -> bool:
-        return is_reopening(self.state, self.last_validated_at, self.reopened_at)
 
     @property
     def is_editable(self) -> bool:

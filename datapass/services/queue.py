@@ -30,7 +30,7 @@ from datapass.models import (
     Organization,
     User,
 )
-from datapass.models.authorization_request import is_reopening, public_reference
+from datapass.models.authorization_request import RequestLabels
 from datapass.models.message import APPLICANT_SIDE
 from datapass.models.organization import organization_display_name
 from datapass.permissions import can_report, is_admin
@@ -221,7 +221,7 @@ def _cursor_of(row, sort: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class QueueRow:
+class QueueRow(RequestLabels):
     """One line of the queue: the columns it shows, never the request's answers."""
 
     id: int
@@ -238,18 +238,6 @@ class QueueRow:
     unread_messages: bool
     answered_changes: bool
     unverified_membership: bool
-
-    @property
-    def public_reference(self) -> str:
-        return public_reference(self.id)
-
-    @property
-    def state_label(self) -> str:
-        return workflow.STATE_LABELS[self.state]
-
-    @property
-    def is_reopening(self) -> bool:
-        return is_reopening(self.state, self.last_validated_at, self.reopened_at)
 
     @property
     def organization_display_name(self) -> str:
