@@ -73,6 +73,8 @@ def _definitions_or_403() -> list[str]:
 # messages, events or authors (tests/views/test_instruction.py checks nothing loads lazily).
 REQUEST_PAGE = (
     joinedload(AuthorizationRequest.organization),
+    # (the people it names come with their roles, User.role_grants being "selectin": they
+    # may be the signed-in user, whose roles the permissions read)
     joinedload(AuthorizationRequest.applicant),
     selectinload(AuthorizationRequest.events).joinedload(AuthorizationRequestEvent.user),
     selectinload(AuthorizationRequest.messages).joinedload(Message.author),
