@@ -134,10 +134,14 @@ def report(out: Path) -> None:
         ratio = f"{project / floor:.2f}×" if floor else "?"
         queries_count = counts.get(key, {}).get("queries", "?")
         print(
-            f"| {label} | {floor:,.0f} | {project:,.0f} | {ratio} | {latency} "
-            f"| {queries_count} | {note} |".replace(",", " ")
+            f"| {label} | {_number(floor)} | {_number(project)} | {ratio} | {latency} "
+            f"| {queries_count} | {note} |"
         )
-    print(f"\nfloor hello (no database): {hello:,.0f} req/s".replace(",", " "))
+    print(f"\nfloor hello (no database): {_number(hello)} req/s")
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}".replace(",", "\u202f")
 
 
 if __name__ == "__main__":
