@@ -89,9 +89,11 @@ def register_side_effects(app: Flask) -> None:
     from datapass import outbox, periodic
     from datapass.services import (
         deadlines,
+        deliberation_analysis,
         documents,
         emails,
         housekeeping,
+        register,
         scanning,
         search_index,
         tokens,
@@ -107,6 +109,7 @@ def register_side_effects(app: Flask) -> None:
             "email": emails.deliver,
             "webhook": webhook_delivery.deliver,
             scanning.JOB_KIND: scanning.deliver,
+            deliberation_analysis.JOB_KIND: deliberation_analysis.deliver,
         },
     )
     config = app.config
@@ -133,6 +136,12 @@ def register_side_effects(app: Flask) -> None:
                 every=periodic.WEEKLY,
                 weekday=0,
             ),
+            periodic.Task(
+                "register_export",
+                register.export_last_month,
+                "Export mensuel du registre des habilitations (CSV du mois écoulé)",
+                config["REGISTER_EXPORT_HOUR"],
+            ),
         ],
     )
     documents.register()
@@ -150,11 +159,13 @@ def register_blueprints(app: Flask) -> None:
         instruction,
         instruction_admin,
         invitations,
+        open_data,
         public,
         tokens,
     )
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(open_data.bp)
     auth.register(app)
     app.register_blueprint(applicant.bp)
     app.register_blueprint(instruction.bp)

@@ -12,18 +12,16 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 
 from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup, escape
-from sqlalchemy import select
 
 from datapass import mail, outbox
 from datapass.catalog import get_catalog
 from datapass.models import AuthorizationRequest, AuthorizationRequestEvent
-from datapass.models.base import utcnow
 from datapass.models.outbox import OutboxJob
+from datapass.services import statistics
 
 NBSP = "\u00a0"
 
@@ -183,34 +181,6 @@ def queue(key: str, to: list[str], context: dict, *, event_id: int | str, header
     )
 
 
-# ---------------------------------------------------------------- estimated processing time
-
-
-def estimated_processing_days(definition_id: str) -> int | None:
-    """80th percentile of the days from last submission to decision over the last 6 months."""
-    from datapass.extensions import db
-
-    since = utcnow() - timedelta(days=183)
-    rows = db.session.execute(
-        select(AuthorizationRequest.last_submitted_at, AuthorizationRequest.last_validated_at)
-        .where(
-            AuthorizationRequest.definition_id == definition_id,
-            AuthorizationRequest.last_validated_at >= since,
-            AuthorizationRequest.last_submitted_at.is_not(None),
-        )
-        .order_by(AuthorizationRequest.last_validated_at.desc())
-        .limit(500)
-    ).all()
-    delays = sorted(
-        max((validated - submitted).total_seconds(), 0) / 86400
-        for submitted, validated in rows
-        if validated >= submitted
-    )
-    if len(delays) < 5:
-        return None
-    return max(1, round(delays[int(0.8 * (len(delays) - 1))]))
-
-
 # ---------------------------------------------------------------- from events to emails
 
 
@@ -237,7 +207,7 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
                 **base,
                 "submitted_at": event.created_at,
                 "reopening": authorization_request.is_reopening,
-                "estimated_days": estimated_processing_days(authorization_request.definition_id),
+                "estimated_days": statistics.decision_estimate(authorization_request.definition_id),
             },
             event_id=event.id,
         )
@@ -364,11 +334,20 @@ def _editor_contact(authorization_request):
     return catalog_form.editor if catalog_form else None
 
 
-def _notify_staff(key, kind, base, instructor_url, event) -> None:
+def _staff_recipients(authorization_request, kind) -> list:
+    """Who wants the email: the definition's subscribers, and the request's followers
+    (``services/follows.py``) whatever their settings; by email, each once."""
+    from datapass.services.follows import followers
     from datapass.services.instructor_settings import notification_recipients
 
+    users = {u.id: u for u in notification_recipients(authorization_request.definition_id, kind)}
+    users.update((user.id, user) for user in followers(authorization_request))
+    return sorted(users.values(), key=lambda user: user.email)
+
+
+def _notify_staff(key, kind, base, instructor_url, event) -> None:
     authorization_request = base["request"]
-    for user in notification_recipients(authorization_request.definition_id, kind):
+    for user in _staff_recipients(authorization_request, kind):
         token = unsubscribe_token(user.id, authorization_request.definition_id, kind)
         unsubscribe = public_url(f"/notifications/desabonnement/{token}")
         queue(

@@ -5,7 +5,7 @@ it with pg_trgm (GIN), SQLite mirrors it into an FTS5 trigram table through trig
 documents of existing requests are built here (datapass/services/search_index.py).
 
 Revision ID: 0018
-Revises: 0022 (main's head when merged; was 0013)
+Revises: 0014 (main's head when merged; the brief said 0013)
 Create Date: 2026-12-01 15:00:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0018"
-down_revision = "0022"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

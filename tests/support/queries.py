@@ -1,4 +1,5 @@
-"""What a page asks the database: its statements, and the relationships it loads lazily."""
+"""The query counter: the SQL statements a page (or any block of code) runs, and the
+relationships it loads lazily."""
 
 from __future__ import annotations
 
@@ -8,26 +9,41 @@ from contextlib import contextmanager
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from datapass.extensions import db
+from datapass.extensions import db as _db
 
 
 @contextmanager
 def recorded_statements() -> Iterator[list[str]]:
+    """The statements run inside the ``with`` block (the test's savepoints left out)."""
+    _db.session.flush()  # the factories' rows are not the code's queries
     statements: list[str] = []
 
     def record(*args):
-        statements.append(args[2])
+        # The test's own transaction opens savepoints (services' commits): not the page's.
+        if not args[2].startswith(("SAVEPOINT", "RELEASE")):
+            statements.append(args[2])
 
-    event.listen(db.engine, "before_cursor_execute", record)
+    event.listen(_db.engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+        event.remove(_db.engine, "before_cursor_execute", record)
+
+
+def page_statements(client, path: str) -> list[str]:
+    """The statements of ``GET path`` (which must answer 200)."""
+    with recorded_statements() as statements:
+        assert client.get(path).status_code == 200
+    return statements
+
+
+def count_queries(client, path: str) -> int:
+    return len(page_statements(client, path))
 
 
 @contextmanager
 def recorded_lazy_loads() -> Iterator[list[str]]:
-    """« Class.relationship » for every lazy load (a load the query did not ask for)."""
+    """« Class: statement » for every lazy load (a load the page's queries did not ask for)."""
     loads: list[str] = []
 
     def record(state: ORMExecuteState):
