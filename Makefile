@@ -1,6 +1,8 @@
 # DataPass: two commands on a fresh machine.
 #   make run   set up everything, then serve the app on http://127.0.0.1:5000
 #   make test  set up everything, then lint and run the tests on SQLite and PostgreSQL
+#   make bench seed 100 000 requests, load the hot paths and the floor, print the table
+#              (docs/performance.md; BENCH_DATABASE_URL=postgresql+psycopg://… for PostgreSQL)
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -11,14 +13,20 @@ DSFR_STATIC := datapass/static/dsfr
 DSFR_CHART_DIST := node_modules/@gouvfr/dsfr-chart/dist/BarChart
 PORT ?= 5000
 IDP_PORT ?= 5001
+# The performance floor that `make bench` measures side by side with the project.
+FLOOR_DIR ?= ../shared/bench/floor
 export FLASK_APP := wsgi
 
-.PHONY: run test load setup python-deps npm-deps assets db seed serve lint format system-test-deps check-catalog clean
+.PHONY: run test bench load setup python-deps npm-deps assets db seed serve lint format system-test-deps check-catalog clean
 
 run: setup db seed serve
 
 test: setup system-test-deps lint
 	tests/support/run-suites.sh
+
+# Not part of `make test`: a few minutes of load on a throwaway database (docs/performance.md).
+bench: setup
+	FLOOR_DIR=$(FLOOR_DIR) bench/run.sh
 
 setup: python-deps assets
 

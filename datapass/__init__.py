@@ -97,11 +97,14 @@ def register_side_effects(app: Flask) -> None:
         housekeeping,
         register,
         scanning,
+        search_index,
         tokens,
         webhook_delivery,
         webhooks,
     )
 
+    # The free-text search index follows every write of what it holds, in its transaction.
+    search_index.install()
     outbox.init_app(
         app,
         event_subscribers=[emails.emails_for_event, webhook_delivery.queue_for_event],

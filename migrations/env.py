@@ -7,6 +7,7 @@ from alembic import context
 from flask import current_app
 
 from datapass.models.base import UTCDateTime
+from datapass.models.search_document import is_index_object
 
 config = context.config
 if config.config_file_name and not current_app.testing:
@@ -21,6 +22,11 @@ def render_item(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
     return False
+
+
+def include_object(object_, name, type_, reflected, compare_to):
+    """Autogenerate ignores the search index's FTS5 tables (DDL of models/search_document.py)."""
+    return not is_index_object(name, type_)
 
 
 def run_migrations_offline():
@@ -53,6 +59,7 @@ def run_migrations_online():
             render_as_batch=True,
             render_item=render_item,
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

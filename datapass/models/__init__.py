@@ -18,6 +18,7 @@ from datapass.models.message import Message
 from datapass.models.organization import Membership, Organization
 from datapass.models.outbox import OutboxJob
 from datapass.models.periodic_task import PeriodicTaskRun
+from datapass.models.search_document import search_documents
 from datapass.models.token import ApiClient, ApiToken, OAuthAccessToken, TokenReminder
 from datapass.models.user import User, UserRole
 from datapass.models.user_session import UserSession
@@ -49,4 +50,5 @@ __all__ = [
     "Webhook",
     "WebhookAttempt",
     "authorization_documents",
+    "search_documents",
 ]

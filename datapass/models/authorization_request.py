@@ -30,7 +30,35 @@ def _state_check() -> str:
     return f"state IN ({values})"
 
 
-class AuthorizationRequest(db.Model):
+class RequestLabels:
+    """How people name a request and its state; for the model and for the queue's lines
+    (services/queue.py), which hold these columns only."""
+
+    __slots__ = ()
+    id: int
+    state: str
+    last_validated_at: datetime | None
+    reopened_at: datetime | None
+
+    @property
+    def public_reference(self) -> str:
+        return f"D{self.id}"
+
+    @property
+    def state_label(self) -> str:
+        return workflow.STATE_LABELS[self.state]
+
+    @property
+    def is_reopening(self) -> bool:
+        """A validated request being updated (« Mise à jour »)."""
+        return (
+            self.last_validated_at is not None
+            and self.reopened_at is not None
+            and self.state not in (workflow.VALIDATED, workflow.REVOKED)
+        )
+
+
+class AuthorizationRequest(RequestLabels, db.Model):
     __tablename__ = "authorization_requests"
     __table_args__ = (
         CheckConstraint(_state_check(), name="state"),
@@ -90,22 +118,6 @@ class AuthorizationRequest(db.Model):
     contacts: Mapped[list[RequestContact]] = relationship(
         back_populates="request", cascade="all, delete-orphan"
     )
-
-    @property
-    def public_reference(self) -> str:
-        return f"D{self.id}"
-
-    @property
-    def state_label(self) -> str:
-        return workflow.STATE_LABELS[self.state]
-
-    @property
-    def is_reopening(self) -> bool:
-        return (
-            self.last_validated_at is not None
-            and self.reopened_at is not None
-            and self.state not in (workflow.VALIDATED, workflow.REVOKED)
-        )
 
     @property
     def is_editable(self) -> bool:

@@ -141,8 +141,14 @@ PAGE_SIZE = 25
 
 
 def applicant_membership(authorization_request: AuthorizationRequest) -> Membership | None:
-    """The applicant's membership of the request's organisation (none if they have none)."""
-    return authorization_request.applicant.membership_for(authorization_request.organization_id)
+    """The applicant's membership of the request's organisation (none if they have none):
+    one indexed lookup, never the applicant's every membership."""
+    return db.session.scalar(
+        select(Membership).where(
+            Membership.user_id == authorization_request.applicant_id,
+            Membership.organization_id == authorization_request.organization_id,
+        )
+    )
 
 
 def applicant_is_verified(authorization_request: AuthorizationRequest) -> bool:

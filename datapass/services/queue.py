@@ -1,8 +1,9 @@
-"""The instruction queue: criteria, search, keyset pages, counts, CSV export, habilitations.
+"""The instruction queue: criteria, search, keyset pages, counts, habilitations.
 
 One page is one query, whatever its depth (keyset pagination on the sort columns), its
-markers (unread message, answered changes, unverified membership) included; the CSV export
-walks the same keyset by batches and streams.
+markers (unread message, answered changes, unverified membership) included, selecting the
+columns the page shows only (never the answers). The CSV export (queue_export.py) walks the
+same keyset by batches and streams.
 """
 
 from __future__ import annotations
@@ -10,15 +11,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, false, func, or_, select, true, tuple_
+from sqlalchemy import and_, exists, false, func, or_, select, true, tuple_
 from sqlalchemy.orm import contains_eager
 
-from datapass import workflow
+from datapass import search_text, workflow
 from datapass.catalog import get_catalog
 from datapass.extensions import db
 from datapass.models import (
@@ -30,9 +30,11 @@ from datapass.models import (
     Organization,
     User,
 )
+from datapass.models.authorization_request import RequestLabels
 from datapass.models.message import APPLICANT_SIDE
+from datapass.models.organization import organization_display_name
 from datapass.permissions import can_report, is_admin
-from datapass.services.csv_files import csv_lines
+from datapass.services import search_index
 
 PAGE_SIZE = 25
 # The states an instructor filters on (plain drafts are the applicant's own business).
@@ -133,14 +135,10 @@ def _search_condition(text: str):
         return AuthorizationRequest.id == number
     if re.fullmatch(r"\d{14}", compact):
         return Organization.siret == compact
-    pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
     if "@" in text:
+        pattern = search_text.like_pattern(text.lower())
         return func.lower(User.email).like(pattern, escape="\\")
-    return or_(
-        func.lower(Organization.name).like(pattern, escape="\\"),
-        func.lower(AuthorizationRequest.intitule).like(pattern, escape="\\"),
-        func.lower(cast(AuthorizationRequest.data, String)).like(pattern, escape="\\"),
-    )
+    return AuthorizationRequest.id.in_(search_index.matching_ids(text))
 
 
 def _filtered(criteria: QueueCriteria):
@@ -173,7 +171,7 @@ def _filtered(criteria: QueueCriteria):
     return conditions
 
 
-def _sort_columns(sort: str):
+def sort_columns(sort: str):
     """(columns, descending) of a sort: the keyset is the tuple of these columns."""
     if sort == "id":
         return (AuthorizationRequest.id,), True
@@ -196,7 +194,7 @@ def _decode_cursor(cursor: str, sort: str) -> list | None:
         values = json.loads(raw)
     except (ValueError, TypeError):
         return None
-    columns, _ = _sort_columns(sort)
+    columns, _ = sort_columns(sort)
     if not isinstance(values, list) or len(values) != len(columns):
         return None
     try:
@@ -217,17 +215,49 @@ def _sql_int(value) -> int:
     return number
 
 
-def _cursor_of(row: AuthorizationRequest, sort: str) -> str:
-    columns, _ = _sort_columns(sort)
+def _cursor_of(row, sort: str) -> str:
+    columns, _ = sort_columns(sort)
     return _encode_cursor([getattr(row, column.key) for column in columns])
 
 
-@dataclass
-class QueueRow:
-    authorization_request: AuthorizationRequest
+@dataclass(frozen=True, slots=True)
+class QueueRow(RequestLabels):
+    """One line of the queue: the columns it shows, never the request's answers."""
+
+    id: int
+    state: str
+    last_submitted_at: datetime | None
+    decision_deadline: datetime | None
+    last_validated_at: datetime | None
+    reopened_at: datetime | None
+    intitule: str | None
+    form_uid: str
+    applicant_email: str
+    organization_name: str | None
+    organization_siret: str
     unread_messages: bool
     answered_changes: bool
     unverified_membership: bool
+
+    @property
+    def organization_display_name(self) -> str:
+        return organization_display_name(self.organization_name, self.organization_siret)
+
+
+# What a queue line shows, in QueueRow's order (its markers follow).
+ROW_COLUMNS = (
+    AuthorizationRequest.id,
+    AuthorizationRequest.state,
+    AuthorizationRequest.last_submitted_at,
+    AuthorizationRequest.decision_deadline,
+    AuthorizationRequest.last_validated_at,
+    AuthorizationRequest.reopened_at,
+    AuthorizationRequest.intitule,
+    AuthorizationRequest.form_uid,
+    User.email,
+    Organization.name,
+    Organization.siret,
+)
 
 
 @dataclass
@@ -268,7 +298,7 @@ def _markers():
     return unread, answered, unverified
 
 
-def _base_query(criteria: QueueCriteria, *columns):
+def base_query(criteria: QueueCriteria, *columns):
     sorted_by_deadline = (
         [AuthorizationRequest.decision_deadline.is_not(None)] if criteria.sort == "echeance" else []
     )
@@ -288,8 +318,8 @@ def queue_page(
     criteria: QueueCriteria, *, after: str | None = None, before: str | None = None
 ) -> QueuePage:
     """One page of 25 in a single query, by keyset: page 400 costs what page 1 costs."""
-    columns, descending = _sort_columns(criteria.sort)
-    query = _base_query(criteria).with_only_columns(AuthorizationRequest.id)
+    columns, descending = sort_columns(criteria.sort)
+    query = base_query(criteria).with_only_columns(AuthorizationRequest.id)
     cursor = _decode_cursor(after, criteria.sort) if after else None
     backwards = False
     if before and not cursor:
@@ -307,14 +337,10 @@ def queue_page(
     page_ids = query.order_by(*ordering).limit(PAGE_SIZE + 1).subquery()
     unread, answered, unverified = _markers()
     statement = (
-        select(AuthorizationRequest, unread, answered, unverified)
+        select(*ROW_COLUMNS, unread, answered, unverified)
         .join(page_ids, page_ids.c.id == AuthorizationRequest.id)
-        .join(AuthorizationRequest.organization)
-        .join(AuthorizationRequest.applicant)
-        .options(
-            contains_eager(AuthorizationRequest.organization),
-            contains_eager(AuthorizationRequest.applicant),
-        )
+        .join(Organization, Organization.id == AuthorizationRequest.organization_id)
+        .join(User, User.id == AuthorizationRequest.applicant_id)
         .order_by(*ordering)
     )
     results = db.session.execute(statement).all()
@@ -322,75 +348,19 @@ def queue_page(
     results = results[:PAGE_SIZE]
     if backwards:
         results.reverse()
-    rows = [QueueRow(r[0], bool(r[1]), bool(r[2]), bool(r[3])) for r in results]
+    rows = [QueueRow(*r[:-3], *(bool(marker) for marker in r[-3:])) for r in results]
     has_next = more if not backwards else True
     has_previous = (cursor is not None) if not backwards else more
     return QueuePage(
         rows=rows,
-        next_cursor=(
-            _cursor_of(rows[-1].authorization_request, criteria.sort) if rows and has_next else None
-        ),
-        previous_cursor=(
-            _cursor_of(rows[0].authorization_request, criteria.sort)
-            if rows and has_previous
-            else None
-        ),
+        next_cursor=(_cursor_of(rows[-1], criteria.sort) if rows and has_next else None),
+        previous_cursor=(_cursor_of(rows[0], criteria.sort) if rows and has_previous else None),
     )
 
 
 def count_matching(criteria: QueueCriteria) -> int:
-    subquery = _base_query(criteria).with_only_columns(AuthorizationRequest.id).subquery()
+    subquery = base_query(criteria).with_only_columns(AuthorizationRequest.id).subquery()
     return db.session.scalar(select(func.count()).select_from(subquery)) or 0
-
-
-CSV_HEADER = (
-    "ID",
-    "État",
-    "Dernière soumission",
-    "Demandeur",
-    "Organisation",
-    "SIRET",
-    "Intitulé",
-    "Démarche",
-    "Éditeur",
-)
-
-
-def export_csv(criteria: QueueCriteria, *, batch: int = 500) -> Iterator[str]:
-    """The filtered list as CSV lines (UTF-8 with BOM, « ; »), fetched by keyset batches."""
-    return csv_lines(CSV_HEADER, _export_rows(criteria, batch))
-
-
-def _export_rows(criteria: QueueCriteria, batch: int) -> Iterator[tuple]:
-    catalog = get_catalog()
-    columns, descending = _sort_columns(criteria.sort)
-    cursor = None
-    while True:
-        query = _base_query(criteria)
-        if cursor is not None:
-            key = tuple_(*columns) if len(columns) > 1 else columns[0]
-            value = tuple_(*cursor) if len(columns) > 1 else cursor[0]
-            query = query.where(key < value if descending else key > value)
-        query = query.order_by(*(c.desc() if descending else c.asc() for c in columns))
-        rows = db.session.scalars(query.limit(batch)).all()
-        for authorization_request in rows:
-            catalog_form = catalog.form(authorization_request.form_uid)
-            submitted = authorization_request.last_submitted_at
-            yield (
-                authorization_request.public_reference,
-                authorization_request.state_label,
-                submitted.strftime("%d/%m/%Y %H:%M") if submitted else "",
-                authorization_request.applicant.email,
-                authorization_request.organization.display_name,
-                authorization_request.organization.siret,
-                authorization_request.intitule or "",
-                catalog_form.name if catalog_form else authorization_request.form_uid,
-                catalog_form.editor.name if catalog_form and catalog_form.editor else "",
-            )
-        if len(rows) < batch:
-            return
-        cursor = [getattr(rows[-1], column.key) for column in columns]
-        db.session.expunge_all()
 
 
 # ---------------------------------------------------------------- habilitations tab

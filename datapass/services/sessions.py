@@ -29,12 +29,13 @@ def start_session(user: User, *, now: datetime | None = None) -> str:
 
 
 def load_session(key: str | None) -> UserSession | None:
-    """The session row and its user in one query, or None."""
+    """The session row, its user and the user's roles in one query (by the primary key's
+    index), or None."""
     if not key:
         return None
     return db.session.scalar(
         select(UserSession)
-        .options(joinedload(UserSession.user))
+        .options(joinedload(UserSession.user).joinedload(User.role_grants))
         .where(UserSession.key_hash == hash_session_key(key))
     )
 

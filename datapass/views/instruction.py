@@ -18,6 +18,8 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from datapass import blocks, permissions, workflow
@@ -30,7 +32,12 @@ from datapass.forms.instruction import (
     InstructorMessageForm,
     InstructorTransferForm,
 )
-from datapass.models import Authorization, AuthorizationRequest, Message
+from datapass.models import (
+    Authorization,
+    AuthorizationRequest,
+    AuthorizationRequestEvent,
+    Message,
+)
 from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
 from datapass.services import (
     decisions,
@@ -42,6 +49,7 @@ from datapass.services import (
     organization_history,
     organizations,
     presenter,
+    queue_export,
     transfers,
 )
 from datapass.services import queue as queue_service
@@ -64,9 +72,31 @@ def _definitions_or_403() -> list[str]:
     return definitions
 
 
-def _load(request_id: int, *, act: bool = False) -> AuthorizationRequest:
+# What the request page shows, loaded by a constant number of queries whatever the number of
+# messages, events or authors (tests/views/test_instruction.py checks nothing loads lazily).
+REQUEST_PAGE = (
+    joinedload(AuthorizationRequest.organization),
+    # (the people it names come with their roles, User.role_grants being "selectin": they
+    # may be the signed-in user, whose roles the permissions read)
+    joinedload(AuthorizationRequest.applicant),
+    selectinload(AuthorizationRequest.events).joinedload(AuthorizationRequestEvent.user),
+    selectinload(AuthorizationRequest.messages).joinedload(Message.author),
+    selectinload(AuthorizationRequest.documents),
+    selectinload(AuthorizationRequest.authorizations),
+)
+
+
+def _load(request_id: int, *, act: bool = False, options=()) -> AuthorizationRequest:
     """The request if the user reports on (or, with ``act``, instructs) its definition."""
-    authorization_request = db.session.get(AuthorizationRequest, request_id)
+    if options:
+        authorization_request = db.session.scalar(
+            select(AuthorizationRequest)
+            .where(AuthorizationRequest.id == request_id)
+            .options(*options)
+            .execution_options(populate_existing=True)
+        )
+    else:
+        authorization_request = db.session.get(AuthorizationRequest, request_id)
     if authorization_request is None or not permissions.can_report(
         current_user, authorization_request.definition_id
     ):
@@ -112,7 +142,7 @@ def export():
     criteria = queue_service.QueueCriteria.from_args(request.args, definitions)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     return Response(
-        stream_with_context(queue_service.export_csv(criteria)),
+        stream_with_context(queue_export.export_csv(criteria)),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="demandes-{stamp}.csv"',
@@ -144,10 +174,13 @@ def authorizations():
 @bp.get("/demandes/<int:request_id>")
 @login_required
 def show(request_id: int):
-    authorization_request = _load(request_id)
+    authorization_request = _load(request_id, options=REQUEST_PAGE)
     catalog_form = get_catalog().form(authorization_request.form_uid)
-    if permissions.can_instruct(current_user, authorization_request.definition_id):
-        messaging.mark_read(authorization_request, APPLICANT_SIDE)
+    if permissions.can_instruct(
+        current_user, authorization_request.definition_id
+    ) and messaging.mark_read(authorization_request, APPLICANT_SIDE):
+        # The commit expired what the page shows: load it again, as eagerly.
+        authorization_request = _load(request_id, options=REQUEST_PAGE)
     role = (
         workflow.INSTRUCTOR
         if permissions.can_instruct(current_user, authorization_request.definition_id)

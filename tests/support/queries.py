@@ -1,4 +1,5 @@
-"""The query counter: the SQL statements a page (or any block of code) runs."""
+"""The query counter: the SQL statements a page (or any block of code) runs, and the
+relationships it loads lazily."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from datapass.extensions import db as _db
 
@@ -37,3 +39,19 @@ def page_statements(client, path: str) -> list[str]:
 
 def count_queries(client, path: str) -> int:
     return len(page_statements(client, path))
+
+
+@contextmanager
+def recorded_lazy_loads() -> Iterator[list[str]]:
+    """« Class: statement » for every lazy load (a load the page's queries did not ask for)."""
+    loads: list[str] = []
+
+    def record(state: ORMExecuteState):
+        if state.lazy_loaded_from is not None:
+            loads.append(f"{state.lazy_loaded_from.class_.__name__}: {state.statement}")
+
+    event.listen(Session, "do_orm_execute", record)
+    try:
+        yield loads
+    finally:
+        event.remove(Session, "do_orm_execute", record)

@@ -15,7 +15,7 @@ from datapass.services import authorization_requests, messaging, submission
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 from tests.support.oidc import csrf_token
-from tests.support.queries import count_queries
+from tests.support.queries import count_queries, recorded_lazy_loads
 
 INSTRUCTOR = "api_particulier:instructor"
 
@@ -618,3 +618,24 @@ def test_criteria_filter_by_definition_when_several(app):
         assert one.definitions == ["autre"] and one.as_args()["definition"] == ["autre"]
         foreign = QueueCriteria.from_args(MultiDict([("definition", "x")]), ["api_particulier"])
         assert foreign.definitions == ["api_particulier"]
+
+
+def test_queue_page_loads_nothing_lazily(client, db, instructor):
+    for _ in range(3):
+        submitted_request()
+    with recorded_lazy_loads() as loads:
+        assert client.get("/instruction/tableau-de-bord/demandes?tri=recent").status_code == 200
+    assert loads == []
+
+
+@pytest.mark.parametrize("unread_message", [False, True])
+def test_request_page_loads_nothing_lazily(client, db, instructor, unread_message):
+    request = submitted_request()
+    messaging.post_message(request, request.applicant, "Une question", side=APPLICANT_SIDE)
+    if not unread_message:
+        messaging.mark_read(request, APPLICANT_SIDE)
+    path = f"/instruction/demandes/{request.id}"
+    db.session.expunge_all()  # as in production: the page starts with nothing loaded
+    with recorded_lazy_loads() as loads:
+        assert client.get(path).status_code == 200
+    assert loads == []
