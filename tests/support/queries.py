@@ -47,7 +47,7 @@ def recorded_lazy_loads() -> Iterator[list[str]]:
     loads: list[str] = []
 
     def record(state: ORMExecuteState):
-        if state.lazy_loaded_from is not None:
+        if state.is_select and state.lazy_loaded_from is not None:
             loads.append(f"{state.lazy_loaded_from.class_.__name__}: {state.statement}")
 
     event.listen(Session, "do_orm_execute", record)
