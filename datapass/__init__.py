@@ -92,6 +92,8 @@ def register_side_effects(app: Flask) -> None:
         documents,
         emails,
         housekeeping,
+        purge,
+        reminders,
         scanning,
         tokens,
         webhook_delivery,
@@ -129,6 +131,18 @@ def register_side_effects(app: Flask) -> None:
                 config["DEADLINE_DIGEST_HOUR"],
                 every=periodic.WEEKLY,
                 weekday=0,
+            ),
+            periodic.Task(
+                "request_reminders",
+                reminders.run,
+                "Relances des demandeurs, avertissements et archivage des demandes sans réponse",
+                config["REQUEST_REMINDERS_HOUR"],
+            ),
+            periodic.Task(
+                "rgpd_purge",
+                purge.run,
+                "Purge RGPD des demandes closes depuis la durée de conservation",
+                config["PURGE_HOUR"],
             ),
         ],
     )

@@ -57,7 +57,17 @@ def legal_notice():
 
 @bp.get("/donnees-personnelles")
 def personal_data():
-    return render_template("public/personal_data.html", **_contacts())
+    config = current_app.config
+    return render_template(
+        "public/personal_data.html",
+        retention_months=config["RETENTION_MONTHS_AFTER_CLOSURE"],
+        draft_reminder_days=config["DRAFT_REMINDER_DAYS"],
+        archive_warning_months=config["CHANGES_ARCHIVE_WARNING_MONTHS"],
+        archive_warning_days=config["ARCHIVE_WARNING_DAYS"],
+        session_hours=config["SESSION_LIFETIME_HOURS"],
+        outbox_days=config["OUTBOX_RETENTION_DAYS"],
+        **_contacts(),
+    )
 
 
 @bp.route("/notifications/desabonnement/<token>", methods=["GET", "POST"])
