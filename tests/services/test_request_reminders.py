@@ -31,7 +31,8 @@ def emails_to(db, request, key):
     return [
         job
         for job in db.session.scalars(select(OutboxJob).where(OutboxJob.kind == "email"))
-        if job.payload.get("key") == key and job.payload.get("authorization_request_id") == request.id
+        if job.payload.get("key") == key
+        and job.payload.get("authorization_request_id") == request.id
     ]
 
 

@@ -194,7 +194,9 @@ def test_a_request_left_unanswered_is_archived_then_purged_without_a_trace(
     assert not get_storage().exists(storage_key)
     root = get_storage().root
     assert not [p for p in root.rglob("*") if p.is_file() and FILE_MARKER in p.read_bytes()]
-    assert _db.session.scalars(select(Document).where(Document.storage_key == storage_key)).all() == []
+    assert (
+        _db.session.scalars(select(Document).where(Document.storage_key == storage_key)).all() == []
+    )
     assert statistics() == before
     request = reload(request)
     assert request.events[-1].name == "purge" and request.purged_at is not None
@@ -206,3 +208,119 @@ def test_a_request_left_unanswered_is_archived_then_purged_without_a_trace(
     )
     # The other request keeps its data.
     assert reload(other).data["intitule"] == "Toujours utile"
+
+
+@pytest.fixture
+def instructor(db):
+    return UserFactory(roles=["api_particulier:instructor"])
+
+
+def approved(instructor, applicant=None):
+    request = submitted_request(applicant, form_uid=FORM_UID)
+    decisions.decide(request, "approve", instructor, version=request.version)
+    return reload(request)
+
+
+def test_a_refused_request_is_purged_24_months_after_the_refusal(db, instructor):
+    request = submitted_request(form_uid=FORM_UID)
+    decisions.decide(request, "refuse", instructor, version=request.version, reason="Non")
+    refused_at = reload(request).events[-1].created_at
+    assert purge.due_requests(workflow.add_months(refused_at, 24) - timedelta(hours=1)) == []
+    assert purge.due_requests(workflow.add_months(refused_at, 24)) == [reload(request)]
+
+
+def test_habilitations_revoked_or_expired_for_24_months(db, instructor):
+    from datapass.models import ApiToken
+
+    revoked = approved(instructor)
+    decisions.decide(revoked, "revoke", instructor, version=revoked.version, reason="Fin")
+    expired = approved(instructor)
+    in_force = approved(instructor)
+    [token] = _db.session.scalars(
+        select(ApiToken).where(ApiToken.authorization_id == expired.authorizations[-1].id)
+    ).all()
+    now = workflow.add_months(token.expires_at, 24) + timedelta(days=1)
+    for other in _db.session.scalars(
+        select(ApiToken).where(ApiToken.authorization_id == in_force.authorizations[-1].id)
+    ):
+        other.expires_at = now + timedelta(days=30)  # prolonged: still in force
+    _db.session.commit()
+    assert set(purge.due_requests(now)) == {reload(revoked), reload(expired)}
+
+    purged = purge.purge_request(reload(expired), now=now)
+    assert purged.documents == 0
+    authorization = reload(expired).authorizations[-1]
+    assert authorization.data == {"scopes": reload(expired).data["scopes"]}
+    assert authorization.state == "active"  # the statistics keep the states
+
+
+def test_a_pending_email_of_a_purged_request_is_never_sent(db, instructor):
+    request = submitted_request(form_uid=FORM_UID)
+    decisions.decide(request, "refuse", instructor, version=request.version, reason="Non")
+    jobs = [
+        job
+        for job in _db.session.scalars(select(OutboxJob))
+        if job.payload.get("authorization_request_id") == request.id
+    ]
+    assert jobs and all(job.state == "pending" for job in jobs)
+    purge.purge_request(reload(request))
+    _db.session.expire_all()
+    assert all(job.state == "dead" and "purge" in job.last_error for job in jobs)
+    assert all("text" not in job.payload for job in jobs)
+
+
+def test_remembered_contacts_of_a_purged_request_are_forgotten(db, instructor):
+    from datapass.services import remembered_contacts
+
+    form = authorization_requests.get_catalog().form(FORM_UID)
+    contacts = personal_contacts(form)
+    applicant = UserFactory()
+    source = submitted_request(applicant, form_uid=FORM_UID, **contacts)
+    decisions.decide(source, "approve", instructor, version=source.version)
+    draft = authorization_requests.start_request_for_applicant(applicant, form)
+    created = reload(draft).events[0]
+    assert created.payload["contacts_from"] == source.public_reference
+    assert created.payload["remembered_contacts"]
+
+    purge.purge_request(reload(source))
+    _db.session.expire_all()
+    created = reload(draft).events[0]
+    assert "remembered_contacts" not in created.payload
+    assert "contacts_from" not in created.payload
+    organization = reload(source).organization
+    assert remembered_contacts.remembered_contacts(form, organization, applicant) == ({}, None)
+
+
+def test_flask_rgpd_purge_dry_run_then_for_real(app, db, instructor):
+    request = submitted_request(form_uid=FORM_UID)
+    decisions.decide(request, "refuse", instructor, version=request.version, reason="Non")
+    refusal = reload(request).events[-1]
+    refusal.created_at = workflow.add_months(utcnow(), -25)
+    _db.session.commit()
+    runner = app.test_cli_runner()
+
+    result = runner.invoke(args=["rgpd", "purge", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert f"{request.public_reference}\trefused\t{FORM_UID}" in result.output
+    assert "Dry run: nothing was purged." in result.output
+    assert reload(request).purged_at is None
+
+    result = runner.invoke(args=["rgpd", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "1 request(s) purged." in result.output
+    assert reload(request).purged_at is not None
+    assert "0 request(s)" in runner.invoke(args=["rgpd", "purge", "--dry-run"]).output
+
+
+def test_the_purge_is_a_periodic_task(app):
+    from datapass import periodic
+
+    assert periodic.tasks()["rgpd_purge"].hour == app.config["PURGE_HOUR"] == 4
+
+
+def test_the_privacy_page_states_the_configured_durations(app, client, monkeypatch):
+    page = client.get("/donnees-personnelles").text
+    assert "puis 24&nbsp;mois après sa clôture" in page
+    assert "3&nbsp;ans" not in page
+    monkeypatch.setitem(app.config, "RETENTION_MONTHS_AFTER_CLOSURE", 36)
+    assert "puis 36&nbsp;mois après sa clôture" in client.get("/donnees-personnelles").text
