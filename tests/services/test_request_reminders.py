@@ -169,7 +169,7 @@ def test_at_most_n_archived_per_run(app, db, instructor, monkeypatch):
 
 def test_durations_are_configuration(app, db, instructor, monkeypatch):
     monkeypatch.setitem(app.config, "CHANGES_FIRST_REMINDER_MONTHS", 2)
-    request, asked = changes_requested(instructor)
+    _, asked = changes_requested(instructor)
     assert reminders.run(month_after(asked, 1)) == 0
     assert reminders.run(month_after(asked, 2)) == 1
 
