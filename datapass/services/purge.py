@@ -14,7 +14,7 @@ came from this request are forgotten too (a purged request is never a source aga
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from flask import current_app
@@ -74,12 +74,7 @@ class Purged:
     webhook_attempts: int
 
     def as_payload(self) -> dict[str, int]:
-        return {
-            "documents": self.documents,
-            "messages": self.messages,
-            "outbox_jobs": self.outbox_jobs,
-            "webhook_attempts": self.webhook_attempts,
-        }
+        return asdict(self)
 
 
 def retention_cutoff(now: datetime) -> datetime:

@@ -15,16 +15,7 @@ from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 from tests.support.http import reload
 
-
-@pytest.fixture(autouse=True)
-def request_context(app, db):
-    with app.test_request_context():
-        yield
-
-
-@pytest.fixture
-def instructor(db):
-    return UserFactory(roles=["api_particulier:instructor"])
+pytestmark = pytest.mark.usefixtures("request_context")
 
 
 def emails_to(db, request, key):

@@ -38,6 +38,8 @@ from tests.support.http import reload
 from tests.support.webhooks import make_webhook
 from tests.support.wizard import contact_answers
 
+pytestmark = pytest.mark.usefixtures("request_context")
+
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 FORM_UID = "api-particulier-ccas-arche-mc2"
 # Free text the applicant and the instructors write: none of it may survive the purge.
@@ -105,12 +107,6 @@ def statistics() -> Counter:
         for scope in (item.data or {}).get("scopes", []):
             counts[("scope", scope)] += 1
     return counts
-
-
-@pytest.fixture(autouse=True)
-def request_context(app, db):
-    with app.test_request_context():
-        yield
 
 
 def test_a_request_left_unanswered_is_archived_then_purged_without_a_trace(
@@ -208,11 +204,6 @@ def test_a_request_left_unanswered_is_archived_then_purged_without_a_trace(
     )
     # The other request keeps its data.
     assert reload(other).data["intitule"] == "Toujours utile"
-
-
-@pytest.fixture
-def instructor(db):
-    return UserFactory(roles=["api_particulier:instructor"])
 
 
 def approved(instructor, applicant=None):

@@ -17,13 +17,9 @@ from tests.factories import UserFactory
 from tests.support.http import reload
 from tests.support.webhooks import make_webhook
 
+pytestmark = pytest.mark.usefixtures("request_context")
+
 GENERIC = "api-particulier"
-
-
-@pytest.fixture(autouse=True)
-def request_context(app, db):
-    with app.test_request_context():
-        yield
 
 
 def save(request, user, **answers):

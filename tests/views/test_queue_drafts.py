@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
-from datapass.extensions import db as _db
 from datapass.models import AuthorizationRequest
 from datapass.models.base import utcnow
 from tests.factories import UserFactory
+from tests.support.queries import page_queries
 
 QUEUE = "/instruction/tableau-de-bord/demandes"
 NEXT = 'fr-pagination__link--next fr-pagination__link--lg-label" href="'
@@ -86,22 +85,9 @@ def test_the_draft_filter_costs_the_same_queries_whatever_the_rows(client, db, l
     login_as(roles=["api_particulier:instructor"])
     applicant = UserFactory()
 
-    def count(path):
-        statements = []
-
-        def record(*args):
-            statements.append(args[2])
-
-        event.listen(_db.engine, "before_cursor_execute", record)
-        try:
-            assert client.get(path).status_code == 200
-        finally:
-            event.remove(_db.engine, "before_cursor_execute", record)
-        return len(statements)
-
     path = f"{QUEUE}?etat=draft&etat=submitted&tri=recent"
     add(db, 3, submitted=False, applicant=applicant)
-    few = count(path)
+    few = page_queries(client, path)
     add(db, 100, submitted=False, applicant=applicant)
     add(db, 100, submitted=True, applicant=applicant)
-    assert count(path) == few
+    assert page_queries(client, path) == few
