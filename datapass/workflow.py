@@ -198,8 +198,9 @@ EVENT_LABELS = {
     "instructor_message": "Message de l’instructeur",
     "create_by_api": "Création de la demande par API",
     "update_by_api": "Mise à jour de la demande par API",
-    "reminder": "Relance du demandeur",
-    "archive_warning": "Avertissement avant suppression",
+    "draft_reminder": "Relance du brouillon",
+    "changes_reminder": "Relance\u00a0: modifications attendues",
+    "archive_warning": "Avertissement avant archivage",
     "purge": "Purge des données personnelles",
 }
 
