@@ -171,3 +171,7 @@ def test_the_system_role_archives_only_unanswered_changes():
     assert [(set(rule.from_states), rule.to) for rule in rules] == [
         ({workflow.CHANGES_REQUESTED}, workflow.ARCHIVED)
     ]
+
+
+def test_the_steps_have_french_timeline_labels():
+    assert {*reminders.SYSTEM_EVENTS, "purge"} <= set(workflow.EVENT_LABELS)
