@@ -27,6 +27,7 @@ from datapass.models import (
     Authorization,
     AuthorizationRequest,
     AuthorizationRequestEvent,
+    Invitation,
     OutboxJob,
     RequestContact,
     WebhookAttempt,
@@ -165,6 +166,10 @@ def purge_request(authorization_request: AuthorizationRequest, *, now: datetime 
             delete(WebhookAttempt).where(WebhookAttempt.authorization_request_id == request_id)
         ).rowcount,
     )
+    for invitation in db.session.scalars(
+        select(Invitation).where(Invitation.authorization_request_id == request_id)
+    ):  # what was prepared for the applicant, and whom it was sent to
+        invitation.answers, invitation.note, invitation.email = {}, None, ""
     _forget_remembered_contacts(authorization_request)
     authorization_request.purged_at = now
     authorization_request.record_event(PURGE, actor=None, at=now, payload=purged.as_payload())

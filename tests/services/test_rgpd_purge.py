@@ -315,3 +315,27 @@ def test_the_privacy_page_states_the_configured_durations(app, client, monkeypat
     assert "3&nbsp;ans" not in page
     monkeypatch.setitem(app.config, "RETENTION_MONTHS_AFTER_CLOSURE", 36)
     assert "puis 36&nbsp;mois après sa clôture" in client.get("/donnees-personnelles").text
+
+
+def test_the_invitation_behind_a_purged_request_is_anonymised(db, instructor):
+    from datapass.models import Invitation
+    from datapass.services import invitations
+    from tests.factories import OrganizationFactory
+
+    form = authorization_requests.get_catalog().form(FORM_UID)
+    organization = OrganizationFactory()
+    invitation = invitations.prepare(
+        form,
+        siret=organization.siret,
+        email="quokka.invite@ccas-zanzibar.fr",
+        answers={"intitule": FREE_TEXT["intitule"]},
+        note="Note Quokka-Invitation",
+        user=instructor,
+    )
+    invitations.invite(invitation)
+    agent = UserFactory(email="quokka.invite@ccas-zanzibar.fr", current_organization=organization)
+    request = invitations.claim(invitation, agent)
+    purge.purge_request(reload(request))
+    invitation = _db.session.get(Invitation, invitation.id, populate_existing=True)
+    assert (invitation.answers, invitation.note, invitation.email) == ({}, None, "")
+    assert invitation.authorization_request_id == request.id and invitation.claimed_at
