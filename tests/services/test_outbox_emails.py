@@ -279,5 +279,17 @@ def test_every_catalogued_email_is_sent_somewhere(app, db, smtp):
         reminders.run(workflow.add_months(utcnow(), 1) + timedelta(days=1))
         reminders.run(warned)
         reminders.run(warned + timedelta(days=16))
+        from datapass.services import invitations
+
+        invitations.invite(
+            invitations.prepare(
+                form,
+                siret=applicant.current_organization.siret,
+                email="futur.agent@ccas-exemple.fr",
+                answers={},
+                note=None,
+                user=instructor,
+            )
+        )
     sent = {job.payload["key"] for job in email_jobs(db)}
     assert sent == set(emails.EMAILS)
