@@ -281,15 +281,8 @@ def test_every_catalogued_email_is_sent_somewhere(app, db, smtp):
         reminders.run(warned + timedelta(days=16))
         from datapass.services import invitations
 
-        invitations.invite(
-            invitations.prepare(
-                form,
-                siret=applicant.current_organization.siret,
-                email="futur.agent@ccas-exemple.fr",
-                answers={},
-                note=None,
-                user=instructor,
-            )
+        invitations.create_by_api(
+            form, siret="13002526500013", email="futur@ccas.fr", answers={}, client_id="c"
         )
     sent = {job.payload["key"] for job in email_jobs(db)}
     assert sent == set(emails.EMAILS)
