@@ -209,6 +209,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         # The RGPD purge (services/purge.py): months kept after a request's closure
         "RETENTION_MONTHS_AFTER_CLOSURE": _positive(env, "RETENTION_MONTHS_AFTER_CLOSURE", 24),
         "PURGE_HOUR": _hour(env, "PURGE_HOUR", 4),
+        # The register's monthly CSV (docs/open-data.md): where, and the hour of the daily task
+        # that writes last month's file once it is over.
+        "REGISTER_EXPORT_DIR": env.get("REGISTER_EXPORT_DIR") or str(instance_dir / "open-data"),
+        "REGISTER_EXPORT_HOUR": _hour(env, "REGISTER_EXPORT_HOUR", 4),
+        # Public statistics (/stats): seconds an instance keeps a computed set (0: none).
+        "STATS_CACHE_SECONDS": _int(env, "STATS_CACHE_SECONDS", 300),
     }
     if env.get("SERVER_NAME"):
         config["SERVER_NAME"] = env["SERVER_NAME"]

@@ -94,6 +94,7 @@ def register_side_effects(app: Flask) -> None:
         emails,
         housekeeping,
         purge,
+        register,
         reminders,
         scanning,
         tokens,
@@ -146,6 +147,12 @@ def register_side_effects(app: Flask) -> None:
                 "Purge RGPD des demandes closes depuis la durée de conservation",
                 config["PURGE_HOUR"],
             ),
+            periodic.Task(
+                "register_export",
+                register.export_last_month,
+                "Export mensuel du registre des habilitations (CSV du mois écoulé)",
+                config["REGISTER_EXPORT_HOUR"],
+            ),
         ],
     )
     documents.register()
@@ -163,11 +170,13 @@ def register_blueprints(app: Flask) -> None:
         instruction,
         instruction_admin,
         invitations,
+        open_data,
         public,
         tokens,
     )
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(open_data.bp)
     auth.register(app)
     app.register_blueprint(applicant.bp)
     app.register_blueprint(instruction.bp)

@@ -1,4 +1,4 @@
-"""Counting the SQL statements a page costs (constant whatever the rows: keyset pages)."""
+"""The query counter: the SQL statements a page (or any block of code) runs."""
 
 from __future__ import annotations
 
@@ -7,26 +7,33 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from datapass.extensions import db
+from datapass.extensions import db as _db
 
 
 @contextmanager
 def recorded_statements() -> Iterator[list[str]]:
-    """The statements sent to the database inside the block."""
+    """The statements run inside the ``with`` block (the test's savepoints left out)."""
+    _db.session.flush()  # the factories' rows are not the code's queries
     statements: list[str] = []
 
-    def record(connection, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+    def record(*args):
+        # The test's own transaction opens savepoints (services' commits): not the page's.
+        if not args[2].startswith(("SAVEPOINT", "RELEASE")):
+            statements.append(args[2])
 
-    event.listen(db.engine, "before_cursor_execute", record)
+    event.listen(_db.engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+        event.remove(_db.engine, "before_cursor_execute", record)
 
 
-def page_queries(client, path: str) -> int:
-    """How many statements ``GET path`` sends (the page must answer 200)."""
+def page_statements(client, path: str) -> list[str]:
+    """The statements of ``GET path`` (which must answer 200)."""
     with recorded_statements() as statements:
         assert client.get(path).status_code == 200
-    return len(statements)
+    return statements
+
+
+def count_queries(client, path: str) -> int:
+    return len(page_statements(client, path))

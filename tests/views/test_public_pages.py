@@ -18,6 +18,9 @@ PUBLIC_PAGES = {
     "/accessibilite": "Déclaration d’accessibilité",
     "/mentions-legales": "Mentions légales",
     "/donnees-personnelles": "Données personnelles",
+    "/stats": "Statistiques publiques",
+    "/habilitations": "Registre des habilitations",
+    "/faq": "Questions fréquentes",
 }
 
 DEMARCHES = {

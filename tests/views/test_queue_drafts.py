@@ -10,7 +10,7 @@ import pytest
 from datapass.models import AuthorizationRequest
 from datapass.models.base import utcnow
 from tests.factories import UserFactory
-from tests.support.queries import page_queries
+from tests.support.queries import count_queries
 
 QUEUE = "/instruction/tableau-de-bord/demandes"
 NEXT = 'fr-pagination__link--next fr-pagination__link--lg-label" href="'
@@ -87,7 +87,7 @@ def test_the_draft_filter_costs_the_same_queries_whatever_the_rows(client, db, l
 
     path = f"{QUEUE}?etat=draft&etat=submitted&tri=recent"
     add(db, 3, submitted=False, applicant=applicant)
-    few = page_queries(client, path)
+    few = count_queries(client, path)
     add(db, 100, submitted=False, applicant=applicant)
     add(db, 100, submitted=True, applicant=applicant)
-    assert page_queries(client, path) == few
+    assert count_queries(client, path) == few
