@@ -112,6 +112,11 @@ EMAILS: dict[str, Email] = {
         "applicant",
         "Votre demande d’habilitation {ref} a été archivée",
     ),
+    "role_changed": Email(
+        "a role granted or revoked (/admin, the rights pages, flask users)",
+        "the administrators",
+        "Un rôle a été modifié sur DataPass",
+    ),
     "invitation": Email(
         "an instructor’s « Inviter », or POST /api/v1/demandes",
         "the future applicant named in the invitation",

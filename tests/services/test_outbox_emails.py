@@ -26,6 +26,7 @@ from datapass.services import (
     reminders,
     submission,
     transfers,
+    users,
 )
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
@@ -279,6 +280,8 @@ def test_every_catalogued_email_is_sent_somewhere(app, db, smtp):
         reminders.run(workflow.add_months(utcnow(), 1) + timedelta(days=1))
         reminders.run(warned)
         reminders.run(warned + timedelta(days=16))
+        UserFactory(roles=["admin"])
+        users.grant_role(colleague.email, "api_particulier:reporter", reason="Renfort")
         from datapass.services import invitations
 
         invitations.create_by_api(

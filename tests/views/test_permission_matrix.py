@@ -60,6 +60,9 @@ def data_for(key: str, scene: dict) -> dict:
         "answer": {"body": "Bonjour, merci de préciser la délibération."},
         "transfer": {"email": scene["colleague_email"]},
         "revoke": {"reason": "Fin de la convention."},
+        "grant-role": {"grant-role": "api_particulier:reporter", "grant-reason": "Renfort."},
+        "ban": {"ban-reason": "Usurpation signalée."},
+        "impersonate": {"impersonate-reason": "Ticket de support 42."},
     }.get(key, {})
 
 
@@ -110,6 +113,8 @@ def build_scene(app) -> dict:
             "document": document.id,
             "request2": other_request.id,
             "habilitation2": other_authorization.id,
+            "applicant": applicant.id,
+            "organization": organization.id,
         },
         "colleague_email": colleague.email,
     }
