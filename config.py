@@ -99,6 +99,13 @@ def _hour(environ: Mapping[str, str], name: str, default: int) -> int:
     return hour
 
 
+def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
+    number = _int(environ, name, default)
+    if number < 1:
+        raise ConfigurationError(f"{name} must be a positive integer, got {number}.")
+    return number
+
+
 def _minutes_up_to_an_hour(environ: Mapping[str, str], name: str, default: int) -> int:
     minutes = _int(environ, name, default)
     if not 1 <= minutes <= 60:
@@ -285,6 +292,17 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "CLEANUP_HOUR": _hour(env, "CLEANUP_HOUR", 3),
         "DEADLINE_DIGEST_HOUR": _hour(env, "DEADLINE_DIGEST_HOUR", 8),
         "OUTBOX_RETENTION_DAYS": _int(env, "OUTBOX_RETENTION_DAYS", 30),
+        # Reminders and archiving of requests left waiting (services/reminders.py)
+        "REQUEST_REMINDERS_HOUR": _hour(env, "REQUEST_REMINDERS_HOUR", 7),
+        "DRAFT_REMINDER_DAYS": _positive(env, "DRAFT_REMINDER_DAYS", 15),
+        "CHANGES_FIRST_REMINDER_MONTHS": _positive(env, "CHANGES_FIRST_REMINDER_MONTHS", 1),
+        "CHANGES_SECOND_REMINDER_MONTHS": _positive(env, "CHANGES_SECOND_REMINDER_MONTHS", 2),
+        "CHANGES_ARCHIVE_WARNING_MONTHS": _positive(env, "CHANGES_ARCHIVE_WARNING_MONTHS", 3),
+        "ARCHIVE_WARNING_DAYS": _positive(env, "ARCHIVE_WARNING_DAYS", 15),
+        "ARCHIVE_MAX_PER_RUN": _positive(env, "ARCHIVE_MAX_PER_RUN", 100),
+        # The RGPD purge (services/purge.py): months kept after a request's closure
+        "RETENTION_MONTHS_AFTER_CLOSURE": _positive(env, "RETENTION_MONTHS_AFTER_CLOSURE", 24),
+        "PURGE_HOUR": _hour(env, "PURGE_HOUR", 4),
         # The register's monthly CSV (docs/open-data.md): where, and the hour of the daily task
         # that writes last month's file once it is over.
         "REGISTER_EXPORT_DIR": env.get("REGISTER_EXPORT_DIR") or str(instance_dir / "open-data"),

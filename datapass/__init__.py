@@ -95,7 +95,9 @@ def register_side_effects(app: Flask) -> None:
         documents,
         emails,
         housekeeping,
+        purge,
         register,
+        reminders,
         scanning,
         search_index,
         tokens,
@@ -139,6 +141,18 @@ def register_side_effects(app: Flask) -> None:
                 config["DEADLINE_DIGEST_HOUR"],
                 every=periodic.WEEKLY,
                 weekday=0,
+            ),
+            periodic.Task(
+                "request_reminders",
+                reminders.run,
+                "Relances des demandeurs, avertissements et archivage des demandes sans réponse",
+                config["REQUEST_REMINDERS_HOUR"],
+            ),
+            periodic.Task(
+                "rgpd_purge",
+                purge.run,
+                "Purge RGPD des demandes closes depuis la durée de conservation",
+                config["PURGE_HOUR"],
             ),
             periodic.Task(
                 "register_export",

@@ -1,4 +1,5 @@
-"""Flask commands: ``flask catalog check``, ``flask dev seed``, ``flask users grant-role``."""
+"""Flask commands: ``flask catalog check``, ``flask dev seed``, ``flask users grant-role``,
+``flask jobs …``, ``flask tokens remind``, ``flask rgpd purge``…"""
 
 from __future__ import annotations
 
@@ -148,6 +149,31 @@ def remind_command() -> None:
     click.echo(f"{send_reminders()} reminder(s) queued.")
 
 
+rgpd_cli = AppGroup("rgpd", help="Données personnelles (RGPD).")
+
+
+@rgpd_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="Print what would go, change nothing.")
+def purge_command(dry_run: bool) -> None:
+    """Purge the requests closed for RETENTION_MONTHS_AFTER_CLOSURE months. The worker runs it
+    daily (periodic task rgpd_purge): this is for a run by hand, or to see what would go."""
+    from datapass.models.base import utcnow
+    from datapass.services import purge
+
+    now = utcnow()
+    due = purge.due_requests(now)
+    months = current_app.config["RETENTION_MONTHS_AFTER_CLOSURE"]
+    click.echo(f"{len(due)} request(s) closed for {months} months or more:")
+    for authorization_request in due:
+        click.echo(purge.describe(authorization_request))
+    if dry_run:
+        click.echo("Dry run: nothing was purged.")
+        return
+    for authorization_request in due:
+        purge.purge_request(authorization_request, now=now)
+    click.echo(f"{len(due)} request(s) purged.")
+
+
 clients_cli = AppGroup("clients", help="Clients de l’API (fournisseurs de données).")
 
 
@@ -209,4 +235,5 @@ def register(app) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(clients_cli)
+    app.cli.add_command(rgpd_cli)
     app.cli.add_command(export_cli)

@@ -27,12 +27,17 @@ REVOKED = "revoked"
 DECISION_MONTHS = 2
 
 
+def add_months(moment: datetime, months: int) -> datetime:
+    """``months`` calendar months after ``moment`` (the last day of a shorter month)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
 def decision_deadline(submitted_at: datetime) -> datetime:
     """Two calendar months after ``submitted_at`` (the last day of a shorter month)."""
-    month_index = submitted_at.month - 1 + DECISION_MONTHS
-    year, month = submitted_at.year + month_index // 12, month_index % 12 + 1
-    day = min(submitted_at.day, calendar.monthrange(year, month)[1])
-    return submitted_at.replace(year=year, month=month, day=day)
+    return add_months(submitted_at, DECISION_MONTHS)
 
 
 STATES = (DRAFT, SUBMITTED, CHANGES_REQUESTED, VALIDATED, REFUSED, ARCHIVED, REVOKED)
@@ -67,7 +72,9 @@ INSTRUCTOR = "instructor"  # instructor (or manager, or admin) of the request's 
 REPORTER = "reporter"  # read-only access to the definition's requests
 MEMBER = "member"  # another verified member of the organisation
 STRANGER = "stranger"  # anybody else
-ROLES = (APPLICANT, INSTRUCTOR, REPORTER, MEMBER, STRANGER)
+# DataPass itself, in a periodic task (services/reminders.py): no user holds this role.
+SYSTEM = "system"
+ROLES = (APPLICANT, INSTRUCTOR, REPORTER, MEMBER, STRANGER, SYSTEM)
 
 # Events that are not transitions but are recorded on the timeline.
 TRANSFER = "transfer"
@@ -96,6 +103,11 @@ def _not_reopening(authorization_request: Any) -> bool:
 
 def _can_archive(authorization_request: Any) -> bool:
     return not authorization_request.has_active_authorization
+
+
+def _can_archive_unanswered(authorization_request: Any) -> bool:
+    """Never a reopening: the validated habilitation behind it stays as it is."""
+    return _not_reopening(authorization_request) and _can_archive(authorization_request)
 
 
 def _can_reopen(authorization_request: Any) -> bool:
@@ -152,6 +164,8 @@ TRANSITIONS: dict[str, tuple[Rule, ...]] = {
         _rule({DRAFT, REFUSED, REVOKED}, ARCHIVED, {APPLICANT}, when=_can_archive),
         # An instructor never deletes a draft the applicant has not submitted.
         _rule({REFUSED, REVOKED}, ARCHIVED, {INSTRUCTOR}, when=_can_archive),
+        # Changes requested, unanswered after the warning: archived by the periodic task.
+        _rule({CHANGES_REQUESTED}, ARCHIVED, {SYSTEM}, when=_can_archive_unanswered),
     ),
     "reopen": (_rule({VALIDATED}, DRAFT, {APPLICANT}, when=_can_reopen),),
     "cancel_reopening": (
@@ -188,6 +202,10 @@ EVENT_LABELS = {
     "create_by_api": "Création de la demande par API",
     PREPARED_BY_INSTRUCTION: "Demande préparée par l’instruction, reprise par le demandeur",
     "update_by_api": "Mise à jour de la demande par API",
+    "draft_reminder": "Relance du brouillon",
+    "changes_reminder": "Relance\u00a0: modifications attendues",
+    "archive_warning": "Avertissement avant archivage",
+    "purge": "Purge des données personnelles",
 }
 
 # Who may transfer (not a transition): the applicant or an instructor, except a plain draft.

@@ -94,6 +94,8 @@ class AuthorizationRequest(RequestLabels, db.Model):
     reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The CRPA deadline: two months after the last complete submission (workflow.apply).
     decision_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The RGPD purge anonymised it (services/purge.py): only the statistics' skeleton is left.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Optimistic locking: SQLAlchemy checks and bumps it on every UPDATE.
     version: Mapped[int] = mapped_column(default=1)
 

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from datapass.models.user import User
 
 # The events a webhook may listen to (timeline event names), with their label in the form.
-# To add one: a workflow event of that name, its label here, docs/webhooks.md.
+# To add one: a workflow event of that name, its label here, docs/webhooks.md. ``update`` is
+# debounced (services/request_updates.py); ``create_by_api`` / ``update_by_api`` come from the
+# API's POST and PATCH (services/authorization_requests.py).
 EVENT_LABELS = {
     "create": "Création (create)",
     "update": "Mise à jour (update)",
@@ -28,6 +30,8 @@ EVENT_LABELS = {
     "reopen": "Réouverture (reopen)",
     "cancel_reopening": "Annulation de réouverture (cancel_reopening)",
     "transfer": "Transfert (transfer)",
+    "create_by_api": "Création par l’API (create_by_api)",
+    "update_by_api": "Mise à jour par l’API (update_by_api)",
 }
 WEBHOOK_EVENTS = tuple(EVENT_LABELS)
 

@@ -21,7 +21,7 @@ from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import AuthorizationRequest, Organization, RequestContact, User
 from datapass.models.organization import DECLARED_IN_REQUEST
-from datapass.services import documents, organizations, remembered_contacts
+from datapass.services import documents, organizations, remembered_contacts, request_updates
 from datapass.siret import InvalidSiret
 
 CLOSED_ORGANIZATION = (
@@ -211,6 +211,7 @@ def save_step(
     )
     if action.startswith("itsme:"):
         answers.update(Contacts.self_contact(catalog_form, action.split(":", 1)[1], user))
+    before = request_updates.snapshot(authorization_request)
     if not catalog_form.is_locked(step.block):
         write_answers(authorization_request, catalog_form, answers)
     outcome = StepOutcome(stay=action.startswith("itsme:"))
@@ -223,6 +224,7 @@ def save_step(
         )
         if problems:
             outcome.upload_errors[name] = problems
+    request_updates.record_update(authorization_request, user, before)
     db.session.commit()
     if outcome.upload_errors or outcome.stay or action != "next":
         return outcome

@@ -337,6 +337,14 @@ def remove_document(
     return document
 
 
+def delete_document(document: Document, *, storage: Storage | None = None) -> None:
+    """Delete the row (and its habilitations' links); the file goes once the caller commits
+    (the RGPD purge). No commit."""
+    db.session.delete(document)
+    db.session.flush()
+    _delete_after_commit(storage or get_storage(), document.storage_key)
+
+
 def send_document(document: Document, *, storage: Storage | None = None) -> Response:
     """The stored PDF as a download; the caller has checked that the user may see it.
 

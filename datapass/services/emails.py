@@ -92,6 +92,26 @@ EMAILS: dict[str, Email] = {
         "instructors and reporters of the definition who did not opt out",
         f"Demandes à décider dans les 7 jours{NBSP}: récapitulatif des échéances",
     ),
+    "draft_reminder": Email(
+        "the daily periodic task request_reminders: a draft untouched for 15 days (once)",
+        "applicant",
+        "Votre demande d’habilitation {ref} est toujours en brouillon",
+    ),
+    "changes_reminder": Email(
+        "request_reminders: changes requested, unanswered for 1 month, then 2 months",
+        "applicant",
+        f"Rappel{NBSP}: votre demande d’habilitation {{ref}} attend vos modifications",
+    ),
+    "archive_warning": Email(
+        "request_reminders: changes requested, unanswered for 3 months",
+        "applicant",
+        "Votre demande d’habilitation {ref} sera archivée dans 15 jours",
+    ),
+    "archived_unanswered": Email(
+        "archive by DataPass (15 days after the warning, the request unchanged)",
+        "applicant",
+        "Votre demande d’habilitation {ref} a été archivée",
+    ),
     "role_changed": Email(
         "a role granted or revoked (/admin, the rights pages, flask users)",
         "the administrators",
@@ -179,9 +199,17 @@ def queue(key: str, to: list[str], context: dict, *, event_id: int | str, header
         return
     composed = compose(key, context)
     digest = hashlib.sha256(",".join(to).encode()).hexdigest()[:12]
+    authorization_request = context.get("request")
     outbox.enqueue(
         "email",
-        {"key": key, "to": to, **composed, "headers": headers or {}},
+        {
+            "key": key,
+            "to": to,
+            **composed,
+            "headers": headers or {},
+            # Which request it is about: the RGPD purge clears its body (services/purge.py).
+            "authorization_request_id": authorization_request.id if authorization_request else None,
+        },
         key=f"email-{key}-{event_id}-{digest}",
     )
 
@@ -267,6 +295,12 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
                     {**base, "role": kind, "action_url": None},
                     event_id=event.id,
                 )
+    elif name in ("draft_reminder", "changes_reminder", "archive_warning"):
+        queue(name, [authorization_request.applicant.email], {**base, **payload}, event_id=event.id)
+    elif name == "archive" and payload.get("automatic"):
+        queue(
+            "archived_unanswered", [authorization_request.applicant.email], base, event_id=event.id
+        )
     elif name == "transfer":
         queue(
             "transferred",

@@ -8,14 +8,12 @@ same keyset by batches and streams.
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, or_, select, true, tuple_
+from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import contains_eager
 
 from datapass import search_text, workflow
@@ -34,10 +32,11 @@ from datapass.models.authorization_request import RequestLabels
 from datapass.models.message import APPLICANT_SIDE
 from datapass.models.organization import organization_display_name
 from datapass.permissions import can_report, is_admin
+from datapass.services import queue_keyset as keyset
 from datapass.services import search_index
 
 PAGE_SIZE = 25
-# The states an instructor filters on (plain drafts are the applicant's own business).
+# The states an instructor filters on; « Brouillon » lists drafts never submitted too.
 QUEUE_STATES = (
     workflow.SUBMITTED,
     workflow.CHANGES_REQUESTED,
@@ -55,8 +54,6 @@ SORTS = {
     "etat": "État",
     "echeance": "Échéance la plus proche",
 }
-# Sorts by a timestamp: (that column, id) is the keyset.
-DATE_SORTS = ("recent", "ancien", "echeance")
 
 
 def visible_definitions(user: User) -> list[str]:
@@ -141,9 +138,18 @@ def _search_condition(text: str):
     return AuthorizationRequest.id.in_(search_index.matching_ids(text))
 
 
+def _with_plain_drafts(criteria: QueueCriteria) -> bool:
+    """« Brouillon » chosen: drafts never submitted are listed too (no submission date: they
+    sort as the oldest, by id)."""
+    return workflow.DRAFT in criteria.states
+
+
 def _filtered(criteria: QueueCriteria):
     catalog = get_catalog()
-    conditions = [AuthorizationRequest.last_submitted_at.is_not(None)]
+    submitted = AuthorizationRequest.last_submitted_at.is_not(None)
+    if _with_plain_drafts(criteria):
+        submitted = or_(submitted, AuthorizationRequest.state == workflow.DRAFT)
+    conditions = [submitted]
     # Definitions and several states match most rows: through their index, the planner
     # (SQLite without statistics) would then sort every match. Unindexed, it walks the
     # (last_submitted_at, id) index in order and stops after one page.
@@ -171,53 +177,9 @@ def _filtered(criteria: QueueCriteria):
     return conditions
 
 
-def sort_columns(sort: str):
-    """(columns, descending) of a sort: the keyset is the tuple of these columns."""
-    if sort == "id":
-        return (AuthorizationRequest.id,), True
-    if sort == "etat":
-        return (AuthorizationRequest.state, AuthorizationRequest.id), False
-    if sort == "echeance":
-        return (AuthorizationRequest.decision_deadline, AuthorizationRequest.id), False
-    descending = sort != "ancien"
-    return (AuthorizationRequest.last_submitted_at, AuthorizationRequest.id), descending
-
-
-def _encode_cursor(values: list) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, sort: str) -> list | None:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
-    except (ValueError, TypeError):
-        return None
-    columns, _ = sort_columns(sort)
-    if not isinstance(values, list) or len(values) != len(columns):
-        return None
-    try:
-        if sort in DATE_SORTS:
-            return [datetime.fromisoformat(values[0]), _sql_int(values[1])]
-        if sort == "etat":
-            return [str(values[0]), _sql_int(values[1])]
-        return [_sql_int(values[0])]
-    except (TypeError, ValueError):
-        return None
-
-
-def _sql_int(value) -> int:
-    """An id of a cursor: an integer an SQL column can hold, else ValueError."""
-    number = int(value)
-    if not 0 <= number <= 2**31 - 1:
-        raise ValueError(value)
-    return number
-
-
-def _cursor_of(row, sort: str) -> str:
-    columns, _ = sort_columns(sort)
-    return _encode_cursor([getattr(row, column.key) for column in columns])
+def plain_drafts_sort_nullable(criteria: QueueCriteria) -> bool:
+    """The sort column may be NULL (plain drafts by submission date): NULL is the smallest."""
+    return _with_plain_drafts(criteria) and criteria.sort in ("recent", "ancien")
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,20 +280,19 @@ def queue_page(
     criteria: QueueCriteria, *, after: str | None = None, before: str | None = None
 ) -> QueuePage:
     """One page of 25 in a single query, by keyset: page 400 costs what page 1 costs."""
-    columns, descending = sort_columns(criteria.sort)
+    _, descending = keyset.sort_columns(criteria.sort)
+    nullable = plain_drafts_sort_nullable(criteria)
     query = base_query(criteria).with_only_columns(AuthorizationRequest.id)
-    cursor = _decode_cursor(after, criteria.sort) if after else None
+    cursor = keyset.decode_cursor(after, criteria.sort) if after else None
     backwards = False
     if before and not cursor:
-        cursor = _decode_cursor(before, criteria.sort)
+        cursor = keyset.decode_cursor(before, criteria.sort)
         backwards = cursor is not None
     if cursor is not None:
-        key = tuple_(*columns) if len(columns) > 1 else columns[0]
-        value = tuple_(*cursor) if len(columns) > 1 else cursor[0]
-        forward_less = descending != backwards
-        query = query.where(key < value if forward_less else key > value)
-    order_desc = descending != backwards
-    ordering = [c.desc() if order_desc else c.asc() for c in columns]
+        query = query.where(
+            keyset.beyond(criteria.sort, cursor, descending != backwards, nullable=nullable)
+        )
+    ordering = keyset.ordering(criteria.sort, descending != backwards, nullable=nullable)
     # The page's ids first (an index walk that stops after one page), then the rows and
     # their markers for those ids only: one statement.
     page_ids = query.order_by(*ordering).limit(PAGE_SIZE + 1).subquery()
@@ -353,8 +314,10 @@ def queue_page(
     has_previous = (cursor is not None) if not backwards else more
     return QueuePage(
         rows=rows,
-        next_cursor=(_cursor_of(rows[-1], criteria.sort) if rows and has_next else None),
-        previous_cursor=(_cursor_of(rows[0], criteria.sort) if rows and has_previous else None),
+        next_cursor=(keyset.cursor_of(rows[-1], criteria.sort) if rows and has_next else None),
+        previous_cursor=(
+            keyset.cursor_of(rows[0], criteria.sort) if rows and has_previous else None
+        ),
     )
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import tuple_
-
 from datapass.catalog import get_catalog
 from datapass.extensions import db
+from datapass.services import queue_keyset as keyset
 from datapass.services.csv_files import csv_lines
-from datapass.services.queue import QueueCriteria, base_query, sort_columns
+from datapass.services.queue import QueueCriteria, base_query, plain_drafts_sort_nullable
 
 CSV_HEADER = (
     "ID",
@@ -31,15 +30,14 @@ def export_csv(criteria: QueueCriteria, *, batch: int = 500) -> Iterator[str]:
 
 def _export_rows(criteria: QueueCriteria, batch: int) -> Iterator[tuple]:
     catalog = get_catalog()
-    columns, descending = sort_columns(criteria.sort)
+    columns, descending = keyset.sort_columns(criteria.sort)
+    nullable = plain_drafts_sort_nullable(criteria)
     cursor = None
     while True:
         query = base_query(criteria)
         if cursor is not None:
-            key = tuple_(*columns) if len(columns) > 1 else columns[0]
-            value = tuple_(*cursor) if len(columns) > 1 else cursor[0]
-            query = query.where(key < value if descending else key > value)
-        query = query.order_by(*(c.desc() if descending else c.asc() for c in columns))
+            query = query.where(keyset.beyond(criteria.sort, cursor, descending, nullable=nullable))
+        query = query.order_by(*keyset.ordering(criteria.sort, descending, nullable=nullable))
         rows = db.session.scalars(query.limit(batch)).all()
         for authorization_request in rows:
             catalog_form = catalog.form(authorization_request.form_uid)

@@ -35,6 +35,7 @@ def last_request(
         AuthorizationRequest.organization_id == organization.id,
         AuthorizationRequest.definition_id == definition_id,
         AuthorizationRequest.state.in_(REMEMBERED_STATES),
+        AuthorizationRequest.purged_at.is_(None),  # nothing left to remember
     )
     membership = applicant.membership_for(organization.id)
     if membership is None or not membership.verified:

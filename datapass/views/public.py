@@ -55,9 +55,21 @@ def legal_notice():
     return render_template("public/legal_notice.html", **_contacts())
 
 
+# The durations « Données personnelles » states: {template variable: setting}.
+PRIVACY_DURATIONS = {
+    "retention_months": "RETENTION_MONTHS_AFTER_CLOSURE",
+    "draft_reminder_days": "DRAFT_REMINDER_DAYS",
+    "archive_warning_months": "CHANGES_ARCHIVE_WARNING_MONTHS",
+    "archive_warning_days": "ARCHIVE_WARNING_DAYS",
+    "session_hours": "SESSION_LIFETIME_HOURS",
+    "outbox_days": "OUTBOX_RETENTION_DAYS",
+}
+
+
 @bp.get("/donnees-personnelles")
 def personal_data():
-    return render_template("public/personal_data.html", **_contacts())
+    durations = {name: current_app.config[key] for name, key in PRIVACY_DURATIONS.items()}
+    return render_template("public/personal_data.html", **durations, **_contacts())
 
 
 @bp.route("/notifications/desabonnement/<token>", methods=["GET", "POST"])

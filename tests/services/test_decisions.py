@@ -16,17 +16,8 @@ from datapass.services import authorization_requests, decisions, submission
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 
-
-@pytest.fixture(autouse=True)
-def request_context(app, db):
-    # Timeline events queue emails whose links need a request context.
-    with app.test_request_context():
-        yield
-
-
-@pytest.fixture
-def instructor(db):
-    return UserFactory(roles=["api_particulier:instructor"])
+# request_context (emails' links) and instructor: tests/services/conftest.py
+pytestmark = pytest.mark.usefixtures("request_context")
 
 
 def reload(db, request_id: int) -> AuthorizationRequest:

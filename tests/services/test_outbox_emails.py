@@ -23,6 +23,7 @@ from datapass.services import (
     decisions,
     emails,
     messaging,
+    reminders,
     submission,
     transfers,
     users,
@@ -270,6 +271,15 @@ def test_every_catalogued_email_is_sent_somewhere(app, db, smtp):
         decisions.decide(refused, "refuse", instructor, version=refused.version, reason="Non")
         submitted_request()  # due in two months: in the digest of 55 days from now
         assert deadlines.send_digest(utcnow() + timedelta(days=55)) == 1
+        authorization_requests.start_request_for_applicant(UserFactory(), form)  # left idle
+        waiting = submitted_request()
+        decisions.decide(
+            waiting, "request_changes", instructor, version=waiting.version, reason="?"
+        )
+        warned = workflow.add_months(utcnow(), 3) + timedelta(days=1)
+        reminders.run(workflow.add_months(utcnow(), 1) + timedelta(days=1))
+        reminders.run(warned)
+        reminders.run(warned + timedelta(days=16))
         UserFactory(roles=["admin"])
         users.grant_role(colleague.email, "api_particulier:reporter", reason="Renfort")
         from datapass.services import invitations

@@ -26,15 +26,8 @@ PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\
 NBSP = "\u00a0"
 
 
-@pytest.fixture(autouse=True)
-def request_context(app, db):
-    with app.test_request_context():
-        yield
-
-
-@pytest.fixture
-def instructor(db):
-    return UserFactory(roles=["api_particulier:instructor"])
+# request_context (emails' links) and instructor: tests/services/conftest.py
+pytestmark = pytest.mark.usefixtures("request_context")
 
 
 def attach(request, name: str, content: bytes = PDF) -> Document:

@@ -16,16 +16,8 @@ NOT_ALLOWED_FOR_APPLICANT = "Vous ne pouvez pas transférer cette demande."
 NOT_ALLOWED_FOR_INSTRUCTOR = "Cette demande ne peut pas être transférée dans son état actuel."
 
 
-@pytest.fixture(autouse=True)
-def request_context(app, db):
-    # Timeline events queue emails whose links need a request context.
-    with app.test_request_context():
-        yield
-
-
-@pytest.fixture
-def instructor(db):
-    return UserFactory(roles=["api_particulier:instructor"])
+# request_context (emails' links) and instructor: tests/services/conftest.py
+pytestmark = pytest.mark.usefixtures("request_context")
 
 
 @pytest.fixture

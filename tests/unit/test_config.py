@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from config import DEV_SECRET_KEY, ConfigurationError, load_config
@@ -158,3 +160,29 @@ def test_request_body_limits():
     assert config["MAX_UPLOAD_REQUEST_BYTES"] == 61 * 1024 * 1024
     config = load_config({"MAX_REQUEST_BYTES": "2048", "MAX_UPLOAD_REQUEST_BYTES": "4096"})
     assert (config["MAX_CONTENT_LENGTH"], config["MAX_UPLOAD_REQUEST_BYTES"]) == (2048, 4096)
+
+
+LIFECYCLE_DEFAULTS = {
+    "REQUEST_REMINDERS_HOUR": 7,
+    "DRAFT_REMINDER_DAYS": 15,
+    "CHANGES_FIRST_REMINDER_MONTHS": 1,
+    "CHANGES_SECOND_REMINDER_MONTHS": 2,
+    "CHANGES_ARCHIVE_WARNING_MONTHS": 3,
+    "ARCHIVE_WARNING_DAYS": 15,
+    "ARCHIVE_MAX_PER_RUN": 100,
+    "RETENTION_MONTHS_AFTER_CLOSURE": 24,
+    "PURGE_HOUR": 4,
+}
+
+
+def test_reminders_and_purge_settings():
+    assert {name: load_config({})[name] for name in LIFECYCLE_DEFAULTS} == LIFECYCLE_DEFAULTS
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert all(f"| `{name}` | `{value}` |" in readme for name, value in LIFECYCLE_DEFAULTS.items())
+    changed = load_config(dict.fromkeys(LIFECYCLE_DEFAULTS, "5"))
+    assert all(changed[name] == 5 for name in LIFECYCLE_DEFAULTS)
+    for name in ("RETENTION_MONTHS_AFTER_CLOSURE", "ARCHIVE_MAX_PER_RUN", "DRAFT_REMINDER_DAYS"):
+        with pytest.raises(ConfigurationError, match=f"{name} must be a positive integer"):
+            load_config({name: "0"})
+    with pytest.raises(ConfigurationError, match="PURGE_HOUR must be an hour"):
+        load_config({"PURGE_HOUR": "24"})

@@ -84,6 +84,9 @@ def expected(state, event, role, context):
     if event == "archive" and role == wf.INSTRUCTOR and not active:
         if state in (wf.REFUSED, wf.REVOKED):  # never an applicant's unsubmitted draft
             return wf.ARCHIVED
+    if event == "archive" and role == wf.SYSTEM and not active and not reopening:
+        if state == wf.CHANGES_REQUESTED:  # unanswered changes, after the warning
+            return wf.ARCHIVED
     if event == "reopen" and role == wf.APPLICANT and state == wf.VALIDATED and active:
         return wf.DRAFT
     if event == "cancel_reopening" and reopening:
