@@ -36,6 +36,7 @@ from datapass.models.authorization import AUTHORIZATION_ACTIVE, AUTHORIZATION_RE
 from datapass.models.base import utcnow
 from datapass.models.outbox import JOB_DEAD, JOB_PENDING
 from datapass.services import documents as documents_service
+from datapass.services import search_index
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +174,9 @@ def purge_request(authorization_request: AuthorizationRequest, *, now: datetime 
     _forget_remembered_contacts(authorization_request)
     authorization_request.purged_at = now
     authorization_request.record_event(PURGE, actor=None, at=now, payload=purged.as_payload())
+    db.session.flush()
+    # Its search document still names the applicant: gone with the rest.
+    search_index.forget([request_id])
     db.session.commit()  # the documents' files are deleted now (documents.register)
     logger.info("request %s purged", request_id)
     return purged

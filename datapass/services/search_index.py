@@ -61,6 +61,8 @@ def _documents_query():
         )
         .join(Organization, Organization.id == AuthorizationRequest.organization_id)
         .join(User, User.id == AuthorizationRequest.applicant_id)
+        # A purged request is never indexed again (services/purge.py forgets its document).
+        .where(AuthorizationRequest.purged_at.is_(None))
     )
 
 

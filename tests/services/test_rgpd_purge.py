@@ -187,6 +187,13 @@ def test_a_request_left_unanswered_is_archived_then_purged_without_a_trace(
 
     _db.session.expire_all()
     assert leftovers(values) == []
+    # Nor is it found any more by its applicant's name in the free-text search.
+    from datapass.models.search_document import search_documents
+
+    indexed = select(search_documents).where(
+        search_documents.c.authorization_request_id == request.id
+    )
+    assert _db.session.execute(indexed).first() is None
     assert not get_storage().exists(storage_key)
     root = get_storage().root
     assert not [p for p in root.rglob("*") if p.is_file() and FILE_MARKER in p.read_bytes()]
