@@ -28,6 +28,7 @@ EVENT_LABELS = {
     "reopen": "Réouverture (reopen)",
     "cancel_reopening": "Annulation de réouverture (cancel_reopening)",
     "transfer": "Transfert (transfer)",
+    "update_contacts": "Mise à jour des contacts (update_contacts)",
 }
 WEBHOOK_EVENTS = tuple(EVENT_LABELS)
 
