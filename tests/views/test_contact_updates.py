@@ -163,11 +163,8 @@ def test_a_page_older_than_the_request_is_refused_as_stale(client, db, approved,
 def test_nothing_changed_is_said(client, db, approved, login_as):
     authorization, applicant, _ = approved
     login_as(applicant)
-    response = post_contacts(
-        client,
-        authorization,
-        {"delegue_protection_donnees_email": authorization.data["delegue_protection_donnees_email"]},
-    )
+    same = authorization.data["delegue_protection_donnees_email"]
+    response = post_contacts(client, authorization, {"delegue_protection_donnees_email": same})
     assert response.status_code == 422
     assert "Aucun contact n’a été modifié." in response.text
 
