@@ -140,7 +140,8 @@ def prolong(authorization_id: int):
 
 
 def _contacts_page(authorization, contact_types, form, *, status=200):
-    """The contacts step's cards (``blocks.contacts``), only those ``contact_types``."""
+    """The contacts step's cards (``blocks.contacts``): those of ``contact_types``, and those
+    the démarche fixes (read-only)."""
     catalog_form = get_catalog().form(authorization.form_uid)
     context = blocks.get("contacts").step_context(
         catalog_form, authorization.request, form, current_user
@@ -148,7 +149,7 @@ def _contacts_page(authorization, contact_types, form, *, status=200):
     context["contact_cards"] = [
         replace(card, self_fillable=False)
         for card in context["contact_cards"]
-        if card.contact in contact_types
+        if card.contact in contact_types or card.locked  # fixed ones: shown read-only
     ]
     context["remembered_notice"] = None
     return (

@@ -234,4 +234,5 @@ def test_a_contact_fixed_by_the_editor_is_not_offered(app, client, db, login_as)
     page = client.get(url_of(authorization))
     assert page.status_code == 200
     assert 'name="contact_technique_email"' not in page.text
+    assert "Contact fixé par votre éditeur" in page.text  # shown read-only
     assert 'name="delegue_protection_donnees_email"' in page.text
