@@ -236,3 +236,16 @@ def test_a_contact_fixed_by_the_editor_is_not_offered(app, client, db, login_as)
     assert 'name="contact_technique_email"' not in page.text
     assert "Contact fixé par votre éditeur" in page.text  # shown read-only
     assert 'name="delegue_protection_donnees_email"' in page.text
+
+
+def test_the_expected_formats_are_told_in_the_labels(client, db, approved, login_as):
+    """RGAA 11.10, found by the audit: a format that is checked is a format told."""
+    authorization, applicant, _ = approved
+    login_as(applicant)
+    html = client.get(url_of(authorization)).text
+    email_label = html.split('for="delegue_protection_donnees_email"')[1].split("</label>")[0]
+    phone_label = html.split('for="delegue_protection_donnees_phone_number"')[1].split("</label>")[
+        0
+    ]
+    assert "Format attendu&nbsp;: nom@domaine.fr" in email_label.replace("\u00a0", "&nbsp;")
+    assert "01 22 33 44 55" in phone_label
