@@ -51,6 +51,12 @@ def accessibility():
     return render_template("public/accessibility.html", audit=load_audit(), **_contacts())
 
 
+@bp.get("/plan-du-site")
+def sitemap():
+    """The second way through the site (RGAA 12.1), beside the main menu."""
+    return render_template("public/sitemap.html")
+
+
 @bp.get("/mentions-legales")
 def legal_notice():
     return render_template("public/legal_notice.html", **_contacts())
