@@ -94,6 +94,27 @@ def reveal(authorization_id: int):
     return _page(authorization, revealed=value)
 
 
+@bp.get("/habilitations/<int:authorization_id>/jeton/renouveler")
+@login_required
+def confirm_rotate(authorization_id: int):
+    """« Renouveler le jeton » replaces the token: confirmed first (RGAA 11.12)."""
+    authorization = _load(authorization_id)
+    if not _may_hold(authorization) or not authorization.is_active:
+        abort(403)
+    days = tokens.rotation_overlap().days
+    return render_template(
+        "confirm.html",
+        title="Renouveler le jeton\u00a0?",
+        warning=f"Un nouveau jeton remplacera l’actuel : l’ancien reste valable {days} jours, le "
+        "temps de le remplacer dans votre logiciel.",
+        label="Renouveler le jeton",
+        action_url=url_for("tokens.rotate", authorization_id=authorization.id),
+        back_url=url_for("tokens.show", authorization_id=authorization.id),
+        back_label=f"Habilitation {authorization.public_reference}",
+        action_form=FlaskForm(),
+    )
+
+
 @bp.post("/habilitations/<int:authorization_id>/jeton/renouveler")
 @login_required
 def rotate(authorization_id: int):
