@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from datapass import blocks
+from datapass import blocks, workflow
 from datapass.blocks import contacts
 from datapass.catalog import get_catalog
 from datapass.errors import UserError
@@ -81,7 +81,12 @@ def update_contacts(
     authorization_request = authorization.request
     catalog_form = get_catalog().form(authorization.form_uid)
     types = tuple(contact_types)
-    if catalog_form is None or not types:
+    if (
+        catalog_form is None
+        or not types
+        or not authorization.is_active
+        or authorization_request.state != workflow.VALIDATED
+    ):
         raise ContactUpdateError(NOT_UPDATABLE)
     if not is_current_version(authorization_request, version):
         raise ContactUpdateError(STALE_STEP, stale=True)

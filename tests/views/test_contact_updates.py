@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from datapass import outbox
 from datapass.models import ApiToken, AuthorizationRequestEvent, OutboxJob
-from datapass.services import authorization_requests, decisions
+from datapass.services import authorization_requests, contact_updates, decisions
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 from tests.support.http import post_form, reload
@@ -249,3 +249,17 @@ def test_the_expected_formats_are_told_in_the_labels(client, db, approved, login
     ]
     assert "Format attendu&nbsp;: nom@domaine.fr" in email_label.replace("\u00a0", "&nbsp;")
     assert "01 22 33 44 55" in phone_label
+
+
+def test_the_service_refuses_a_revoked_habilitation(app, db, approved):
+    authorization, applicant, instructor = approved
+    with app.test_request_context():
+        decisions.revoke_authorization(authorization, instructor, reason="Fin")
+        with pytest.raises(contact_updates.ContactUpdateError, match="ne peuvent pas"):
+            contact_updates.update_contacts(
+                authorization,
+                applicant,
+                NEW_DPO,
+                contact_types=("delegue_protection_donnees",),
+                version=authorization.request.version,
+            )
