@@ -167,6 +167,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "WEBHOOK_MAX_CONSECUTIVE_FAILURES": _int(env, "WEBHOOK_MAX_CONSECUTIVE_FAILURES", 20),
         # API tokens
         "TOKEN_LIFETIME_DAYS": _int(env, "TOKEN_LIFETIME_DAYS", 548),
+        # Invitations to claim a request prepared by the instruction or an API client.
+        "INVITATION_LIFETIME_DAYS": _int(env, "INVITATION_LIFETIME_DAYS", 30),
         "TOKEN_ROTATION_OVERLAP_DAYS": _int(env, "TOKEN_ROTATION_OVERLAP_DAYS", 7),
         # Documents
         "STORAGE_DIR": env.get("STORAGE_DIR") or str(instance_dir / "storage"),

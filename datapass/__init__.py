@@ -146,6 +146,7 @@ def register_blueprints(app: Flask) -> None:
         editors,
         instruction,
         instruction_admin,
+        invitations,
         public,
         tokens,
     )
@@ -160,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
     api.register(app)
     app.register_blueprint(instruction_admin.bp)
     app.register_blueprint(editors.bp)
+    app.register_blueprint(invitations.bp)
     if app.config["DATAPASS_ENV"] != "production":
         from datapass.views import dev
 

@@ -168,6 +168,9 @@ TRANSITIONS: dict[str, tuple[Rule, ...]] = {
 }
 EVENTS = tuple(TRANSITIONS)
 
+# The first event of a draft claimed from an instructor's invitation (services/invitations).
+PREPARED_BY_INSTRUCTION = "prepared_by_instruction"
+
 EVENT_LABELS = {
     "create": "Création de la demande",
     "update": "Mise à jour de la demande",
@@ -184,6 +187,7 @@ EVENT_LABELS = {
     "applicant_message": "Message du demandeur",
     "instructor_message": "Message de l’instructeur",
     "create_by_api": "Création de la demande par API",
+    PREPARED_BY_INSTRUCTION: "Demande préparée par l’instruction, reprise par le demandeur",
     "update_by_api": "Mise à jour de la demande par API",
 }
 

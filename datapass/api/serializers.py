@@ -77,3 +77,21 @@ def definition_json(definition) -> dict:
             for s in definition.scopes
         ],
     }
+
+
+def invitation_json(invitation) -> dict:
+    """An invitation created through the API; ``demande_id`` once the applicant claimed it."""
+    return {
+        "id": invitation.id,
+        "public_id": invitation.public_reference,
+        "definition_id": invitation.definition_id,
+        "form_uid": invitation.form_uid,
+        "state": invitation.state,
+        "organization": {"siret": invitation.siret},
+        "applicant": {"email": invitation.email},
+        "data": invitation.answers or {},
+        "created_at": iso(invitation.created_at),
+        "sent_at": iso(invitation.sent_at),
+        "expires_at": iso(invitation.expires_at),
+        "demande_id": invitation.authorization_request_id,
+    }

@@ -22,6 +22,7 @@ from datapass.api.serializers import (
     authorization_json,
     definition_json,
     demande_json,
+    invitation_json,
     iso,
 )
 from datapass.catalog import get_catalog
@@ -31,11 +32,12 @@ from datapass.models import (
     Authorization,
     AuthorizationRequest,
     AuthorizationRequestEvent,
+    Invitation,
     Organization,
 )
 from datapass.models.authorization import AUTHORIZATION_STATES
 from datapass.permissions import developer_definitions
-from datapass.services import authorization_requests
+from datapass.services import authorization_requests, invitations
 from datapass.siret import InvalidSiret, validate_siret
 from datapass.validators import ValidationError, normalize_email
 
@@ -244,20 +246,30 @@ def create_demande():
     if problem is not None:
         return problem
     try:
-        authorization_request = authorization_requests.start_request_by_api(
+        invitation = invitations.create_by_api(
             catalog_form,
             siret=siret,
             email=email,
-            profile=applicant_data,
             answers=data,
             client_id=g.api_client.client_id,
         )
     except UserError as exc:
         return error(422, "Établissement fermé", exc.message, "/demande/organization/siret")
-    response = jsonify(demande_json(authorization_request))
+    response = jsonify(invitation_json(invitation))
     response.status_code = 201
-    response.headers["Location"] = url_for("api.get_demande", raw_id=authorization_request.id)
+    response.headers["Location"] = url_for("api.get_invitation", raw_id=invitation.id)
     return response
+
+
+@bp.get("/api/v1/invitations/<raw_id>")
+@api("read_authorizations")
+def get_invitation(raw_id: str):
+    """An invitation this client created (``demande_id`` once the applicant claimed it)."""
+    number = _number(raw_id, "I")
+    invitation = db.session.get(Invitation, number) if number is not None else None
+    if invitation is None or invitation.client_id != g.api_client.client_id:
+        return _not_found("Invitation")
+    return jsonify(invitation_json(invitation))
 
 
 @bp.patch("/api/v1/demandes/<raw_id>")

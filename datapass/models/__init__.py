@@ -8,6 +8,7 @@ from datapass.models.authorization_request import (
 )
 from datapass.models.document import Document
 from datapass.models.instruction import InstructorNotificationSetting, MessageTemplate
+from datapass.models.invitation import Invitation
 from datapass.models.message import Message
 from datapass.models.organization import Membership, Organization
 from datapass.models.outbox import OutboxJob
@@ -25,6 +26,7 @@ __all__ = [
     "AuthorizationRequestEvent",
     "Document",
     "InstructorNotificationSetting",
+    "Invitation",
     "Membership",
     "Message",
     "MessageTemplate",

@@ -14,15 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
 from datapass import blocks, workflow
 from datapass.blocks.contacts import Contacts
 from datapass.catalog import get_catalog
 from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import AuthorizationRequest, Organization, RequestContact, User
-from datapass.models.organization import DECLARED_IN_REQUEST, DECLARED_THROUGH_API
+from datapass.models.organization import DECLARED_IN_REQUEST
 from datapass.services import documents, organizations, remembered_contacts
 from datapass.siret import InvalidSiret
 
@@ -45,7 +43,21 @@ class RequestError(UserError):
 # ---------------------------------------------------------------- start
 
 
-def start_request(
+def start_request(catalog_form, **draft: Any) -> AuthorizationRequest:
+    """A new draft on ``catalog_form`` for ``organization``: its defaults, then ``prefill``
+    (the keyword arguments of ``new_draft``).
+
+    ``prefill`` has been cleaned by ``blocks.clean_answers`` (or ``prefill_from_query``).
+    The wizard starts with ``event="create"`` (actor: the applicant), with the contacts of
+    the organisation's last request (``remembered_contacts``); a claimed invitation
+    (``services/invitations``) with ``prepared_by_instruction`` or ``create_by_api``. Commits.
+    """
+    authorization_request = new_draft(catalog_form, **draft)
+    db.session.commit()
+    return authorization_request
+
+
+def new_draft(
     catalog_form,
     *,
     applicant: User,
@@ -55,13 +67,8 @@ def start_request(
     actor: User | None = None,
     payload: Mapping[str, Any] | None = None,
 ) -> AuthorizationRequest:
-    """A new draft on ``catalog_form`` for ``organization``: its defaults, then ``prefill``.
-
-    ``prefill`` has been cleaned by ``blocks.clean_answers`` (or ``prefill_from_query``).
-    The wizard starts with ``event="create"`` (actor: the applicant), with the contacts of
-    the organisation's last request (``remembered_contacts``); the API with
-    ``create_by_api`` (no actor; the client in ``payload``). Commits.
-    """
+    """``start_request`` without the commit, for a service that adds to the same transaction
+    (claiming an invitation)."""
     if organization is None:
         raise RequestError(
             "Choisissez d’abord l’organisation pour laquelle vous faites la demande."
@@ -70,7 +77,7 @@ def start_request(
         raise RequestError(CLOSED_ORGANIZATION)
     data = catalog_form.initial_answers(prefill)
     remembered, source = {}, None
-    if event == "create":
+    if event in ("create", workflow.PREPARED_BY_INSTRUCTION):
         remembered, source = remembered_contacts.remembered_contacts(
             catalog_form, organization, applicant
         )
@@ -94,7 +101,6 @@ def start_request(
         payload["contacts_organization_id"] = organization.id
         payload["remembered_contacts"] = remembered
     authorization_request.record_event(event, actor=actor, payload=dict(payload))
-    db.session.commit()
     return authorization_request
 
 
@@ -244,42 +250,6 @@ def update_by_api(
     )
     db.session.commit()
     return authorization_request
-
-
-def start_request_by_api(
-    catalog_form,
-    *,
-    siret: str,
-    email: str,
-    profile: Mapping[str, Any],
-    answers: Mapping[str, Any],
-    client_id: str,
-) -> AuthorizationRequest:
-    """``POST /api/v1/demandes``: a draft for an applicant and an organisation named by the
-    client (an unverified membership); the same start as the wizard's. Commits."""
-    organization = organizations.find_or_create_organization(siret)
-    if organization.is_closed:
-        raise RequestError("Cet établissement est fermé d’après Sirene.", field="siret")
-    applicant = db.session.scalar(select(User).where(User.email == email))
-    if applicant is None:
-        applicant = User(email=email)
-        db.session.add(applicant)
-    for key in ("given_name", "family_name", "job_title", "phone_number"):
-        value = profile.get(key)
-        if isinstance(value, str) and value.strip() and not getattr(applicant, key):
-            setattr(applicant, key, blocks.sanitize(value)[:255])
-    if organization.id is None or applicant.membership_for(organization.id) is None:
-        organizations.add_membership(
-            applicant, organization, verified=False, reason=DECLARED_THROUGH_API
-        )
-    return start_request(
-        catalog_form,
-        applicant=applicant,
-        organization=organization,
-        prefill=answers,
-        event="create_by_api",
-        payload={"client_id": client_id},
-    )
 
 
 # ---------------------------------------------------------------- organisation

@@ -99,6 +99,11 @@ EMAILS: dict[str, Email] = {
         "instructors and reporters of the definition who did not opt out",
         f"Demandes à décider dans les 7 jours{NBSP}: récapitulatif des échéances",
     ),
+    "invitation": Email(
+        "an instructor’s « Inviter », or POST /api/v1/demandes",
+        "the future applicant named in the invitation",
+        "Une demande d’habilitation a été préparée pour votre organisation",
+    ),
     "transferred": Email(
         "transfer",
         "the former and the new applicant",
@@ -153,7 +158,12 @@ def compose(key: str, context: dict) -> dict[str, str]:
         intitule=(authorization_request.intitule if authorization_request else "") or "",
     )
     context = {"support_email": current_app.config["SUPPORT_EMAIL"], **context}
-    text = render_template(f"emails/{key}.txt", **context).strip() + "\n"
+    text = (
+        render_template(f"emails/{key}.txt", **context).strip()
+        + "\n\n"
+        + render_template("emails/_signature.txt", **context).strip()
+        + "\n"
+    )
     html = render_template(
         "emails/layout.html",
         subject=subject,
@@ -219,22 +229,8 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
     authorization_request = event.request
     if authorization_request is None:
         return
-    catalog_form = get_catalog().form(authorization_request.form_uid)
-    definition = catalog_form.definition if catalog_form else None
-    applicant_url = public_url(f"/demandes/{authorization_request.id}")
+    base = _base_context(authorization_request, event=event, reason=event.reason)
     instructor_url = public_url(f"/instruction/demandes/{authorization_request.id}")
-    base = {
-        "request": authorization_request,
-        "event": event,
-        "form": catalog_form,
-        "definition": definition,
-        "applicant": authorization_request.applicant,
-        "organization": authorization_request.organization,
-        "reason": event.reason,
-        "request_url": applicant_url,
-        "action_url": applicant_url,
-        "action_label": "Voir la demande",
-    }
     name = event.name
     payload = event.payload or {}
     if name == "submit":
@@ -266,8 +262,9 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
             event_id=event.id,
         )
     elif name in ("request_changes", "refuse", "revoke"):
-        key = {"request_changes": "changes_requested", "refuse": "refused", "revoke": "revoked"}
-        queue(key[name], [authorization_request.applicant.email], base, event_id=event.id)
+        queue(
+            DECISION_EMAILS[name], [authorization_request.applicant.email], base, event_id=event.id
+        )
     elif name == "approve":
         queue("approved", [authorization_request.applicant.email], base, event_id=event.id)
         habilitation = (
@@ -325,6 +322,50 @@ def _queue_designated(authorization_request, base, event, kinds) -> None:
                 {**base, "role": kind, "action_url": None},
                 event_id=event.id,
             )
+
+
+def _base_context(authorization_request: AuthorizationRequest, *, event, reason) -> dict:
+    """What every email about a request is rendered with (``event`` is None in a preview)."""
+    catalog_form = get_catalog().form(authorization_request.form_uid)
+    applicant_url = public_url(f"/demandes/{authorization_request.id}")
+    return {
+        "request": authorization_request,
+        "event": event,
+        "form": catalog_form,
+        "definition": catalog_form.definition if catalog_form else None,
+        "applicant": authorization_request.applicant,
+        "organization": authorization_request.organization,
+        "reason": reason,
+        "request_url": applicant_url,
+        "action_url": applicant_url,
+        "action_label": "Voir la demande",
+    }
+
+
+# The email the applicant receives for each decision (a refused reopening has its own).
+DECISION_EMAILS = {
+    "approve": "approved",
+    "request_changes": "changes_requested",
+    "refuse": "refused",
+    "revoke": "revoked",
+}
+
+
+def preview_decision_email(
+    authorization_request: AuthorizationRequest, decision: str, reason: str | None
+) -> dict[str, str] | None:
+    """The email the applicant will receive if ``decision`` is taken now with ``reason``:
+    composed by ``compose``, the code that sends it (None: the decision sends no email)."""
+    from datapass.services.reopenings import reopened_authorization
+
+    key = DECISION_EMAILS.get(decision)
+    if key is None:
+        return None
+    base = _base_context(authorization_request, event=None, reason=(reason or "").strip() or None)
+    if decision == "refuse" and authorization_request.is_reopening:
+        key = "reopening_refused"
+        base["authorization"] = reopened_authorization(authorization_request)
+    return compose(key, base)
 
 
 def _authorization(authorization_request, authorization_id):

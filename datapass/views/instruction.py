@@ -34,6 +34,7 @@ from datapass.models import Authorization, AuthorizationRequest, Message
 from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
 from datapass.services import (
     decisions,
+    emails,
     message_templates,
     messaging,
     organizations,
@@ -156,6 +157,15 @@ def show(request_id: int):
             authorization_request.events, key=lambda e: (e.created_at, e.id), reverse=True
         )
     ]
+    message_form = InstructorMessageForm()
+    templates = (
+        message_templates.templates_for(authorization_request.definition_id, "message")
+        if role == workflow.INSTRUCTOR
+        else []
+    )
+    chosen = next((t for t in templates if str(t.id) == request.args.get("modele")), None)
+    if chosen is not None:
+        message_form.body.data = message_templates.render(chosen.content, authorization_request)
     return render_template(
         "instruction/request.html",
         authorization_request=authorization_request,
@@ -166,7 +176,9 @@ def show(request_id: int):
         decision_labels=DECISIONS,
         can_act=role == workflow.INSTRUCTOR,
         membership=organizations.applicant_membership(authorization_request),
-        message_form=InstructorMessageForm(),
+        message_form=message_form,
+        message_templates=templates,
+        chosen_template=chosen,
         action_form=FlaskForm(),
         transfer_form=InstructorTransferForm(data={"version": authorization_request.version})
         if role == workflow.INSTRUCTOR and workflow.can_transfer(authorization_request, role)
@@ -202,6 +214,9 @@ def decide(request_id: int, event: str):
         if chosen is not None:
             form.template.data = str(chosen.id)
             form.reason.data = message_templates.render(chosen.content, authorization_request)
+    elif "apercu" in request.form:
+        # « Mettre à jour l’aperçu »: show the email for the typed text, decide nothing.
+        status = 200 if form.validate_on_submit() else 400
     elif form.validate_on_submit():
         try:
             decisions.decide(
@@ -239,6 +254,9 @@ def decide(request_id: int, event: str):
                 authorization_request, event, workflow.INSTRUCTOR
             ),
             membership_unverified=not organizations.applicant_is_verified(authorization_request),
+            preview=emails.preview_decision_email(authorization_request, event, form.reason.data)
+            if allowed
+            else None,
         ),
         status,
     )

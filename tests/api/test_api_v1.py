@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from datapass.extensions import db as _db
-from datapass.models import AuthorizationRequest, OAuthAccessToken
+from datapass.models import AuthorizationRequest, OAuthAccessToken, Organization, User
 from datapass.services import decisions
 from tests.api.conftest import bearer_for, validate
 from tests.factories import UserFactory
@@ -115,7 +115,24 @@ def test_definitions_and_forms(client, db, auth):
     assert "api-particulier-ccas-arche-mc2" in [f["uid"] for f in forms]
 
 
-def test_create_and_patch_a_draft(client, db, auth):
+def _claim(db, invitation_id, email=None, siret=CCAS_SIRET):
+    """The invited agent, acting for the invited SIRET, « Reprend la demande »."""
+    from datapass.models import Invitation
+    from datapass.services import invitations
+    from tests.factories import OrganizationFactory
+
+    invitation = db.session.get(Invitation, invitation_id)
+    organization = db.session.scalar(
+        _db.select(Organization).where(Organization.siret == siret)
+    ) or OrganizationFactory(siret=siret)
+    email = email or invitation.email
+    agent = db.session.scalar(_db.select(User).where(User.email == email)) or UserFactory(
+        email=email, current_organization=organization
+    )
+    return invitations.claim(invitation, agent)
+
+
+def test_create_invites_the_applicant_who_claims_then_patch(client, db, auth):
     body = {
         "demande": {
             "form_uid": "api-particulier-aides-sociales-ccas",
@@ -126,17 +143,25 @@ def test_create_and_patch_a_draft(client, db, auth):
     }
     created = validate(client.post("/api/v1/demandes", json=body, headers=auth))
     assert created.status_code == 201
-    demande = created.get_json()
-    assert (
-        demande["state"] == "draft"
-        and demande["applicant"]["email"] == "nouvel.agent@ccas-exemple.fr"
-    )
+    invitation = created.get_json()
+    assert invitation["state"] == "sent" and invitation["demande_id"] is None
+    assert invitation["applicant"]["email"] == "nouvel.agent@ccas-exemple.fr"
+    assert invitation["data"]["intitule"] == "Pré-rempli par l’éditeur"
+    # Nothing is attached to an account or an organisation before the claim.
+    assert db.session.query(AuthorizationRequest).count() == 0
+    assert db.session.query(User).filter_by(email="nouvel.agent@ccas-exemple.fr").count() == 0
+    assert created.headers["Location"].endswith(f"/api/v1/invitations/{invitation['id']}")
+    draft = _claim(db, invitation["id"])
+    followed = validate(client.get(f"/api/v1/invitations/I{invitation['id']}", headers=auth))
+    assert followed.get_json()["state"] == "claimed"
+    assert followed.get_json()["demande_id"] == draft.id
+    demande = validate(client.get(f"/api/v1/demandes/{draft.id}", headers=auth)).get_json()
+    assert demande["state"] == "draft"
     assert demande["data"]["intitule"] == "Pré-rempli par l’éditeur"
-    item = db.session.get(AuthorizationRequest, demande["id"])
-    assert item.events[-1].name == "create_by_api"
+    assert db.session.get(AuthorizationRequest, draft.id).events[0].name == "create_by_api"
     patched = validate(
         client.patch(
-            f"/api/v1/demandes/{demande['id']}",
+            f"/api/v1/demandes/{draft.id}",
             json={"demande": {"data": {"description": "Via l’API"}}},
             headers=auth,
         )
@@ -144,7 +169,7 @@ def test_create_and_patch_a_draft(client, db, auth):
     assert patched.get_json()["data"]["description"] == "Via l’API"
     unknown = validate(
         client.patch(
-            f"/api/v1/demandes/{demande['id']}",
+            f"/api/v1/demandes/{draft.id}",
             json={"demande": {"data": {"state": "validated"}}},
             headers=auth,
         )
@@ -154,14 +179,29 @@ def test_create_and_patch_a_draft(client, db, auth):
     # A block the démarche locks (Millésime's modalities are static) cannot be patched.
     millesime = {**body["demande"], "form_uid": "api-particulier-ccas-arche-mc2", "data": {}}
     other = validate(client.post("/api/v1/demandes", json={"demande": millesime}, headers=auth))
+    other_draft = _claim(db, other.get_json()["id"])
     locked = validate(
         client.patch(
-            f"/api/v1/demandes/{other.get_json()['id']}",
+            f"/api/v1/demandes/{other_draft.id}",
             json={"demande": {"data": {"modalities": ["formulaire_qf"]}}},
             headers=auth,
         )
     )
     assert locked.status_code == 422
+
+
+def test_an_invitation_is_visible_to_its_client_only(client, db, auth):
+    body = {
+        "demande": {
+            "form_uid": "api-particulier-aides-sociales-ccas",
+            "applicant": {"email": "agent@ccas-exemple.fr"},
+            "organization": {"siret": CCAS_SIRET},
+        }
+    }
+    created = validate(client.post("/api/v1/demandes", json=body, headers=auth)).get_json()
+    other, _ = bearer_for(client)
+    response = validate(client.get(f"/api/v1/invitations/{created['id']}", headers=other))
+    assert response.status_code == 404
 
 
 @pytest.mark.parametrize(

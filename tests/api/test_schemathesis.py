@@ -18,7 +18,7 @@ def test_no_server_error(app, client, db):
     headers, _ = bearer_for(client)
     schema = schemathesis.openapi.from_wsgi("/api/openapi.yaml", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 11
+    assert len(operations) == 12
 
     for operation in operations:
 

@@ -12,11 +12,10 @@ from sqlalchemy import event, func, select
 from datapass import workflow
 from datapass.errors import UserError
 from datapass.extensions import db as _db
-from datapass.models import Authorization, Membership
+from datapass.models import Authorization, Membership, User
 from datapass.models.organization import (
     DECLARED_BY_USER,
     DECLARED_IN_REQUEST,
-    DECLARED_THROUGH_API,
     IDENTITY_PROVIDER,
     UNTRUSTED_IDENTITY_PROVIDER,
     VERIFIED_BY_INSTRUCTION,
@@ -125,7 +124,7 @@ def test_a_typed_siret_is_an_unverified_membership(db):
     assert not membership.verified and membership.verification_reason == DECLARED_BY_USER
 
 
-def test_a_siret_typed_in_the_wizard_or_named_by_the_api_is_unverified(db):
+def test_a_siret_typed_in_the_wizard_is_unverified_and_the_api_attaches_no_one(db):
     from datapass.catalog import get_catalog
     from datapass.services import authorization_requests
 
@@ -137,16 +136,20 @@ def test_a_siret_typed_in_the_wizard_or_named_by_the_api_is_unverified(db):
     typed = reload(agent).membership_for(organization.id)
     assert not typed.verified and typed.verification_reason == DECLARED_IN_REQUEST
 
-    drafted = authorization_requests.start_request_by_api(
+    # The API names no member: it invites, and the draft exists only once claimed.
+    from datapass.services import invitations
+
+    invited = invitations.create_by_api(
         get_catalog().form("api-particulier-aides-sociales-ccas"),
         siret="13002526500013",
         email="nouvel.agent@ccas.example.fr",
-        profile={},
         answers={},
         client_id="dpc_test",
     )
-    named = reload(drafted.applicant).membership_for(drafted.organization_id)
-    assert not named.verified and named.verification_reason == DECLARED_THROUGH_API
+    assert invited.state == "sent"
+    assert not db.session.scalar(
+        select(func.count()).select_from(User).where(User.email == "nouvel.agent@ccas.example.fr")
+    )
 
 
 # ---------------------------------------------------------------- administrators

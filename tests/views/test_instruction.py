@@ -410,9 +410,72 @@ def test_a_template_prefills_the_decision_with_a_preview(client, db, instructor)
     page = client.get(
         f"/instruction/demandes/{request.id}/decisions/request_changes?modele={template.id}"
     ).text
-    assert "Aperçu du message reçu par le demandeur" in page
+    assert "Aperçu du courriel envoyé au demandeur" in page
     assert f"pour D{request.id} (Aides sociales facultatives)" in page
     assert f"/demandes/{request.id}" in page
+
+
+def _preview(page: str) -> tuple[str, str]:
+    """The subject and text of the email preview, unescaped as the applicant reads them."""
+    import html
+
+    subject = page.split('id="apercu-objet">')[1].split("</span>")[0]
+    text = page.split('id="apercu-texte">')[1].split("</div>")[0]
+    return html.unescape(subject), html.unescape(text)
+
+
+@pytest.mark.parametrize(
+    ("event", "reason", "needle"),
+    [
+        ("refuse", "Le cadre juridique ne couvre pas les données.", "recours gracieux"),
+        ("request_changes", "Joignez la délibération.", "soumettez-la de nouveau"),
+        ("approve", "Bonne continuation.", "Bonne nouvelle"),
+    ],
+)
+def test_the_decision_preview_is_the_email_that_is_sent(
+    client, db, instructor, event, reason, needle
+):
+    from sqlalchemy import select
+
+    from datapass.models import OutboxJob
+
+    request = submitted_request()
+    url = f"/instruction/demandes/{request.id}/decisions/{event}"
+    page = client.get(url).text
+    version = page.split('name="version" type="hidden" value="')[1].split('"')[0]
+    data = {"csrf_token": csrf_token(page), "version": version, "reason": reason}
+    previewed = client.post(url, data={**data, "apercu": "1"})
+    assert previewed.status_code == 200
+    assert load(db, request.id).state == "submitted"  # a preview decides nothing
+    subject, text = _preview(previewed.text)
+    assert reason in text and needle in text
+    assert text.startswith("Bonjour") and "L’équipe d’instruction" in text
+    assert client.post(url, data=data).status_code == 302
+    key = {"refuse": "refused", "request_changes": "changes_requested", "approve": "approved"}
+    sent = db.session.scalars(select(OutboxJob).where(OutboxJob.kind == "email")).all()
+    email = next(job.payload for job in sent if job.payload["key"] == key[event])
+    assert (email["subject"], email["text"]) == (subject, text)
+
+
+def test_message_templates_are_offered_when_writing_to_the_applicant(client, db, instructor):
+    from datapass.models import MessageTemplate
+
+    request = submitted_request()
+    template = MessageTemplate(
+        definition_id="api_particulier",
+        kind="message",
+        title="Relance délibération",
+        content="Pour %{demande_id}, merci de joindre la délibération.",
+    )
+    refusal = MessageTemplate(
+        definition_id="api_particulier", kind="refuse", title="Refus type", content="Non."
+    )
+    db.session.add_all([template, refusal])
+    db.session.commit()
+    page = client.get(f"/instruction/demandes/{request.id}").text
+    assert "Relance délibération" in page and "Refus type" not in page
+    page = client.get(f"/instruction/demandes/{request.id}?modele={template.id}").text
+    assert f"Pour D{request.id}, merci de joindre la délibération.</textarea>" in page
 
 
 def test_messages_both_ways_with_unread_marker(client, db, login_as):
