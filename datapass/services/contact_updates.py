@@ -102,7 +102,7 @@ def update_contacts(
     }
     if errors:
         raise ContactUpdateError(
-            "Corrigez les contacts signalés : rien n’a été enregistré.", errors=errors
+            "Corrigez les contacts signalés\u00a0: rien n’a été enregistré.", errors=errors
         )
     changes = {
         name: [before.get(name) or "", after.get(name) or ""]

@@ -105,8 +105,8 @@ def confirm_rotate(authorization_id: int):
     return render_template(
         "confirm.html",
         title="Renouveler le jeton\u00a0?",
-        warning=f"Un nouveau jeton remplacera l’actuel : l’ancien reste valable {days} jours, le "
-        "temps de le remplacer dans votre logiciel.",
+        warning=f"Un nouveau jeton remplacera l’actuel\u00a0: l’ancien reste valable {days} "
+        "jours, le temps de le remplacer dans votre logiciel.",
         label="Renouveler le jeton",
         action_url=url_for("tokens.rotate", authorization_id=authorization.id),
         back_url=url_for("tokens.show", authorization_id=authorization.id),
@@ -218,7 +218,8 @@ def contacts(authorization_id: int):
             form.form_errors.append(error.message)
         return _contacts_page(authorization, contact_types, form, status=422)
     flash(
-        "Les contacts sont mis à jour. Les instructeurs en sont informés ; le jeton est inchangé.",
+        "Les contacts sont mis à jour. Les instructeurs en sont informés\u00a0; le jeton est "
+        "inchangé.",
         "success",
     )
     return redirect(url_for("tokens.show", authorization_id=authorization.id))

@@ -86,8 +86,8 @@ CONFIRMATIONS = {
     ),
     "cancel_reopening": (
         "Annuler la mise à jour\u00a0?",
-        "Les modifications apportées depuis la réouverture seront perdues : la demande revient "
-        "à l’habilitation validée, qui reste inchangée.",
+        "Les modifications apportées depuis la réouverture seront perdues\u00a0: la demande "
+        "revient à l’habilitation validée, qui reste inchangée.",
         "Annuler la mise à jour",
     ),
 }
