@@ -63,6 +63,7 @@ class Audit:
     date: date
     reference: str
     auditor: str
+    # Listed as they are on the declaration page.
     tools: tuple[str, ...]
     technologies: tuple[str, ...]
     pages: tuple[Page, ...]
