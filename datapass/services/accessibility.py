@@ -57,6 +57,13 @@ class Criterion:
         """(page id, result) of the pages where it is not met."""
         return [(page, r) for page, r in self.results.items() if r.status == NON_CONFORM]
 
+    def failures_by_reason(self) -> list[tuple[str, list[str]]]:
+        """(why, page ids) of the pages where it is not met, one entry per reason."""
+        reasons: dict[str, list[str]] = {}
+        for page, result in self.failures():
+            reasons.setdefault(result.why, []).append(page)
+        return list(reasons.items())
+
 
 @dataclass(frozen=True)
 class Audit:
@@ -123,6 +130,9 @@ def parse_audit(data: dict) -> Audit:
                 raise ValueError(f"criterion {number}: no result for the page {page_id}")
             results[page_id] = _result(chosen, f"criterion {number}, page {page_id}")
         criteria.append(Criterion(number, raw["theme"], raw["title"], results))
+    for key in ("exemptions", "derogations"):
+        if not all(isinstance(item, str) for item in data.get(key) or ()):
+            raise ValueError(f"{key}: a list of texts (quote a text holding « : »)")
     audit = data["audit"]
     return Audit(
         date=audit["date"],

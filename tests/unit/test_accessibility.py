@@ -134,7 +134,11 @@ def test_the_declaration_states_the_rate_computed_from_the_data(client):
     assert f"DataPass est {audit.state} avec le référentiel" in text
     for criterion in audit.non_conform():
         assert f"Critère {criterion.number} " in text
+        for why, _ in criterion.failures_by_reason():
+            assert why in text
     for page in audit.pages:
         assert page.title in text
+    for exemption in audit.exemptions:
+        assert exemption in text
     assert "Défenseur des droits" in html and "mailto:" in html
     assert "axe-core" in text and "Chromium" in text
