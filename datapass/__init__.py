@@ -89,6 +89,7 @@ def register_side_effects(app: Flask) -> None:
     from datapass import outbox, periodic
     from datapass.services import (
         deadlines,
+        deliberation_analysis,
         documents,
         emails,
         housekeeping,
@@ -104,6 +105,7 @@ def register_side_effects(app: Flask) -> None:
             "email": emails.deliver,
             "webhook": webhook_delivery.deliver,
             scanning.JOB_KIND: scanning.deliver,
+            deliberation_analysis.JOB_KIND: deliberation_analysis.deliver,
         },
     )
     config = app.config

@@ -86,6 +86,7 @@ def _build_definition(file: _File, data: dict) -> Definition | None:
                     retired=retired is not None,
                     retired_since=retired["since"] if retired else None,
                     link=scope["link"],
+                    keywords=scope["keywords"],
                 )
             )
         groups.append(ScopeGroup(group["name"], tuple(scopes), group["documentation_url"]))

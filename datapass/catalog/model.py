@@ -35,6 +35,7 @@ class Scope:
     retired: bool = False
     retired_since: date | None = None
     link: str | None = None
+    keywords: tuple[str, ...] = ()  # how a délibération names it (docs/catalogue.md)
 
 
 @dataclass(frozen=True, slots=True)

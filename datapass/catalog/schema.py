@@ -337,6 +337,9 @@ SCOPE = {
     "description": _f(_text),
     "retired": _f(_record_of({"since": _f(_date, True)})),
     "link": _f(_url),
+    # The words that name the data item in a délibération (« quotient familial », « QF »):
+    # services/deliberation_analysis.py looks them up, accents and case ignored.
+    "keywords": _f(_names("keyword"), False, ()),
 }
 SCOPE_GROUP = {
     "name": _f(_text, True),

@@ -7,7 +7,11 @@ from datapass.models.authorization_request import (
     RequestContact,
 )
 from datapass.models.document import Document
-from datapass.models.instruction import InstructorNotificationSetting, MessageTemplate
+from datapass.models.instruction import (
+    InstructorNotificationSetting,
+    MessageTemplate,
+    RequestFollow,
+)
 from datapass.models.invitation import Invitation
 from datapass.models.message import Message
 from datapass.models.organization import Membership, Organization
@@ -35,6 +39,7 @@ __all__ = [
     "OutboxJob",
     "PeriodicTaskRun",
     "RequestContact",
+    "RequestFollow",
     "TokenReminder",
     "User",
     "UserRole",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from datapass.extensions import db
-from datapass.models.base import UTCDateTime, utcnow
+from datapass.models.base import JSONType, UTCDateTime, utcnow
 
 # The malware scan (``services/scanning.py``). None: not scanned (``MALWARE_SCANNER=none``, or
 # uploaded before scanning existed): downloadable, no badge.
@@ -22,6 +22,12 @@ SCAN_LABELS = {
     SCAN_INFECTED: "Fichier dangereux\u00a0: téléchargement bloqué",
 }
 SCAN_BADGES = {SCAN_PENDING: "info", SCAN_CLEAN: "success", SCAN_INFECTED: "error"}
+
+# A délibération's text (``services/deliberation_analysis.py``). None: not analysed (another
+# field, or uploaded before the analysis existed).
+TEXT_PENDING = "pending"
+TEXT_EXTRACTED = "extracted"
+TEXT_NONE = "no_text"  # a scanned PDF (images only), or one pypdf could not read
 
 if TYPE_CHECKING:
     from datapass.models.authorization_request import AuthorizationRequest
@@ -48,6 +54,10 @@ class Document(db.Model):
     scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The scanner's name for what it found (e.g. « Eicar-Test-Signature »), for administrators.
     scan_threat: Mapped[str | None] = mapped_column(String(120))
+    text_state: Mapped[str | None] = mapped_column(String(16))
+    # ``[{"page": 1, "operative": false, "text": "…"}, …]``: the normalised text of each page,
+    # split between the exposé (« Vu », « Considérant ») and the operative part.
+    text_sections: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -1,4 +1,4 @@
-"""What instructors keep per definition: message templates and notification settings."""
+"""What instructors keep: message templates, notification settings, followed requests."""
 
 from __future__ import annotations
 
@@ -55,3 +55,18 @@ class InstructorNotificationSetting(db.Model):
     notify_messages: Mapped[bool] = mapped_column(default=True)
     # The weekly digest of the requests due within 7 days (CRPA deadline).
     notify_deadline_digest: Mapped[bool] = mapped_column(default=True, server_default="1")
+
+
+class RequestFollow(db.Model):
+    """A request an instructor follows (« Marquer comme suivie »): its staff notifications
+    reach them whatever their settings on its definition."""
+
+    __tablename__ = "request_follows"
+    __table_args__ = (UniqueConstraint("user_id", "authorization_request_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    authorization_request_id: Mapped[int] = mapped_column(
+        ForeignKey("authorization_requests.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

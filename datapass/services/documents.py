@@ -26,7 +26,7 @@ from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import Document, authorization_documents
 from datapass.models.document import SCAN_INFECTED
-from datapass.services import scanning
+from datapass.services import deliberation_analysis, scanning
 from datapass.storage import Storage, get_storage
 
 if TYPE_CHECKING:
@@ -246,6 +246,7 @@ def attach_documents(
         )
         authorization_request.documents.append(document)
         scanning.queue_scan(document)
+        deliberation_analysis.queue_analysis(document)
         accepted.append(document)
         count += 1
     return accepted, errors

@@ -385,11 +385,20 @@ def _editor_contact(authorization_request):
 STAFF_ACTIONS = {"instructor_submission": "Instruire la demande", "applicant_message": "Lire"}
 
 
-def _notify_staff(key, kind, base, instructor_url, event) -> None:
+def _staff_recipients(authorization_request, kind) -> list:
+    """Who wants the email: the definition's subscribers, and the request's followers
+    (``services/follows.py``) whatever their settings; by email, each once."""
+    from datapass.services.follows import followers
     from datapass.services.instructor_settings import notification_recipients
 
+    users = {u.id: u for u in notification_recipients(authorization_request.definition_id, kind)}
+    users.update((user.id, user) for user in followers(authorization_request))
+    return sorted(users.values(), key=lambda user: user.email)
+
+
+def _notify_staff(key, kind, base, instructor_url, event) -> None:
     authorization_request = base["request"]
-    for user in notification_recipients(authorization_request.definition_id, kind):
+    for user in _staff_recipients(authorization_request, kind):
         token = unsubscribe_token(user.id, authorization_request.definition_id, kind)
         unsubscribe = public_url(f"/notifications/desabonnement/{token}")
         queue(

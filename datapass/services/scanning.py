@@ -199,15 +199,19 @@ def scan_document(document: Document, *, storage: Storage | None = None) -> None
     logger.warning("document %s (%s) is infected: %s", document.id, document.sha256, threat)
 
 
+def document_of(job: OutboxJob) -> Document | None:
+    """The document a job about a stored file names (``{"storage_key": …}``); None once removed."""
+    key = job.payload["storage_key"]
+    return db.session.scalar(select(Document).where(Document.storage_key == key))
+
+
 def deliver(job: OutboxJob) -> None:
     """The outbox handler of ``scan`` jobs (``datapass.register_side_effects``).
 
     clamd unreachable or failing raises: the job is retried, the document stays pending
     (not downloadable) until a scan succeeds.
     """
-    document = db.session.scalar(
-        select(Document).where(Document.storage_key == job.payload["storage_key"])
-    )
+    document = document_of(job)
     if document is None or document.scan_state != SCAN_PENDING:
         return  # removed since, or already scanned
     scan_document(document)

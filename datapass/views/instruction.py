@@ -34,9 +34,12 @@ from datapass.models import Authorization, AuthorizationRequest, Message
 from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
 from datapass.services import (
     decisions,
+    deliberation_analysis,
     emails,
+    follows,
     message_templates,
     messaging,
+    organization_history,
     organizations,
     presenter,
     transfers,
@@ -176,6 +179,11 @@ def show(request_id: int):
         decision_labels=DECISIONS,
         can_act=role == workflow.INSTRUCTOR,
         membership=organizations.applicant_membership(authorization_request),
+        deliberations=deliberation_analysis.analyses(catalog_form, authorization_request),
+        history=organization_history.organization_history(
+            authorization_request, queue_service.visible_definitions(current_user)
+        ),
+        following=follows.is_following(current_user, authorization_request),
         message_form=message_form,
         message_templates=templates,
         chosen_template=chosen,
@@ -329,6 +337,24 @@ def transfer(request_id: int):
 
 
 # ---------------------------------------------------------------- messages
+
+
+@bp.post("/demandes/<int:request_id>/suivre", endpoint="follow", defaults={"following": True})
+@bp.post(
+    "/demandes/<int:request_id>/ne-plus-suivre", endpoint="unfollow", defaults={"following": False}
+)
+@login_required
+def set_following(request_id: int, following: bool):
+    """« Marquer comme suivie »: its staff notifications reach the user whatever their
+    settings; « Ne plus suivre »."""
+    authorization_request = _load(request_id)
+    check_action_form()
+    follows.set_following(current_user, authorization_request, following)
+    if following:
+        flash("Demande suivie\u00a0: ses notifications vous parviendront.", "success")
+    else:
+        flash("Vous ne suivez plus cette demande.", "success")
+    return redirect(url_for("instruction.show", request_id=request_id))
 
 
 @bp.post("/demandes/<int:request_id>/messages")

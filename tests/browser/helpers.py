@@ -133,12 +133,18 @@ def introspect(live_server, token: str) -> dict:
 
 
 def submitted_request(
-    live_server, form_uid: str = MILLESIME, answers=MILLESIME_ANSWERS, *, sub: str = AGENT
+    live_server,
+    form_uid: str = MILLESIME,
+    answers=MILLESIME_ANSWERS,
+    *,
+    sub: str = AGENT,
+    submit: bool = True,
 ) -> str:
     """A request submitted by ``sub`` through the services, as ``flask seed`` does it.
 
     For journeys that start where the wizard ends (the wizard itself is driven page by page
-    in test_journeys.py): each test gets a request of its own, whatever ran before.
+    in test_journeys.py): each test gets a request of its own, whatever ran before. With
+    ``submit=False``, the draft, every step answered.
     """
     from datapass.catalog import get_catalog
     from datapass.models import User
@@ -150,6 +156,8 @@ def submitted_request(
         request = authorization_requests.start_request_for_applicant(applicant, form)
         typed = {key: value for values in answers.values() for key, value in values.items()}
         authorization_requests.fill_request(request, form, typed)
+        if not submit:
+            return str(request.id)
         result = submission.submit_request(
             request, form, applicant, terms_accepted=True, dpo_informed=True
         )

@@ -23,7 +23,6 @@ from datapass.services import (
     deadlines,
     decisions,
     emails,
-    invitations,
     messaging,
     submission,
     transfers,
@@ -278,9 +277,10 @@ def test_every_catalogued_email_is_sent_somewhere(app, db, smtp):
         decisions.decide(refused, "refuse", instructor, version=refused.version, reason="Non")
         submitted_request()  # due in two months: in the digest of 55 days from now
         assert deadlines.send_digest(utcnow() + timedelta(days=55)) == 1
-        invitation = invitations.prepare(
-            form, siret="21920023500014", email="futur@ccas.example.fr", answers={}, note=None
+        from datapass.services import invitations
+
+        invitations.create_by_api(
+            form, siret="13002526500013", email="futur@ccas.fr", answers={}, client_id="c"
         )
-        invitations.invite(invitation)
     sent = {job.payload["key"] for job in email_jobs(db)}
     assert sent == set(emails.EMAILS)

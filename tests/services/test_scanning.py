@@ -179,7 +179,7 @@ def test_a_clean_document_is_pending_then_clean(db, clamd_server):
     assert document.scan_state == SCAN_PENDING and not document.downloadable
     [job] = db.session.query(OutboxJob).filter_by(kind="scan").all()
     assert job.payload == {"storage_key": document.storage_key}
-    assert outbox.drain() == 1
+    assert outbox.drain() == 2  # the scan, and the délibération's text analysis
     db.session.refresh(document)
     assert document.scan_state == SCAN_CLEAN and document.scanned_at is not None
     assert document.downloadable and document.scan_label == "Aucun virus détecté"

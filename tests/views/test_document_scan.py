@@ -69,7 +69,7 @@ def test_the_applicant_sees_the_scan_and_cannot_download_a_dangerous_file(client
     assert refused.status_code == 303
     assert "en cours d’analyse antivirus" in client.get(step).text
 
-    assert outbox.drain() == 2
+    assert outbox.drain() == 4  # two scans, two délibération analyses
     page = client.get(step).text
     assert CLEAN in page and DANGEROUS in page and PENDING not in page
     assert url.format(clean.id) in page and url.format(dangerous.id) not in page

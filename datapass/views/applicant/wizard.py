@@ -9,7 +9,12 @@ from datapass import blocks
 from datapass.errors import UserError
 from datapass.forms.applicant import SiretStepForm, SummaryForm
 from datapass.forms.wizard import apply_errors, step_form
-from datapass.services import authorization_requests, deliberation_model, submission
+from datapass.services import (
+    authorization_requests,
+    deliberation_analysis,
+    deliberation_model,
+    submission,
+)
 from datapass.views.applicant import bp, load_editable, step_url
 
 
@@ -174,4 +179,5 @@ def _summary_step(authorization_request, catalog_form, current):
         block_errors={k: v for k, v in errors.items() if k != "summary"},
         summary_errors=errors.get("summary", {}).get("changes", []),
         view=blocks.summary(catalog_form, authorization_request),
+        unapproved=deliberation_analysis.unapproved_labels(catalog_form, authorization_request),
     )
