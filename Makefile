@@ -8,6 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DSFR_DIST := node_modules/@gouvfr/dsfr/dist
 DSFR_STATIC := datapass/static/dsfr
+DSFR_CHART_DIST := node_modules/@gouvfr/dsfr-chart/dist/BarChart
 PORT ?= 5000
 IDP_PORT ?= 5001
 export FLASK_APP := wsgi
@@ -34,12 +35,13 @@ node_modules/.installed: package.json package-lock.json .dsfr.yml
 	npm ci --no-audit --no-fund
 	@touch $@
 
-# DSFR assets are copied at set-up, never committed (see .gitignore).
+# DSFR assets (and DSFR Chart's bar chart, for /stats) are copied at set-up, never committed.
 assets: $(DSFR_STATIC)/.copied
 $(DSFR_STATIC)/.copied: node_modules/.installed
 	rm -rf $(DSFR_STATIC) && mkdir -p $(DSFR_STATIC)
 	cp $(DSFR_DIST)/dsfr.min.css $(DSFR_DIST)/dsfr.module.min.js $(DSFR_DIST)/dsfr.nomodule.min.js $(DSFR_STATIC)/
 	cp -r $(DSFR_DIST)/fonts $(DSFR_DIST)/icons $(DSFR_DIST)/favicon $(DSFR_DIST)/utility $(DSFR_STATIC)/
+	mkdir -p $(DSFR_STATIC)/chart && cp $(DSFR_CHART_DIST)/BarChart.js $(DSFR_CHART_DIST)/BarChart.css $(DSFR_STATIC)/chart/
 	@touch $@
 
 db: python-deps

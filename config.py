@@ -191,6 +191,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "CLEANUP_HOUR": _hour(env, "CLEANUP_HOUR", 3),
         "DEADLINE_DIGEST_HOUR": _hour(env, "DEADLINE_DIGEST_HOUR", 8),
         "OUTBOX_RETENTION_DAYS": _int(env, "OUTBOX_RETENTION_DAYS", 30),
+        # The register's monthly CSV (docs/open-data.md): where, and the hour of the daily task
+        # that writes last month's file once it is over.
+        "REGISTER_EXPORT_DIR": env.get("REGISTER_EXPORT_DIR") or str(instance_dir / "open-data"),
+        "REGISTER_EXPORT_HOUR": _hour(env, "REGISTER_EXPORT_HOUR", 4),
+        # Public statistics (/stats): seconds an instance keeps a computed set (0: none).
+        "STATS_CACHE_SECONDS": _int(env, "STATS_CACHE_SECONDS", 300),
     }
     if env.get("SERVER_NAME"):
         config["SERVER_NAME"] = env["SERVER_NAME"]

@@ -93,6 +93,7 @@ def register_side_effects(app: Flask) -> None:
         documents,
         emails,
         housekeeping,
+        register,
         scanning,
         tokens,
         webhook_delivery,
@@ -132,6 +133,12 @@ def register_side_effects(app: Flask) -> None:
                 every=periodic.WEEKLY,
                 weekday=0,
             ),
+            periodic.Task(
+                "register_export",
+                register.export_last_month,
+                "Export mensuel du registre des habilitations (CSV du mois écoulé)",
+                config["REGISTER_EXPORT_HOUR"],
+            ),
         ],
     )
     documents.register()
@@ -149,11 +156,13 @@ def register_blueprints(app: Flask) -> None:
         instruction,
         instruction_admin,
         invitations,
+        open_data,
         public,
         tokens,
     )
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(open_data.bp)
     auth.register(app)
     app.register_blueprint(applicant.bp)
     app.register_blueprint(instruction.bp)

@@ -183,6 +183,23 @@ def create_introspection_command(name: str, definition_id: str | None) -> None:
     click.echo("The secret is shown only now: store it in the provider's secret manager.")
 
 
+export_cli = AppGroup("export", help="Données ouvertes (docs/open-data.md).")
+
+
+@export_cli.command("register")
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month, e.g. 2026-11.")
+def export_register_command(month: str) -> None:
+    """Write the CSV of the habilitations validated during MONTH (REGISTER_EXPORT_DIR). The
+    worker writes last month's once it is over (periodic task register_export)."""
+    from datapass.services.register import export_month
+
+    try:
+        path, count = export_month(month)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--month") from error
+    click.echo(f"{count} habilitation(s) written to {path}")
+
+
 def register(app) -> None:
     from datapass.catalog.cli import catalog_cli
 
@@ -192,3 +209,4 @@ def register(app) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(clients_cli)
+    app.cli.add_command(export_cli)

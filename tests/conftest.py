@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 from datapass import create_app
 from datapass.extensions import db as _db
 from datapass.local_idp import create_idp_app
+from datapass.services import statistics
 from tests.support.smtp import SmtpServer
 
 # The local identity provider speaks plain http on 127.0.0.1.
@@ -134,6 +135,7 @@ def db(app):
     commits only release savepoints of the outer transaction.
     """
     with app.app_context():
+        statistics.clear_cache()  # numbers computed from another test's rolled-back rows
         connection = _db.engine.connect()
         transaction = connection.begin()
         session = _db._make_scoped_session(

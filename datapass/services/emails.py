@@ -12,18 +12,16 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 
 from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup, escape
-from sqlalchemy import select
 
 from datapass import mail, outbox
 from datapass.catalog import get_catalog
 from datapass.models import AuthorizationRequest, AuthorizationRequestEvent
-from datapass.models.base import utcnow
 from datapass.models.outbox import OutboxJob
+from datapass.services import statistics
 
 NBSP = "\u00a0"
 
@@ -188,34 +186,6 @@ def queue(key: str, to: list[str], context: dict, *, event_id: int | str, header
     )
 
 
-# ---------------------------------------------------------------- estimated processing time
-
-
-def estimated_processing_days(definition_id: str) -> int | None:
-    """80th percentile of the days from last submission to decision over the last 6 months."""
-    from datapass.extensions import db
-
-    since = utcnow() - timedelta(days=183)
-    rows = db.session.execute(
-        select(AuthorizationRequest.last_submitted_at, AuthorizationRequest.last_validated_at)
-        .where(
-            AuthorizationRequest.definition_id == definition_id,
-            AuthorizationRequest.last_validated_at >= since,
-            AuthorizationRequest.last_submitted_at.is_not(None),
-        )
-        .order_by(AuthorizationRequest.last_validated_at.desc())
-        .limit(500)
-    ).all()
-    delays = sorted(
-        max((validated - submitted).total_seconds(), 0) / 86400
-        for submitted, validated in rows
-        if validated >= submitted
-    )
-    if len(delays) < 5:
-        return None
-    return max(1, round(delays[int(0.8 * (len(delays) - 1))]))
-
-
 # ---------------------------------------------------------------- from events to emails
 
 
@@ -242,7 +212,7 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
                 **base,
                 "submitted_at": event.created_at,
                 "reopening": authorization_request.is_reopening,
-                "estimated_days": estimated_processing_days(authorization_request.definition_id),
+                "estimated_days": statistics.decision_estimate(authorization_request.definition_id),
             },
             event_id=event.id,
         )

@@ -8,8 +8,6 @@ walks the same keyset by batches and streams.
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -34,6 +32,7 @@ from datapass.models import (
 )
 from datapass.models.message import APPLICANT_SIDE
 from datapass.permissions import can_report, is_admin
+from datapass.services.csv_files import csv_lines
 
 PAGE_SIZE = 25
 # The states an instructor filters on (plain drafts are the applicant's own business).
@@ -358,19 +357,12 @@ CSV_HEADER = (
 
 
 def export_csv(criteria: QueueCriteria, *, batch: int = 500) -> Iterator[str]:
-    """The filtered list as CSV lines (UTF-8 with BOM, « ; »), fetched by keyset batches."""
+    """The filtered list as CSV lines (UTF-8 with BOM, « ; »), fetched by keyset batches."""
+    return csv_lines(CSV_HEADER, _export_rows(criteria, batch))
+
+
+def _export_rows(criteria: QueueCriteria, batch: int) -> Iterator[tuple]:
     catalog = get_catalog()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(CSV_HEADER)
-    yield "\ufeff" + flush()
     columns, descending = _sort_columns(criteria.sort)
     cursor = None
     while True:
@@ -384,31 +376,21 @@ def export_csv(criteria: QueueCriteria, *, batch: int = 500) -> Iterator[str]:
         for authorization_request in rows:
             catalog_form = catalog.form(authorization_request.form_uid)
             submitted = authorization_request.last_submitted_at
-            writer.writerow(
-                _csv_safe(str(cell))
-                for cell in (
-                    authorization_request.public_reference,
-                    authorization_request.state_label,
-                    submitted.strftime("%d/%m/%Y %H:%M") if submitted else "",
-                    authorization_request.applicant.email,
-                    authorization_request.organization.display_name,
-                    authorization_request.organization.siret,
-                    authorization_request.intitule or "",
-                    catalog_form.name if catalog_form else authorization_request.form_uid,
-                    catalog_form.editor.name if catalog_form and catalog_form.editor else "",
-                )
+            yield (
+                authorization_request.public_reference,
+                authorization_request.state_label,
+                submitted.strftime("%d/%m/%Y %H:%M") if submitted else "",
+                authorization_request.applicant.email,
+                authorization_request.organization.display_name,
+                authorization_request.organization.siret,
+                authorization_request.intitule or "",
+                catalog_form.name if catalog_form else authorization_request.form_uid,
+                catalog_form.editor.name if catalog_form and catalog_form.editor else "",
             )
-        if rows:
-            yield flush()
         if len(rows) < batch:
             return
         cursor = [getattr(rows[-1], column.key) for column in columns]
         db.session.expunge_all()
-
-
-def _csv_safe(text: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): every cell goes through here."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # ---------------------------------------------------------------- habilitations tab

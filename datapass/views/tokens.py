@@ -25,7 +25,7 @@ from datapass.forms.tokens import ProlongForm
 from datapass.forms.wizard import apply_errors, step_form
 from datapass.models import Authorization
 from datapass.models.base import utcnow
-from datapass.services import contact_updates, tokens
+from datapass.services import contact_updates, receipts, tokens
 from datapass.views import check_action_form
 
 bp = Blueprint("tokens", __name__)
@@ -77,6 +77,23 @@ def _holder_action(authorization_id: int) -> Authorization:
         abort(403)
     check_action_form()
     return authorization
+
+
+@bp.get("/habilitations/<int:authorization_id>/recepisse.pdf")
+@login_required
+def receipt(authorization_id: int):
+    """« Télécharger le récépissé (PDF) »: whoever may see the habilitation."""
+    authorization = _load(authorization_id)
+    public_url = url_for(
+        "open_data.public_authorization", authorization_id=authorization.id, _external=True
+    )
+    response = make_response(receipts.render(authorization, public_url=public_url))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="recepisse-{authorization.public_reference}.pdf"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/habilitations/<int:authorization_id>/jeton/afficher")

@@ -7,11 +7,10 @@ The same rules through the pages are in ``tests/views/test_memberships.py``.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from datapass import workflow
 from datapass.errors import UserError
-from datapass.extensions import db as _db
 from datapass.models import Authorization, Membership, User
 from datapass.models.organization import (
     DECLARED_BY_USER,
@@ -25,6 +24,7 @@ from tests.factories import OrganizationFactory, UserFactory
 from tests.support.authorization_requests import submitted_request
 from tests.support.http import reload
 from tests.support.memberships import unverified_agent
+from tests.support.queries import recorded_statements
 
 SIRET = "26920023400012"
 INSTRUCTOR = "api_particulier:instructor"
@@ -200,19 +200,10 @@ def test_the_list_is_paginated_in_one_query_per_page(db):
     submitted_request(unverified_agent(organization))
     for _ in range(organizations.PAGE_SIZE + 5):
         unverified_agent(organization)
-    statements = []
-
-    def record(*args):
-        if not args[2].startswith(("SAVEPOINT", "RELEASE")):
-            statements.append(args[2])
-
-    event.listen(_db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements() as statements:
         first, after = organizations.unverified_memberships_page()
         for row in first:  # member and organisation are loaded with the page
             assert row.membership.user.email and row.membership.organization.siret
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", record)
     assert len(statements) == 1
     second, last = organizations.unverified_memberships_page(after=after)
     assert len(first) == organizations.PAGE_SIZE and len(second) == 6 and last is None

@@ -9,7 +9,6 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import event
 from werkzeug.datastructures import FileStorage
 
 from datapass.catalog import get_catalog
@@ -20,6 +19,7 @@ from tests.api.conftest import bearer_for
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 from tests.support.http import post_form, reload
+from tests.support.queries import page_statements
 from tests.support.wizard import start
 
 ARCHE = "/editeurs/arche_mc2"
@@ -171,20 +171,7 @@ def _count_statements(client, path: str) -> int:
     return len(_statements(client, path))
 
 
-def _statements(client, path: str) -> list[str]:
-    statements = []
-
-    def record(*args):
-        # The test's own transaction opens savepoints (services' commits): not the page's.
-        if not args[2].startswith(("SAVEPOINT", "RELEASE")):
-            statements.append(args[2])
-
-    event.listen(_db.engine, "before_cursor_execute", record)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", record)
-    return statements
+_statements = page_statements
 
 
 def test_the_space_lists_customers_and_the_funnel_in_constant_queries(app, client, login_as):

@@ -15,6 +15,7 @@ from datapass.services import authorization_requests, messaging, submission
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 from tests.support.oidc import csrf_token
+from tests.support.queries import count_queries
 
 INSTRUCTOR = "api_particulier:instructor"
 
@@ -181,17 +182,7 @@ def test_queue_query_count_is_constant(client, db, instructor):
     applicant = UserFactory()
 
     def count(path):
-        statements = []
-
-        def record(*args):
-            statements.append(args[2])
-
-        event.listen(_db.engine, "before_cursor_execute", record)
-        try:
-            assert client.get(path).status_code == 200
-        finally:
-            event.remove(_db.engine, "before_cursor_execute", record)
-        return len(statements)
+        return count_queries(client, path)
 
     _add_submitted(db, 10, applicant.current_organization, applicant)
     few = count("/instruction/tableau-de-bord/demandes?tri=recent")

@@ -10,6 +10,7 @@ from datapass.models import InstructorNotificationSetting, MessageTemplate, User
 from datapass.services.instructor_settings import notification_recipients
 from tests.factories import UserFactory
 from tests.support.oidc import csrf_token
+from tests.support.queries import count_queries
 
 DEFINITION = "api_particulier"
 BASE = f"/instruction/{DEFINITION}"
@@ -321,21 +322,6 @@ def test_template_list_query_count_does_not_grow(client, db, manager):
     for index in range(10):
         make_template(db, title=f"Modèle {index}")
     assert count_queries(client, f"{BASE}/modeles") == few
-
-
-def count_queries(client, path) -> int:
-    _db.session.flush()  # the factories' rows are not the page's queries
-    statements = []
-
-    def record(*args):
-        statements.append(args[2])
-
-    event.listen(_db.engine, "before_cursor_execute", record)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 # ---------------------------------------------------------------- rights

@@ -20,6 +20,9 @@ PUBLIC_PAGES = {
     "/mentions-legales": "Mentions légales",
     "/donnees-personnelles": "Données personnelles",
     "/plan-du-site": "Plan du site",
+    "/stats": "Statistiques publiques",
+    "/habilitations": "Registre des habilitations",
+    "/faq": "Questions fréquentes",
 }
 
 DEMARCHES = {

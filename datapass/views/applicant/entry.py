@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 
 from datapass import blocks, permissions
 from datapass.catalog import get_catalog
-from datapass.services import authorization_requests
+from datapass.services import authorization_requests, statistics
 from datapass.services.authorization_requests import RequestError
 from datapass.views import check_action_form
 from datapass.views.applicant import FIRST_STEP_SLUG, bp, form_or_404, step_url
@@ -53,6 +53,7 @@ def choose(definition_id: str):
         editor=editor,
         no_editor=request.args.get("editeur") == "aucun",
         forms=forms,
+        average_days=statistics.average_days(definition.id),
     )
 
 
@@ -87,6 +88,7 @@ def introduction(uid: str):
         steps=blocks.steps(catalog_form),
         start_form=FlaskForm(),
         prefilled=bool(prefills.get(uid)),
+        average_days=statistics.average_days(catalog_form.definition.id),
     )
 
 
