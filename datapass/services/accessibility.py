@@ -67,16 +67,18 @@ class Criterion:
 
 @dataclass(frozen=True)
 class Audit:
+    """The self-assessment: its sample of pages, the 106 criteria, what the page lists."""
+
     date: date
     reference: str
     auditor: str
-    # Listed as they are on the declaration page.
-    tools: tuple[str, ...]
-    technologies: tuple[str, ...]
     pages: tuple[Page, ...]
     criteria: tuple[Criterion, ...]
-    exemptions: tuple[str, ...]
-    derogations: tuple[str, ...]
+    # Listed as they are on the declaration page.
+    tools: tuple[str, ...] = ()
+    technologies: tuple[str, ...] = ()
+    exemptions: tuple[str, ...] = ()
+    derogations: tuple[str, ...] = ()
 
     def count(self, status: str) -> int:
         return sum(1 for criterion in self.criteria if criterion.status == status)
