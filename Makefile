@@ -13,7 +13,7 @@ PORT ?= 5000
 IDP_PORT ?= 5001
 export FLASK_APP := wsgi
 
-.PHONY: run test setup python-deps npm-deps assets db seed serve lint format system-test-deps check-catalog clean
+.PHONY: run test load setup python-deps npm-deps assets db seed serve lint format system-test-deps check-catalog clean
 
 run: setup db seed serve
 
@@ -21,6 +21,15 @@ test: setup system-test-deps lint
 	tests/support/run-suites.sh
 
 setup: python-deps assets
+
+# The load test (issue 16, bench/load/): 50 applicants and 5 instructors against gunicorn for
+# LOAD_DURATION (5m); LOAD_DATABASE_URL=postgresql://… for PostgreSQL. Not part of `make test`.
+load: setup $(VENV)-load/.installed
+	bench/load/run.sh
+$(VENV)-load/.installed: bench/load/requirements.txt
+	@test -x $(VENV)-load/bin/python || $(PYTHON) -m venv $(VENV)-load
+	$(VENV)-load/bin/pip install --quiet -r bench/load/requirements.txt
+	@touch $@
 
 python-deps: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -51,9 +60,11 @@ seed: python-deps
 	$(BIN)/flask dev seed
 
 # The local identity provider (demo users) on :5001, the app on :5000 and the outbox worker;
-# Ctrl+C stops them all.
+# Ctrl+C stops them all. Webhooks may reach private addresses here only (the development
+# receiver on 127.0.0.1:$(PORT)): WEBHOOK_ALLOW_PRIVATE_NETWORKS, and the port allowed.
 serve:
 	@trap 'kill 0' EXIT INT TERM; \
+	export WEBHOOK_ALLOW_PRIVATE_NETWORKS=1 WEBHOOK_ALLOWED_PORTS=$${WEBHOOK_ALLOWED_PORTS:-$(PORT)}; \
 	AUTHLIB_INSECURE_TRANSPORT=1 $(BIN)/python -m datapass.local_idp --host 127.0.0.1 --port $(IDP_PORT) & \
 	OIDC_DISCOVERY_URL=$${OIDC_DISCOVERY_URL:-http://127.0.0.1:$(IDP_PORT)/.well-known/openid-configuration} \
 	AUTHLIB_INSECURE_TRANSPORT=1 \

@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent
@@ -36,6 +37,19 @@ SIRENE_DEFAULT_URLS = {
 
 
 MALWARE_SCANNERS = ("clamd", "none")
+
+# Rate limits (Flask-Limiter's notation, ``N per minute|hour|day``, several joined by ``;``):
+# config variable -> default. Who is counted is in ``datapass/rate_limits.py``; the table is in
+# docs/security.md.
+RATE_LIMITS = {
+    "RATELIMIT_INTROSPECTION": "600 per minute",  # per introspection client (or token)
+    "RATELIMIT_OAUTH_TOKEN": "30 per minute",  # per OAuth client
+    "RATELIMIT_SIGN_IN": "30 per minute",  # sign-in callbacks per IP address
+    "RATELIMIT_WEBHOOK_PINGS": "30 per hour",  # webhook tests per user
+    "RATELIMIT_SIRENE_LOOKUPS": "60 per hour",  # SIRET look-ups per user
+    "RATELIMIT_UPLOADS": "200 per day",  # uploaded files per user
+    "RATELIMIT_NEW_DRAFTS": "50 per day",  # new drafts per user (or API client)
+}
 
 
 def _json_dumps(value) -> str:
@@ -62,11 +76,34 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}.") from exc
 
 
+def _ports(environ: Mapping[str, str], name: str) -> tuple[int, ...]:
+    """Comma-separated TCP ports."""
+    ports = []
+    for part in environ.get(name, "").split(","):
+        if not part.strip():
+            continue
+        try:
+            port = int(part)
+        except ValueError as exc:
+            raise ConfigurationError(f"{name} must list ports, got {part.strip()!r}.") from exc
+        if not 0 < port < 65536:
+            raise ConfigurationError(f"{name}: {port} is not a TCP port.")
+        ports.append(port)
+    return tuple(ports)
+
+
 def _hour(environ: Mapping[str, str], name: str, default: int) -> int:
     hour = _int(environ, name, default)
     if not 0 <= hour <= 23:
         raise ConfigurationError(f"{name} must be an hour from 0 to 23, got {hour}.")
     return hour
+
+
+def _minutes_up_to_an_hour(environ: Mapping[str, str], name: str, default: int) -> int:
+    minutes = _int(environ, name, default)
+    if not 1 <= minutes <= 60:
+        raise ConfigurationError(f"{name} must be from 1 to 60 minutes, got {minutes}.")
+    return minutes
 
 
 def _timezone(environ: Mapping[str, str]) -> str:
@@ -78,6 +115,19 @@ def _timezone(environ: Mapping[str, str]) -> str:
     return name
 
 
+def _rate_limit(environ: Mapping[str, str], name: str, default: str) -> str:
+    from limits import parse_many
+
+    value = environ.get(name, "").strip() or default
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"{name} must be a rate limit such as '30 per minute', got {value!r}."
+        ) from exc
+    return value
+
+
 def _database_url(environ: Mapping[str, str], instance_dir: Path) -> str:
     url = environ.get("DATABASE_URL", "").strip()
     if not url:
@@ -86,6 +136,19 @@ def _database_url(environ: Mapping[str, str], instance_dir: Path) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _storage_url(environ: Mapping[str, str]) -> str:
+    """``STORAGE_URL``: empty (local disk) or ``s3://bucket[/prefix]``."""
+    url = environ.get("STORAGE_URL", "").strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"STORAGE_URL must look like s3://bucket/prefix (or be empty), got {url!r}."
+        )
     return url
 
 
@@ -102,6 +165,10 @@ def _idp_list(environ: Mapping[str, str], production: bool) -> tuple[str, ...]:
 def load_config(environ: Mapping[str, str] | None = None) -> dict:
     """Build the Flask configuration from ``environ`` (default: ``os.environ``)."""
     env = os.environ if environ is None else environ
+    if served_by_gunicorn(env) and not env.get("DATAPASS_ENV", "").strip():
+        raise ConfigurationError(
+            "DATAPASS_ENV is empty in a process served by gunicorn: set it explicitly."
+        )
     datapass_env = env.get("DATAPASS_ENV", "development").strip() or "development"
     if datapass_env not in ENVIRONMENTS:
         raise ConfigurationError(
@@ -116,18 +183,26 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
             f"got {sirene_provider!r}."
         )
 
+    database_url = _database_url(env, instance_dir)
     config: dict = {
         "DATAPASS_ENV": datapass_env,
         "INSTANCE_DIR": str(instance_dir),
         "SECRET_KEY": env.get("SECRET_KEY") or DEV_SECRET_KEY,
-        "SQLALCHEMY_DATABASE_URI": _database_url(env, instance_dir),
-        # JSON answers keep their accents (searchable as typed on SQLite too).
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "json_serializer": _json_dumps},
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        # JSON answers keep their accents (searchable as typed on SQLite too). A pooled
+        # server connection is checked before use (a restarted PostgreSQL); a SQLite file
+        # cannot go away, its check would only cost a statement per request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": not database_url.startswith("sqlite"),
+            "json_serializer": _json_dumps,
+        },
         "PREFERRED_URL_SCHEME": env.get("PREFERRED_URL_SCHEME")
         or ("https" if production else "http"),
         "APP_ENVIRONMENT_NAME": env.get("APP_ENVIRONMENT_NAME") or datapass_env,
         # Sessions
         "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
+        # « Se connecter en tant que » (administrators' support): its longest duration.
+        "IMPERSONATION_MAX_MINUTES": _minutes_up_to_an_hour(env, "IMPERSONATION_MAX_MINUTES", 60),
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -165,13 +240,26 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         # Webhooks
         "WEBHOOK_TIMEOUT_SECONDS": float(env.get("WEBHOOK_TIMEOUT_SECONDS") or 10),
         "WEBHOOK_MAX_CONSECUTIVE_FAILURES": _int(env, "WEBHOOK_MAX_CONSECUTIVE_FAILURES", 20),
+        # No internal reach (datapass/outbound.py): private addresses are refused unless this
+        # is on (outside production only: `make run`'s development receiver); ports 443 and 80
+        # plus this allowlist; the certificates trusted for https (default: certifi's).
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": _bool(env.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS"), False),
+        "WEBHOOK_ALLOWED_PORTS": _ports(env, "WEBHOOK_ALLOWED_PORTS"),
+        "WEBHOOK_CA_BUNDLE": env.get("WEBHOOK_CA_BUNDLE", "").strip(),
+        # A function (host, port) -> [address, …] resolving webhook host names; None: the
+        # system's. Set by code only (tests give local names with it).
+        "WEBHOOK_RESOLVER": None,
         # API tokens
         "TOKEN_LIFETIME_DAYS": _int(env, "TOKEN_LIFETIME_DAYS", 548),
         # Invitations to claim a request prepared by the instruction or an API client.
         "INVITATION_LIFETIME_DAYS": _int(env, "INVITATION_LIFETIME_DAYS", 30),
         "TOKEN_ROTATION_OVERLAP_DAYS": _int(env, "TOKEN_ROTATION_OVERLAP_DAYS", 7),
-        # Documents
+        # Documents: on this machine's disk (STORAGE_DIR) unless STORAGE_URL names an
+        # S3-compatible bucket (``s3://bucket/prefix``), which several machines share.
         "STORAGE_DIR": env.get("STORAGE_DIR") or str(instance_dir / "storage"),
+        "STORAGE_URL": _storage_url(env),
+        # Another S3-compatible provider than AWS (OVHcloud, Scaleway, MinIO…).
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL", "").strip(),
         # Request bodies: every route, url-encoded forms and JSON included; the wizard's steps
         # take files (6 files of 10 MB plus the form). Over it: the French 413 page.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_REQUEST_BYTES", 1024 * 1024),
@@ -183,6 +271,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         .lower(),
         "CLAMD_ADDRESS": env.get("CLAMD_ADDRESS", "").strip(),
         "CLAMD_TIMEOUT_SECONDS": float(env.get("CLAMD_TIMEOUT_SECONDS") or 30),
+        # Rate limits (datapass/rate_limits.py): the counters live in memory by default, in a
+        # shared store (redis://…) when several processes serve; see ``check_rate_limit_storage``.
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_KEY_PREFIX": "datapass",
+        **{name: _rate_limit(env, name, default) for name, default in RATE_LIMITS.items()},
         # Catalogue
         "CATALOG_DIR": env.get("CATALOG_DIR") or "",
         # Periodic tasks, run by the worker (datapass.periodic): the local hour of each.
@@ -243,9 +337,44 @@ def check_production(config: Mapping) -> None:
         problems.append(
             "AUTHLIB_INSECURE_TRANSPORT is set: production signs in over HTTPS only; unset it."
         )
+    if not config.get("RATELIMIT_ENABLED", True):
+        problems.append("RATELIMIT_ENABLED is off: production keeps its rate limits.")
+    if config.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS"):
+        problems.append(
+            "WEBHOOK_ALLOW_PRIVATE_NETWORKS is set: production never calls internal addresses."
+        )
     if config.get("MALWARE_SCANNER") != "clamd":
         problems.append("MALWARE_SCANNER is not clamd: production scans every upload.")
     elif not config.get("CLAMD_ADDRESS"):
         problems.append("CLAMD_ADDRESS is missing: production scans every upload with clamd.")
     if problems:
         raise ConfigurationError("Refusing to start in production:\n- " + "\n- ".join(problems))
+
+
+def served_by_gunicorn(environ: Mapping[str, str]) -> bool:
+    """Gunicorn's master sets ``SERVER_SOFTWARE=gunicorn/…`` in its environment."""
+    return environ.get("SERVER_SOFTWARE", "").startswith("gunicorn")
+
+
+def check_server(environ: Mapping[str, str], workers: int) -> None:
+    """Refuse to serve with gunicorn (``gunicorn.conf.py``'s ``on_starting``) when:
+
+    - ``DATAPASS_ENV`` has no value: a forgotten variable must not serve the development
+      configuration (the development pages, the public secret) on the internet;
+    - production runs several workers with rate-limit counters in process memory: each
+      worker would count alone, multiplying every limit (``RATELIMIT_STORAGE_URI``)."""
+    if not environ.get("DATAPASS_ENV", "").strip():
+        raise ConfigurationError(
+            "DATAPASS_ENV is empty: set it (production, or development on your machine) "
+            "before serving with gunicorn."
+        )
+    config = load_config(environ)
+    if (
+        config["DATAPASS_ENV"] == "production"
+        and workers > 1
+        and config["RATELIMIT_STORAGE_URI"].startswith("memory://")
+    ):
+        raise ConfigurationError(
+            f"Refusing to start in production with {workers} workers and in-memory rate "
+            "limits: set RATELIMIT_STORAGE_URI to a shared store (redis://…)."
+        )

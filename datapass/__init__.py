@@ -48,7 +48,7 @@ def register_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from datapass import models  # noqa: F401  (registers the tables)
     from datapass.database import configure_engine
-    from datapass.extensions import csrf, db, login_manager, migrate
+    from datapass.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     with app.app_context():
@@ -56,6 +56,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
 
 def register_security(app: Flask) -> None:
@@ -88,6 +89,7 @@ def register_side_effects(app: Flask) -> None:
     """
     from datapass import outbox, periodic
     from datapass.services import (
+        audit,
         deadlines,
         deliberation_analysis,
         documents,
@@ -97,6 +99,7 @@ def register_side_effects(app: Flask) -> None:
         scanning,
         tokens,
         webhook_delivery,
+        webhooks,
     )
 
     outbox.init_app(
@@ -106,6 +109,7 @@ def register_side_effects(app: Flask) -> None:
             "email": emails.deliver,
             "webhook": webhook_delivery.deliver,
             scanning.JOB_KIND: scanning.deliver,
+            webhooks.PING_JOB: webhooks.deliver_ping,
             deliberation_analysis.JOB_KIND: deliberation_analysis.deliver,
         },
     )
@@ -142,6 +146,7 @@ def register_side_effects(app: Flask) -> None:
         ],
     )
     documents.register()
+    audit.register()
 
 
 def register_blueprints(app: Flask) -> None:
@@ -149,10 +154,12 @@ def register_blueprints(app: Flask) -> None:
     from datapass import api
     from datapass.views import (
         admin,
+        admin_support,  # noqa: F401  (its routes join the admin blueprint)
         applicant,
         auth,
         developers,
         editors,
+        health,
         instruction,
         instruction_admin,
         invitations,
@@ -162,6 +169,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(open_data.bp)
     auth.register(app)
     app.register_blueprint(applicant.bp)

@@ -1,6 +1,8 @@
 """Flask extensions: instantiation only, configured in ``create_app``."""
 
 from authlib.integrations.flask_client import OAuth
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,5 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 oauth = OAuth()
+# Storage and limits come from the configuration (RATELIMIT_*); see datapass/rate_limits.py.
+limiter = Limiter(key_func=get_remote_address)

@@ -37,6 +37,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from datapass.database import write_intent
 from datapass.extensions import db
 from datapass.models import AuthorizationRequestEvent
 from datapass.models.base import utcnow
@@ -154,7 +155,16 @@ def claim(worker: str, *, limit: int = 10, now: datetime | None = None) -> list[
 
 
 def run_job(job_id: int, worker: str, *, now: datetime | None = None) -> str:
-    """Deliver one claimed job; record the outcome; commit. Returns the job's new state."""
+    """Deliver one claimed job; record the outcome; commit. Returns the job's new state.
+
+    The delivery waits for another server (SMTP, a webhook, clamd): on SQLite its transaction
+    does not take the write lock when it begins (``database.write_intent``), which would stop
+    every other writer meanwhile."""
+    with write_intent(False):
+        return _run_job(job_id, worker, now=now)
+
+
+def _run_job(job_id: int, worker: str, *, now: datetime | None) -> str:
     job = db.session.get(OutboxJob, job_id)
     if job is None or job.state != JOB_PENDING or job.locked_by != worker:
         return "skipped"

@@ -187,6 +187,16 @@ def can_hold_token(user: Any, authorization: Any) -> bool:
     return is_technical_contact(user, authorization) or is_editor_staff_for(user, authorization)
 
 
+def is_impersonated(user: Any) -> bool:
+    """An administrator acts as ``user`` (« Se connecter en tant que »)."""
+    return _signed_in(user) and getattr(user, "impersonator", None) is not None
+
+
+def can_use_token(user: Any, authorization: Any) -> bool:
+    """Reveal, rotate or prolong the token: its holder, never while impersonated."""
+    return can_hold_token(user, authorization) and not is_impersonated(user)
+
+
 def can_view_authorization(user: Any, authorization: Any) -> bool:
     """The habilitation page: who holds its token, verified colleagues, the definition's staff."""
     return (
@@ -269,5 +279,7 @@ TEMPLATE_PREDICATES = {
     "is_editor_staff_for": is_editor_staff_for,
     "can_hold_token": can_hold_token,
     "can_update_contacts": can_update_contacts,
+    "can_use_token": can_use_token,
+    "is_impersonated": is_impersonated,
     "can_take_over": can_take_over,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from urllib.parse import urlsplit
 
 import pytest
 from flask import g, has_app_context
@@ -21,6 +22,17 @@ from tests.support.smtp import SmtpServer
 # The local identity provider speaks plain http on 127.0.0.1.
 os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
 OIDC_CLIENT_ID = "datapass-test"
+# Small limits, so that tests/views/test_rate_limits.py reaches each one in a few calls; the
+# counters are emptied before each test (``reset_rate_limits``).
+RATE_LIMITS = {
+    "RATELIMIT_INTROSPECTION": "6 per minute",
+    "RATELIMIT_OAUTH_TOKEN": "6 per minute",
+    "RATELIMIT_SIGN_IN": "6 per minute",
+    "RATELIMIT_WEBHOOK_PINGS": "6 per hour",
+    "RATELIMIT_SIRENE_LOOKUPS": "6 per hour",
+    "RATELIMIT_UPLOADS": "8 per day",
+    "RATELIMIT_NEW_DRAFTS": "6 per day",
+}
 
 
 def pytest_report_header(config):
@@ -104,6 +116,11 @@ def app(tmp_path_factory, database_url, idp_url, sirene_url):
             "OIDC_CLIENT_SECRET": "test-secret",
             "SIRENE_API_URL": sirene_url,
             "SIRENE_TIMEOUT_SECONDS": "1",
+            **RATE_LIMITS,
+            # Webhooks post to the local HTTP server (pytest-httpserver): a private address on
+            # a port of its own. tests/services/test_no_internal_reach.py turns this off.
+            "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "1",
+            "WEBHOOK_ALLOWED_PORTS": str(urlsplit(sirene_url).port),
         },
     )
     app.test_client_class = IsolatedClient
@@ -114,6 +131,15 @@ def app(tmp_path_factory, database_url, idp_url, sirene_url):
     with app.app_context():
         _db.drop_all()
         _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def reset_rate_limits():
+    """Each test starts with empty rate-limit counters (they live in memory in tests)."""
+    from datapass.extensions import limiter
+
+    if limiter.initialized:
+        limiter.reset()
 
 
 class ConnectionBoundSession(FlaskSession):
@@ -180,3 +206,38 @@ def login_as(app, db, client):
         return user
 
     return _login
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 API server (moto's server mode) for the session; AWS variables set for boto3."""
+    from tests.support.s3 import CREDENTIALS, S3Server
+
+    saved = {name: os.environ.get(name) for name in CREDENTIALS}
+    os.environ.update(CREDENTIALS)
+    try:
+        with S3Server() as server:
+            yield server
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture
+def s3_storage(app, s3_server, monkeypatch):
+    """The app's documents in a fresh bucket of the S3 server (``STORAGE_URL=s3://…``)."""
+    import secrets
+
+    from datapass.storage import storage_from_config
+
+    bucket = f"datapass-{secrets.token_hex(4)}"
+    config = {"STORAGE_URL": f"s3://{bucket}/documents", "S3_ENDPOINT_URL": s3_server.endpoint_url}
+    storage = storage_from_config(config)
+    storage.client.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
+    monkeypatch.setitem(app.extensions, "storage", storage)
+    return storage

@@ -14,15 +14,29 @@ No browser session is involved, hence no CSRF token. The modules declare their r
 from __future__ import annotations
 
 from flask import Blueprint, Flask
+from flask.sessions import SecureCookieSessionInterface
 
 from datapass.extensions import csrf
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)  # machine clients authenticate with credentials or tokens, not cookies
+MACHINE_PATH_PREFIX = "/api/"
+
+
+class BrowserSessionInterface(SecureCookieSessionInterface):
+    """The signed session cookie, for browsers only: a machine endpoint (``/api/…``) gets
+    the null session, so that no cookie is read or verified, no user loaded (Flask-Login finds
+    no user id in it) and no cookie sent back (an empty, unmodified session is not saved)."""
+
+    def open_session(self, app, request):
+        if request.path.startswith(MACHINE_PATH_PREFIX):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
 
 def register(app: Flask) -> None:
     from datapass.api import introspection, oauth, v1  # noqa: F401  (declare the routes)
 
+    app.session_interface = BrowserSessionInterface()
     oauth.init_app(app)
     app.register_blueprint(bp)

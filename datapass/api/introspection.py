@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from datapass import rate_limits
 from datapass.api import bp
-from datapass.services import tokens
+from datapass.database import reads
+from datapass.services import introspection
 
 
 def _unauthorized():
@@ -19,6 +21,8 @@ def _unauthorized():
 
 
 @bp.post("/api/oauth/introspect")
+@rate_limits.introspection
+@reads  # a lookup: on SQLite, no write lock (the last use is stamped apart, once a minute)
 def introspect():
     """RFC 7662: ``{"active": false}`` for anything but an active token of the client's
     definition.
@@ -26,32 +30,28 @@ def introspect():
     The API provider authenticates with its introspection client's credentials, in HTTP
     Basic."""
     credentials = request.authorization
-    client = None
+    result = None
     if credentials is not None and credentials.type == "basic":
-        client = tokens.authenticate_client(credentials.username or "", credentials.password or "")
-    if client is None:
+        result = introspection.introspect_for_client(
+            credentials.username or "", credentials.password or "", request.form.get("token", "")
+        )
+    if result is None:
         return _unauthorized()
-    response = jsonify(tokens.introspect(client, request.form.get("token", "")))
+    response = jsonify(result)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.get("/api/introspect")
+@rate_limits.introspection
 def introspect_api_particulier():
     """API Particulier's legacy introspection: the token itself in ``X-Api-Key``; API
     Particulier's tokens only."""
-    token = tokens.find_active(
-        request.headers.get("X-Api-Key", ""),
-        definition_id=tokens.LEGACY_INTROSPECTION_DEFINITION,
-    )
-    if token is None:
+    result = introspection.introspect_legacy(request.headers.get("X-Api-Key", ""))
+    if result is None:
         response = jsonify(error="acces_denied", reason="Jeton inconnu ou inactif.")
         response.status_code = 401
         return response
-    response = jsonify(
-        _id=token.jti,
-        name=token.authorization.request.intitule or "",
-        scopes=token.scopes,
-    )
+    response = jsonify(result)
     response.headers["Cache-Control"] = "no-store"
     return response

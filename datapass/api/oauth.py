@@ -15,6 +15,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from sqlalchemy import select
 
+from datapass import rate_limits
 from datapass.api import bp
 from datapass.crypto import digest
 from datapass.extensions import db
@@ -122,6 +123,7 @@ require_oauth = ResourceProtector()
 
 
 @bp.post("/api/oauth/token")
+@rate_limits.oauth_token
 def issue_token():
     return server.create_token_response()
 

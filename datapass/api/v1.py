@@ -15,7 +15,7 @@ from authlib.oauth2.rfc6750.errors import InsufficientScopeError
 from flask import Response, g, jsonify, request, url_for
 from sqlalchemy import select
 
-from datapass import blocks, workflow
+from datapass import blocks, rate_limits, workflow
 from datapass.api import bp
 from datapass.api.oauth import require_oauth
 from datapass.api.serializers import (
@@ -217,6 +217,7 @@ def _check_data(catalog_form, data) -> tuple[dict, object]:
 
 @bp.post("/api/v1/demandes")
 @api("write_authorizations")
+@rate_limits.api_new_drafts
 def create_demande():
     body = request.get_json(silent=True)
     demande = body.get("demande") if isinstance(body, dict) else None

@@ -1,5 +1,6 @@
 """The domain model; importing this package registers every table on ``db.metadata``."""
 
+from datapass.models.audit import AuditEntry
 from datapass.models.authorization import Authorization, authorization_documents
 from datapass.models.authorization_request import (
     AuthorizationRequest,
@@ -25,6 +26,7 @@ from datapass.models.webhook_endpoint import Webhook, WebhookAttempt
 __all__ = [
     "ApiClient",
     "ApiToken",
+    "AuditEntry",
     "Authorization",
     "AuthorizationRequest",
     "AuthorizationRequestEvent",

@@ -128,12 +128,17 @@ class AuthorizationRequest(db.Model):
         at: datetime | None = None,
         payload: dict | None = None,
     ) -> AuthorizationRequestEvent:
-        """Append a timeline event (no commit)."""
+        """Append a timeline event (no commit). Made by an administrator acting as
+        ``actor`` (« Se connecter en tant que »), it names both."""
+        payload = dict(payload or {})
+        impersonator = getattr(actor, "impersonator", None)
+        if impersonator is not None:
+            payload["impersonated_by"] = impersonator.email
         event = AuthorizationRequestEvent(
             name=name,
             user=actor,
             reason=reason,
-            payload=payload or {},
+            payload=payload,
             created_at=at or utcnow(),
         )
         self.events.append(event)

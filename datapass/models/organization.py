@@ -33,6 +33,11 @@ REASON_LABELS = {
 }
 
 
+def organization_display_name(name: str | None, siret: str) -> str:
+    """An organisation's name, or « Organisation <SIRET> » while the registry has not named it."""
+    return name or f"Organisation {siret}"
+
+
 class Organization(db.Model):
     __tablename__ = "organizations"
 
@@ -59,7 +64,7 @@ class Organization(db.Model):
 
     @property
     def display_name(self) -> str:
-        return self.name or f"Organisation {self.siret}"
+        return organization_display_name(self.name, self.siret)
 
     def __repr__(self) -> str:
         return f"<Organization {self.siret}>"

@@ -66,6 +66,10 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
 
+    # Not a column: the administrator acting as this user for the current request
+    # (« Se connecter en tant que », services/impersonation.py), set by the session loader.
+    impersonator = None
+
     @property
     def full_name(self) -> str:
         parts = [self.given_name or "", self.family_name or ""]

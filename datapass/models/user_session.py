@@ -33,8 +33,16 @@ class UserSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # « Se connecter en tant que »: an administrator's session acting as another user, for
+    # a reason, until ``impersonation_expires_at`` (services/impersonation.py).
+    impersonated_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    impersonation_reason: Mapped[str | None] = mapped_column(String(500))
+    impersonation_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    impersonated_user: Mapped[User | None] = relationship(foreign_keys=[impersonated_user_id])
 
     def is_active(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at

@@ -28,6 +28,7 @@ from datapass.models.authorization import (
 from datapass.models.base import utcnow
 from datapass.models.organization import VERIFIED_BY_INSTRUCTION
 from datapass.services import organizations, tokens
+from datapass.services.impersonation import forbid_while_impersonating
 from datapass.services.reopenings import reopened_authorization, restore
 
 STALE_MESSAGE = (
@@ -209,6 +210,7 @@ def decide(
     """
     authorization = None
     with transaction():
+        forbid_while_impersonating(user)
         check_version(authorization_request, version)
         reason = (reason or "").strip() or None
         if event == "approve":
@@ -242,6 +244,7 @@ def revoke_authorization(authorization: Authorization, user: User, *, reason: st
     Raises ``DecisionError`` after rolling the session back.
     """
     with transaction():
+        forbid_while_impersonating(user)
         reason = (reason or "").strip()
         if not reason:
             raise DecisionError(REASON_MISSING)

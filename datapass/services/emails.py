@@ -97,6 +97,11 @@ EMAILS: dict[str, Email] = {
         "instructors and reporters of the definition who did not opt out",
         f"Demandes à décider dans les 7 jours{NBSP}: récapitulatif des échéances",
     ),
+    "role_changed": Email(
+        "a role granted or revoked (/admin, the rights pages, flask users)",
+        "the administrators",
+        "Un rôle a été modifié sur DataPass",
+    ),
     "invitation": Email(
         "an instructor’s « Inviter », or POST /api/v1/demandes",
         "the future applicant named in the invitation",

@@ -6,6 +6,9 @@ A message is recorded with a timeline event (``applicant_message`` or
 
 from __future__ import annotations
 
+from sqlalchemy import update
+
+from datapass.database import write_transaction
 from datapass.extensions import db
 from datapass.models import AuthorizationRequest, Message, User
 from datapass.models.base import utcnow
@@ -33,15 +36,20 @@ def post_message(
 
 def mark_read(authorization_request: AuthorizationRequest, side: str) -> int:
     """Mark the messages written by ``side`` as read by the other side; commit if any."""
-    now = utcnow()
-    count = 0
-    for message in authorization_request.messages:
-        if message.sender_side == side and message.read_at is None:
-            message.read_at = now
-            count += 1
-    if count:
-        db.session.commit()
-    return count
+    unread = [
+        message.id
+        for message in authorization_request.messages
+        if message.sender_side == side and message.read_at is None
+    ]
+    if unread:
+        # Shown by GET pages: the read ends, then one short write (docs: datapass/database.py).
+        with write_transaction():
+            db.session.execute(
+                update(Message)
+                .where(Message.id.in_(unread), Message.read_at.is_(None))
+                .values(read_at=utcnow())
+            )
+    return len(unread)
 
 
 def mark_processed(message: Message) -> None:

@@ -15,14 +15,15 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import exists, false, func, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from datapass.errors import UserError
 from datapass.extensions import db
-from datapass.models import AuthorizationRequest, Membership, Organization, User
+from datapass.models import Authorization, AuthorizationRequest, Membership, Organization, User
+from datapass.models.audit import MEMBERSHIP_VERIFIED
 from datapass.models.base import utcnow
 from datapass.models.organization import DECLARED_BY_USER
-from datapass.services import sirene
+from datapass.services import audit, sirene
 from datapass.siret import validate_siret
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,14 @@ def mark_verified(
     membership.verified_at = now or utcnow()
     membership.verified_by = by
     membership.verification_reason = reason
+    if by is not None:
+        audit.record(
+            MEMBERSHIP_VERIFIED,
+            actor=by,
+            reason=reason,
+            target_user=membership.user,
+            organization_id=membership.organization_id or membership.organization.id,
+        )
 
 
 def add_membership(
@@ -208,4 +217,51 @@ def member_requests(membership: Membership) -> list[AuthorizationRequest]:
             .order_by(AuthorizationRequest.id.desc())
             .limit(100)
         )
+    )
+
+
+@dataclass(frozen=True)
+class OrganizationOverview:
+    """The administrators' page of an organisation (``/admin/organisations/<id>``)."""
+
+    memberships: list[Membership]
+    authorization_requests: list[AuthorizationRequest]
+    next_before: int | None
+    authorizations: list[Authorization]
+
+
+OVERVIEW_PAGE_SIZE = 25
+
+
+def organization_overview(
+    organization: Organization, *, before: int | None = None, size: int = OVERVIEW_PAGE_SIZE
+) -> OrganizationOverview:
+    """Its memberships (verified or not), its requests newest first, ``size`` a page
+    (keyset on the id), its habilitations: four queries whatever their number."""
+    memberships = db.session.scalars(
+        select(Membership)
+        .options(joinedload(Membership.user))
+        .where(Membership.organization_id == organization.id)
+        .order_by(Membership.verified.desc(), Membership.id)
+        .limit(500)
+    ).all()
+    query = (
+        select(AuthorizationRequest)
+        .options(joinedload(AuthorizationRequest.applicant))
+        .where(AuthorizationRequest.organization_id == organization.id)
+    )
+    if before:
+        query = query.where(AuthorizationRequest.id < before)
+    rows = list(db.session.scalars(query.order_by(AuthorizationRequest.id.desc()).limit(size + 1)))
+    authorizations = db.session.scalars(
+        select(Authorization)
+        .where(Authorization.organization_id == organization.id)
+        .order_by(Authorization.id.desc())
+        .limit(200)
+    ).all()
+    return OrganizationOverview(
+        memberships=list(memberships),
+        authorization_requests=rows[:size],
+        next_before=rows[size - 1].id if len(rows) > size else None,
+        authorizations=list(authorizations),
     )

@@ -25,6 +25,7 @@ from datapass.models import ApiClient, ApiToken, Authorization, TokenReminder
 from datapass.models.authorization import AUTHORIZATION_REVOKED
 from datapass.models.base import utcnow
 from datapass.models.token import CLIENT_DEVELOPER, CLIENT_INTROSPECTION
+from datapass.services.impersonation import forbid_while_impersonating
 
 PREFIX = "dpt_"
 CLIENT_PREFIX = "dpc_"
@@ -97,6 +98,7 @@ def reveal(token: ApiToken, user) -> str:
     two concurrent reveals, whatever their instances or machines, only one changes a row
     and gets the value; the other is refused as « déjà affiché ».
     """
+    forbid_while_impersonating(user)
     if token.revoked_at is not None:
         raise TokenError("Ce jeton est révoqué.")
     sealed = token.sealed_value
@@ -125,6 +127,7 @@ def reveal(token: ApiToken, user) -> str:
 
 def rotate(authorization: Authorization, user, *, now: datetime | None = None) -> ApiToken:
     """A new token; the previous one stays valid for the overlap, then expires. Commits."""
+    forbid_while_impersonating(user)
     now = now or utcnow()
     if not authorization.is_active:
         raise TokenError("Seule une habilitation active a un jeton.")
@@ -143,8 +146,9 @@ def can_prolong(token: ApiToken, now: datetime) -> bool:
     return token.revoked_at is None and token.expires_at - now <= timedelta(days=90)
 
 
-def prolong(authorization: Authorization, *, now: datetime | None = None) -> ApiToken:
+def prolong(authorization: Authorization, user=None, *, now: datetime | None = None) -> ApiToken:
     """+ the token lifetime (18 months), from its current expiry (or now if expired)."""
+    forbid_while_impersonating(user)
     now = now or utcnow()
     token = current_token(authorization)
     if token is None or not authorization.is_active:
@@ -224,9 +228,9 @@ def find_active(
         return None  # another definition's token: as if it did not exist
     if not token.is_active(now) or authorization.state == AUTHORIZATION_REVOKED:
         return None
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
-        token.last_used_at = now
-        db.session.commit()
+    from datapass.services.introspection import record_use
+
+    record_use(token.id, token.last_used_at, now)
     return token
 
 
@@ -239,20 +243,9 @@ def introspect(client: ApiClient, value: str) -> dict:
 
 
 def introspection(token: ApiToken | None) -> dict:
-    if token is None:
-        return {"active": False}
-    authorization = token.authorization
-    return {
-        "active": True,
-        "scope": " ".join(token.scopes),
-        "exp": int(token.expires_at.timestamp()),
-        "iat": int(token.issued_at.timestamp()),
-        "jti": token.jti,
-        "sub": authorization.organization.siret,
-        "client_id": authorization.public_reference,
-        "habilitation": authorization.public_reference,
-        "organization_name": authorization.organization.display_name,
-    }
+    from datapass.services.introspection import INACTIVE, FoundToken, answer
+
+    return answer(FoundToken.of(token)) if token is not None else dict(INACTIVE)
 
 
 # ---------------------------------------------------------------- API clients

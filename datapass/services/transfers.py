@@ -15,8 +15,10 @@ from sqlalchemy import select
 from datapass import permissions, workflow
 from datapass.errors import UserError
 from datapass.extensions import db
-from datapass.models import AuthorizationRequest, User
-from datapass.services import decisions
+from datapass.models import AuthorizationRequest, Organization, User
+from datapass.models.audit import REQUEST_TRANSFERRED
+from datapass.services import audit, decisions
+from datapass.siret import InvalidSiret, normalize, validate_siret
 
 # One message whether the address has no account or is not a verified member: the form
 # must not tell who uses DataPass.
@@ -105,3 +107,71 @@ def take_over(authorization_request: AuthorizationRequest, user: User) -> None:
             actor=user,
             payload={"from": previous.email, "to": user.email, "taken_over": True},
         )
+
+
+# ---------------------------------------------------------------- administrators' transfer
+
+UNKNOWN_ORGANIZATION = (
+    "Aucune organisation de ce SIRET n’est connue de DataPass\u00a0: un de ses agents doit "
+    "s’être connecté au moins une fois avec elle."
+)
+SAME_ORGANIZATION = "La demande appartient déjà à cette organisation."
+NOT_A_MEMBER_OF_TARGET = (
+    "Le nouveau demandeur doit être un membre vérifié de l’organisation de destination."
+)
+TRANSFER_REASON_MISSING = "Indiquez le motif du transfert\u00a0: il est conservé."
+
+
+def transfer_to_organization(
+    authorization_request: AuthorizationRequest,
+    admin: User,
+    *,
+    siret: str,
+    email: str,
+    reason: str,
+) -> Organization:
+    """An administrator moves the request, and its habilitations, to another organisation,
+    with a verified member of it as the applicant; the reason is mandatory. Recorded on
+    the timeline (a transfer: both applicants are emailed) and in the audit log. Commits;
+    raises ``UserError`` naming the field (``siret``, ``email``, ``reason``)."""
+    with decisions.transaction():
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(TRANSFER_REASON_MISSING, field="reason")
+        siret = normalize(siret)
+        organization = db.session.scalar(select(Organization).where(Organization.siret == siret))
+        if organization is None:
+            try:
+                validate_siret(siret)
+            except InvalidSiret as error:
+                raise UserError(error.message, field="siret") from error
+            raise UserError(UNKNOWN_ORGANIZATION, field="siret")
+        previous_organization = authorization_request.organization
+        if organization.id == previous_organization.id:
+            raise UserError(SAME_ORGANIZATION, field="siret")
+        new_applicant = find_user_by_email(email or "")
+        if new_applicant is None or organization.id not in new_applicant.verified_organization_ids:
+            raise UserError(NOT_A_MEMBER_OF_TARGET, field="email")
+        previous = authorization_request.applicant
+        authorization_request.organization = organization
+        authorization_request.applicant = new_applicant
+        for authorization in authorization_request.authorizations:
+            authorization.organization = organization
+            authorization.applicant = new_applicant
+        details = {"from_siret": previous_organization.siret, "to_siret": organization.siret}
+        authorization_request.record_event(
+            workflow.TRANSFER,
+            actor=admin,
+            reason=reason,
+            payload={"from": previous.email, "to": new_applicant.email, **details},
+        )
+        audit.record(
+            REQUEST_TRANSFERRED,
+            actor=admin,
+            reason=reason,
+            target_user=new_applicant,
+            organization_id=previous_organization.id,
+            authorization_request_id=authorization_request.id,
+            details=details,
+        )
+    return organization

@@ -8,7 +8,9 @@ from sqlalchemy import select
 
 from datapass.extensions import db
 from datapass.models import User, UserRole
+from datapass.models.audit import ROLE_GRANTED, ROLE_REVOKED
 from datapass.models.user import ADMIN_ROLE, EDITOR_ROLE, ROLE_NAMES, editor_role
+from datapass.services import audit, emails
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +57,47 @@ def editor_staff(editor_ids: list[str]) -> dict[str, list[User]]:
     return staff
 
 
-def grant_role(email: str, role: str) -> tuple[User, bool]:
+def _notify_role_change(user: User, role: str, *, granted: bool, actor, reason) -> None:
+    """Record the change in the audit log and email it to the administrators (no commit)."""
+    entry = audit.record(
+        ROLE_GRANTED if granted else ROLE_REVOKED,
+        actor=actor,
+        reason=reason,
+        target_user=user,
+        details={"role": role},
+    )
+    db.session.flush()
+    emails.queue(
+        "role_changed",
+        list(db.session.scalars(administrators_emails())),
+        {
+            "user": user,
+            "role": role,
+            "granted": granted,
+            "actor": actor,
+            "reason": reason,
+            "journal_url": emails.public_url("/admin/journal"),
+        },
+        event_id=f"audit-{entry.id}",
+    )
+
+
+def administrators_emails():
+    return (
+        select(User.email)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == ADMIN_ROLE, User.banned_at.is_(None))
+        .order_by(User.email)
+    )
+
+
+def grant_role(
+    email: str, role: str, *, actor: User | None = None, reason: str | None = None
+) -> tuple[User, bool]:
     """Grant ``role``; an unknown email gets a pending user that its first sign-in takes over.
 
-    Returns the user and whether the role was new. Commits.
+    Returns the user and whether the role was new. A new role is written to the audit log
+    (``actor``: None from the command line) and emailed to the administrators. Commits.
     """
     email = email.strip().lower()
     user = db.session.scalar(select(User).where(User.email == email))
@@ -68,12 +107,17 @@ def grant_role(email: str, role: str) -> tuple[User, bool]:
     added = role not in user.roles
     if added:
         user.role_grants.append(UserRole(role=role))
+        db.session.flush()
+        _notify_role_change(user, role, granted=True, actor=actor, reason=reason)
     db.session.commit()
     logger.info("role %s granted to user %s", role, user.id)
     return user, added
 
 
-def revoke_role(email: str, role: str) -> bool:
+def revoke_role(
+    email: str, role: str, *, actor: User | None = None, reason: str | None = None
+) -> bool:
+    """Revoke ``role``: audit log and email to the administrators, like ``grant_role``."""
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         return False
@@ -82,6 +126,7 @@ def revoke_role(email: str, role: str) -> bool:
         return False
     user.role_grants.remove(grant)
     db.session.delete(grant)
+    _notify_role_change(user, role, granted=False, actor=actor, reason=reason)
     db.session.commit()
     logger.info("role %s revoked from user %s", role, user.id)
     return True

@@ -11,34 +11,32 @@ their webhooks (create, edit, test, enable…) is ``services/webhooks.py``.
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import socket
 import time
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from typing import NamedTuple
 
-import requests
+import urllib3
 from flask import current_app
 from sqlalchemy import select
 
-from datapass import crypto, outbox
+from datapass import crypto, outbound, outbox
 from datapass.catalog import get_catalog
-from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import AuthorizationRequest, AuthorizationRequestEvent, User, UserRole
 from datapass.models.authorization import AUTHORIZATION_REVOKED
 from datapass.models.base import utcnow
 from datapass.models.outbox import OutboxJob
 from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
+from datapass.outbound import UrlRefused
 
 SUCCESS_CODES = (200, 201, 204)
 EXCERPT_LIMIT = 10_000
 FAILURE_EMAIL_AT = 5
 
 
-class WebhookUrlError(UserError, ValueError):
-    """A webhook URL refused (scheme, internal address, malformed)."""
+# A refused webhook URL (scheme, port, internal address, malformed): ``outbound.UrlRefused``.
+WebhookUrlError = UrlRefused
 
 
 # ---------------------------------------------------------------- secrets and URLs
@@ -53,33 +51,10 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def check_url(url: str) -> str:
-    """The URL, or ``WebhookUrlError``: in production https only, and no internal address."""
-    url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise WebhookUrlError(
-            "Saisissez une adresse complète, par exemple https://api.exemple.fr/webhook."
-        )
-    try:
-        port = parts.port
-    except ValueError as error:  # out of range or not a number
-        raise WebhookUrlError("Le port de cette adresse n’est pas valide.") from error
-    if current_app.config["DATAPASS_ENV"] != "production":
-        return url
-    if parts.scheme != "https":
-        raise WebhookUrlError("En production, l’adresse doit commencer par https://.")
-    try:
-        infos = socket.getaddrinfo(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as error:  # UnicodeError: label empty or too long
-        raise WebhookUrlError("Ce nom de domaine n’existe pas.") from error
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise WebhookUrlError(
-                "Cette adresse mène à un réseau interne (boucle locale, réseau privé ou "
-                "réservé) : elle est refusée."
-            )
-    return url
+    """The URL, or ``WebhookUrlError``: https only in production, ports 443, 80 and
+    ``WEBHOOK_ALLOWED_PORTS``, no internal address (``datapass/outbound.py``)."""
+    outbound.resolve(url, current_app.config)
+    return (url or "").strip()
 
 
 # ---------------------------------------------------------------- payload
@@ -187,35 +162,53 @@ def queue_for_event(event: AuthorizationRequestEvent) -> None:
 # ---------------------------------------------------------------- delivery
 
 
-def post(webhook: Webhook, body: str, delivery_id: str) -> tuple[int | None, int, str, str | None]:
-    """(status, duration in ms, response excerpt, error) of one signed POST."""
+class Result(NamedTuple):
+    """One signed POST: ``internal`` when the target was a private address (development)."""
+
+    status: int | None
+    duration: int  # milliseconds
+    excerpt: str
+    error: str | None
+    internal: bool = False
+
+
+def post(webhook: Webhook, body: str, delivery_id: str) -> Result:
+    """One signed POST to the webhook's URL, resolved once, to the address checked."""
+    config = current_app.config
     try:
         # Again at each delivery: a domain may have been pointed at an internal address since.
-        check_url(webhook.url)
-    except WebhookUrlError as error:
-        return None, 0, "", f"URL refusée : {error.message}"[:255]
+        target = outbound.resolve(webhook.url, config)
+    except UrlRefused as error:
+        return Result(None, 0, "", f"URL refusée : {error.message}"[:255])
     raw = body.encode()
     headers = {
         "Content-Type": "application/json",
         "X-Hub-Signature-256": signature(unseal(webhook), raw),
-        "X-App-Environment": current_app.config.get("APP_ENVIRONMENT_NAME")
-        or current_app.config["DATAPASS_ENV"],
+        "X-App-Environment": config.get("APP_ENVIRONMENT_NAME") or config["DATAPASS_ENV"],
         "X-DataPass-Delivery": delivery_id,
         "User-Agent": "DataPass-Webhook/1.0",
     }
     started = time.monotonic()
     try:
-        response = requests.post(
-            webhook.url,
-            data=raw,
-            headers=headers,
-            timeout=float(current_app.config.get("WEBHOOK_TIMEOUT_SECONDS", 10)),
-            allow_redirects=False,
+        answer = outbound.post(
+            target,
+            raw,
+            headers,
+            timeout=float(config.get("WEBHOOK_TIMEOUT_SECONDS", 10)),
+            ca_bundle=config.get("WEBHOOK_CA_BUNDLE", ""),
+            limit=EXCERPT_LIMIT,
         )
-    except requests.RequestException as error:
-        return None, int((time.monotonic() - started) * 1000), "", type(error).__name__
+    except (urllib3.exceptions.HTTPError, OSError) as error:
+        duration = int((time.monotonic() - started) * 1000)
+        return Result(None, duration, "", outbound.error_name(error), target.internal)
     duration = int((time.monotonic() - started) * 1000)
-    return response.status_code, duration, response.text[:EXCERPT_LIMIT], None
+    return Result(answer.status, duration, answer.text, None, target.internal)
+
+
+def logged_excerpt(result: Result) -> str:
+    """What the attempt log keeps of the answer: nothing from an internal address, so that
+    the log never becomes a way to read our own network's services."""
+    return "" if result.internal else result.excerpt
 
 
 def _developers(definition_id: str) -> list[str]:
@@ -240,7 +233,9 @@ def _email_developers(webhook: Webhook, subject: str, text: str) -> None:
 
 
 def record(webhook: Webhook, *, event, request_id, body, delivery_id, result) -> WebhookAttempt:
-    status, duration, excerpt, error = result
+    result = Result(*result)
+    status, duration, error = result.status, result.duration, result.error
+    excerpt = logged_excerpt(result)
     success = status in SUCCESS_CODES
     attempt = WebhookAttempt(
         webhook_id=webhook.id,

@@ -6,12 +6,13 @@ once; it is enabled only once validated (its last test succeeded), which clears 
 counters. Delivery itself (the worker's signed POST, the attempt log, the automatic
 deactivation) is ``services/webhook_delivery.py``.
 
-Each function commits once; ``create`` commits the new webhook before its test ping, so that
-no transaction stays open during the network call, then records the ping.
+Each function commits once. Test pings are outbox jobs (``webhook_ping``): the worker posts
+them (``deliver_ping``) and logs the attempt; the web request never calls the URL.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import secrets
 from collections.abc import Iterable
@@ -25,9 +26,16 @@ from datapass.extensions import db
 from datapass.models import User
 from datapass.models.outbox import OutboxJob
 from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
-from datapass.services.webhook_delivery import SUCCESS_CODES, post
+from datapass.services.webhook_delivery import (
+    SUCCESS_CODES,
+    logged_excerpt,
+    post,
+    signature,
+    unseal,
+)
 
 ATTEMPTS_PAGE_SIZE = 50
+PING_JOB = "webhook_ping"
 
 
 class WebhookError(UserError):
@@ -71,6 +79,17 @@ def attempts_page(
     return list(rows[:size]), (rows[size - 1].id if len(rows) > size else None)
 
 
+def sender_of(body: bytes, signature_header: str | None) -> Webhook | None:
+    """The webhook whose secret signed ``body`` (``X-Hub-Signature-256``), if any: the
+    development receiver accepts only DataPass's own deliveries."""
+    if not signature_header or not signature_header.startswith("sha256="):
+        return None
+    for webhook in db.session.scalars(select(Webhook).order_by(Webhook.id)):
+        if hmac.compare_digest(signature(unseal(webhook), body), signature_header):
+            return webhook
+    return None
+
+
 def attempt_of(webhook: Webhook, attempt_id: int) -> WebhookAttempt | None:
     attempt = db.session.get(WebhookAttempt, attempt_id)
     return attempt if attempt is not None and attempt.webhook_id == webhook.id else None
@@ -85,34 +104,51 @@ def _events(events: Iterable[str]) -> list[str]:
     return [event for event in WEBHOOK_EVENTS if event in chosen]
 
 
-def _ping(webhook: Webhook) -> WebhookAttempt:
-    """Post the signed test ping and log it; the webhook is validated when it succeeds, and
-    disabled when it fails. No commit."""
+def _queue_ping(webhook: Webhook) -> OutboxJob:
+    """Queue the signed test ping: the worker posts it (``deliver_ping``), never the web
+    request. No commit."""
     body = json.dumps({"test": True, "timestamp": datetime.now(UTC).isoformat()})
     delivery_id = f"ping-{webhook.id}-{secrets.token_hex(6)}"
-    status, duration, excerpt, error = post(webhook, body, delivery_id)
+    # One attempt: a failed test is an answer for the developer, not something to retry.
+    return outbox.enqueue(
+        PING_JOB,
+        {"webhook_id": webhook.id, "body": body, "delivery_id": delivery_id},
+        key=delivery_id,
+        max_attempts=1,
+    )
+
+
+def deliver_ping(job: OutboxJob) -> None:
+    """The outbox handler of test pings: post, log the attempt; the webhook is validated
+    when it succeeds, and disabled when it fails. Commits."""
+    data = job.payload
+    webhook = db.session.get(Webhook, data["webhook_id"])
+    if webhook is None:
+        return  # deleted since
+    result = post(webhook, data["body"], data["delivery_id"])
     attempt = WebhookAttempt(
         webhook_id=webhook.id,
         event="test",
-        delivery_id=delivery_id,
-        body=body,
-        status_code=status,
-        duration_ms=duration,
-        response_excerpt=excerpt,
-        error=error,
-        success=status in SUCCESS_CODES,
+        delivery_id=data["delivery_id"],
+        body=data["body"],
+        status_code=result.status,
+        duration_ms=result.duration,
+        response_excerpt=logged_excerpt(result),
+        error=result.error,
+        success=result.status in SUCCESS_CODES,
     )
     db.session.add(attempt)
     webhook.validated = attempt.success
     if not attempt.success:
         webhook.enabled = False
-    return attempt
+    db.session.commit()
 
 
 def create(
     *, definition_id: str, url: str, events: Iterable[str], created_by: User | None
-) -> tuple[Webhook, str, WebhookAttempt]:
-    """A new, disabled webhook, its secret (to show once) and its test ping. Commits."""
+) -> tuple[Webhook, str]:
+    """A new, disabled webhook and its secret (to show once); its test ping is queued.
+    Commits."""
     secret = new_secret()
     webhook = Webhook(
         definition_id=definition_id,
@@ -122,32 +158,32 @@ def create(
         created_by_id=created_by.id if created_by is not None else None,
     )
     db.session.add(webhook)
+    db.session.flush()
+    _queue_ping(webhook)
     db.session.commit()
-    attempt = ping(webhook)
-    return webhook, secret, attempt
+    return webhook, secret
 
 
-def edit(
-    webhook: Webhook, *, definition_id: str, url: str, events: Iterable[str]
-) -> WebhookAttempt | None:
+def edit(webhook: Webhook, *, definition_id: str, url: str, events: Iterable[str]) -> bool:
     """Any change disables the webhook until it is tested and enabled again; a new URL is
-    tested at once (its ping is returned, else None). Commits."""
+    tested at once (True: its ping is queued). Commits."""
     url_changed = url != webhook.url
     webhook.url = url
     webhook.definition_id = definition_id
     webhook.events = _events(events)
     webhook.enabled = False
     webhook.validated = False
-    attempt = _ping(webhook) if url_changed else None
+    if url_changed:
+        _queue_ping(webhook)
     db.session.commit()
-    return attempt
+    return url_changed
 
 
-def ping(webhook: Webhook) -> WebhookAttempt:
-    """The signed test ping; the webhook is validated when it succeeds. Commits."""
-    attempt = _ping(webhook)
+def ping(webhook: Webhook) -> OutboxJob:
+    """Queue the signed test ping; the webhook is validated when it succeeds. Commits."""
+    job = _queue_ping(webhook)
     db.session.commit()
-    return attempt
+    return job
 
 
 def enable(webhook: Webhook) -> None:
@@ -166,15 +202,16 @@ def disable(webhook: Webhook) -> None:
     db.session.commit()
 
 
-def regenerate_secret(webhook: Webhook) -> tuple[str, WebhookAttempt]:
-    """A new secret (to show once): the webhook is disabled and tested with it. Commits."""
+def regenerate_secret(webhook: Webhook) -> str:
+    """A new secret (to show once): the webhook is disabled and its test with the new secret
+    queued. Commits."""
     secret = new_secret()
     webhook.sealed_secret = seal(secret)
     webhook.enabled = False
     webhook.validated = False
-    attempt = _ping(webhook)
+    _queue_ping(webhook)
     db.session.commit()
-    return secret, attempt
+    return secret
 
 
 def replay(attempt: WebhookAttempt) -> OutboxJob:

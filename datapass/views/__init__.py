@@ -25,3 +25,12 @@ def int_arg(name: str) -> int | None:
     if not raw.isdigit() or int(raw) > SQL_INT_MAX:
         abort(400)
     return int(raw)
+
+
+def show_on_field(form, error) -> None:
+    """Put a service's refusal (``UserError``) next to the form field it names; a refusal
+    of no field of this form goes on to the errors handler (flashed, back to the page)."""
+    field = form._fields.get(error.field or "")
+    if field is None:
+        raise error
+    field.errors = [error.message]

@@ -199,7 +199,7 @@ def grant_editor_staff():
     if not form.validate_on_submit():
         return _render_editor_staff(form, 422)
     editor = get_catalog().editors[form.editor.data]
-    user, added = users.grant_role(form.email.data, editor_role(editor.id))
+    user, added = users.grant_role(form.email.data, editor_role(editor.id), actor=current_user)
     if added:
         flash(f"{user.email} fait partie de l’équipe de l’éditeur {editor.name}.", "success")
     else:
@@ -216,7 +216,7 @@ def revoke_editor_staff():
     if not form.validate_on_submit() or editor is None:
         abort(400)
     email = form.email.data.strip().lower()
-    if users.revoke_role(email, editor_role(editor.id)):
+    if users.revoke_role(email, editor_role(editor.id), actor=current_user):
         flash(f"{email} ne fait plus partie de l’équipe de l’éditeur {editor.name}.", "success")
     else:
         flash(f"{email} ne faisait pas partie de l’équipe de l’éditeur {editor.name}.", "info")

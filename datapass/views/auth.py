@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -21,11 +22,14 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from joserfc.errors import JoseError
 
+from datapass import rate_limits
+from datapass.database import writes
 from datapass.extensions import login_manager
 from datapass.forms.account import CurrentOrganizationForm, JoinOrganizationForm, SignOutForm
 from datapass.models.base import utcnow
-from datapass.services import identity, organizations, sessions
+from datapass.services import identity, impersonation, organizations, sessions
 from datapass.siret import InvalidSiret
+from datapass.views.errors import AccountSuspended
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +64,22 @@ def load_user(user_id: str):
     row = sessions.load_session(session.get(SESSION_KEY))
     if row is None or str(row.user_id) != user_id:
         return None
-    if row.user.is_banned or not row.is_active(utcnow()):
+    now = utcnow()
+    if row.user.is_banned or not row.is_active(now):
         session.pop(SESSION_KEY, None)
         session.pop(ID_TOKEN_KEY, None)
+        if row.user.is_banned:
+            raise AccountSuspended()
         flash("Votre session a expiré : veuillez vous reconnecter.", "warning")
         return None
-    return row.user
+    user, expired = impersonation.acting_user(row, now)
+    if expired:
+        flash(
+            "La connexion « en tant que » a pris fin\u00a0: vous agissez de nouveau en votre nom.",
+            "info",
+        )
+    g.user_session = row
+    return user
 
 
 login_manager.login_view = "auth.login"
@@ -107,6 +121,8 @@ def _failure(message: str, status: int = 400):
 
 
 @bp.get("/auth/proconnect/callback")
+@rate_limits.sign_in
+@writes  # signs in: creates or updates the user, their memberships and a session row
 def callback():
     try:
         client = identity.provider()
@@ -221,6 +237,7 @@ def profile():
 
 @bp.route("/compte/organisation", methods=["GET", "POST"])
 @login_required
+@rate_limits.sirene_lookups
 def join_organization():
     form = JoinOrganizationForm()
     if form.validate_on_submit():

@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
+from datapass import rate_limits
 from datapass.api.oauth import API_SCOPES
 from datapass.api.v1 import OPENAPI_PATH
 from datapass.catalog import get_catalog
@@ -29,7 +30,7 @@ from datapass.extensions import db
 from datapass.forms.developers import ApplicationForm, WebhookForm
 from datapass.models import ApiClient
 from datapass.models.token import CLIENT_DEVELOPER
-from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook, WebhookAttempt
+from datapass.models.webhook_endpoint import WEBHOOK_EVENTS, Webhook
 from datapass.permissions import developer_definitions
 from datapass.services import tokens, webhooks
 from datapass.views import check_action_form, int_arg
@@ -79,25 +80,19 @@ def _webhook_form(definitions, **kwargs) -> WebhookForm:
     return form
 
 
-def _ping_message(attempt: WebhookAttempt) -> str:
-    if attempt.success:
-        return f"Test réussi (réponse {attempt.status_code}) : vous pouvez activer le webhook."
-    answer = attempt.status_code or attempt.error
-    return f"Le test a échoué ({answer}) : le webhook ne peut pas être activé."
+PING_QUEUED = (
+    "L’appel de test part dans quelques secondes : son résultat s’affichera dans "
+    "l’historique des appels, et le webhook pourra être activé s’il réussit."
+)
 
 
-def _flash_ping(attempt: WebhookAttempt) -> None:
-    flash(_ping_message(attempt), "success" if attempt.success else "error")
-
-
-def _secret_page(webhook: Webhook, secret: str, attempt: WebhookAttempt, **context):
+def _secret_page(webhook: Webhook, secret: str, **context):
     return _no_store(
         render_template(
             "developers/webhook_created.html",
             webhook=webhook,
             secret=secret,
-            attempt=attempt,
-            action_form=FlaskForm(),
+            ping_queued=PING_QUEUED,
             **context,
         )
     )
@@ -112,6 +107,7 @@ def webhooks_index():
 
 @bp.route("/webhooks/nouveau", methods=["GET", "POST"])
 @login_required
+@rate_limits.webhook_pings
 def new_webhook():
     definitions = _definitions_or_403()
     form = _webhook_form(definitions)
@@ -119,19 +115,20 @@ def new_webhook():
         form.definition.data = definitions[0]
         form.events.data = list(WEBHOOK_EVENTS)
     if form.validate_on_submit():
-        webhook, secret, attempt = webhooks.create(
+        webhook, secret = webhooks.create(
             definition_id=form.definition.data,
             url=form.url.data,
             events=form.events.data,
             created_by=current_user,
         )
-        return _secret_page(webhook, secret, attempt)
+        return _secret_page(webhook, secret)
     status = 422 if request.method == "POST" else 200
     return render_template("developers/webhook_form.html", form=form, webhook=None), status
 
 
 @bp.route("/webhooks/<int:webhook_id>/modifier", methods=["GET", "POST"])
 @login_required
+@rate_limits.webhook_pings
 def edit_webhook(webhook_id: int):
     webhook = _own_webhook(webhook_id)
     form = _webhook_form(developer_definitions(current_user))
@@ -139,11 +136,11 @@ def edit_webhook(webhook_id: int):
         form.url.data, form.definition.data = webhook.url, webhook.definition_id
         form.events.data = list(webhook.events or [])
     if form.validate_on_submit():
-        attempt = webhooks.edit(
+        pinged = webhooks.edit(
             webhook, definition_id=form.definition.data, url=form.url.data, events=form.events.data
         )
-        if attempt is not None:
-            _flash_ping(attempt)
+        if pinged:
+            flash(f"Le webhook est modifié et désactivé. {PING_QUEUED}", "info")
         else:
             flash("Le webhook est modifié et désactivé : testez-le puis activez-le.", "info")
         return redirect(url_for("developers.webhooks_index"))
@@ -153,8 +150,10 @@ def edit_webhook(webhook_id: int):
 
 @bp.post("/webhooks/<int:webhook_id>/tester")
 @login_required
+@rate_limits.webhook_pings
 def test_webhook(webhook_id: int):
-    _flash_ping(webhooks.ping(_webhook_action(webhook_id)))
+    webhooks.ping(_webhook_action(webhook_id))
+    flash(PING_QUEUED, "info")
     return redirect(url_for("developers.webhooks_index"))
 
 
@@ -181,10 +180,11 @@ def disable_webhook(webhook_id: int):
 
 @bp.post("/webhooks/<int:webhook_id>/secret")
 @login_required
+@rate_limits.webhook_pings
 def regenerate_webhook_secret(webhook_id: int):
     webhook = _webhook_action(webhook_id)
-    secret, attempt = webhooks.regenerate_secret(webhook)
-    return _secret_page(webhook, secret, attempt, regenerated=True)
+    secret = webhooks.regenerate_secret(webhook)
+    return _secret_page(webhook, secret, regenerated=True)
 
 
 @bp.get("/webhooks/<int:webhook_id>/tentatives")

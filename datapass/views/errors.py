@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError
 
 from datapass import database
 from datapass.errors import UserError
@@ -20,6 +20,18 @@ CSRF_MESSAGE = (
     "Le formulaire a expiré ou a été envoyé depuis une autre page. Revenez en arrière, "
     "rechargez la page, puis envoyez le formulaire à nouveau."
 )
+
+
+class AccountSuspended(Forbidden):
+    """A banned user's request (or sign-in): refused with its own French page."""
+
+    description = "Votre compte a été suspendu. Contactez le support de DataPass."
+
+
+def handle_account_suspended(error: AccountSuspended):
+    if _is_api_request():
+        return handle_http_error(error)
+    return render_template("errors/suspended.html", code=403), 403
 
 
 def _is_api_request() -> bool:
@@ -40,21 +52,36 @@ def _copy_headers(error: HTTPException, response):
     return response
 
 
+def _with_retry_after(error: HTTPException, response):
+    if error.code == 429 and "Retry-After" not in response.headers:
+        from datapass.rate_limits import retry_after
+
+        seconds = retry_after()
+        if seconds is not None:
+            response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def handle_http_error(error: HTTPException):
+    if (error.code or 500) < 400:
+        return error
+    response, code = _error_response(error)
+    return _with_retry_after(error, response), code
+
+
+def _error_response(error: HTTPException):
     code = error.code or 500
     if _is_api_request():
         response, code = _api_response(error)
         return _copy_headers(error, response), code
-    if code < 400:
-        return error
     template = f"errors/{code if code in PAGES else 'error'}.html"
     try:
         body = render_template(template, error=error, code=code)
     except Exception:
         # The page itself failed (database down…): fall back to Werkzeug's plain page.
         logger.exception("error page %s could not be rendered", code)
-        return error.get_response()
-    return _copy_headers(error, make_response(body, code))
+        return error.get_response(), code
+    return _copy_headers(error, make_response(body, code)), code
 
 
 def handle_csrf_error(error: CSRFError):
@@ -89,6 +116,7 @@ def handle_user_error(error: UserError):
 
 def register(app: Flask) -> None:
     app.register_error_handler(UserError, handle_user_error)
+    app.register_error_handler(AccountSuspended, handle_account_suspended)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(InternalServerError, handle_internal_error)
     app.register_error_handler(HTTPException, handle_http_error)

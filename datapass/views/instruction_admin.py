@@ -177,7 +177,7 @@ def grant(definition_id: str):
     if not form.validate_on_submit():
         return _render_rights(definition, form, 422)
     role = form.role.data
-    user, added = grant_role(form.email.data, f"{definition_id}:{role}")
+    user, added = grant_role(form.email.data, f"{definition_id}:{role}", actor=current_user)
     label = ROLE_LABELS[role]
     if not added:
         flash(f"{user.email} a déjà le rôle «{NBSP}{label}{NBSP}».", "info")
@@ -209,7 +209,7 @@ def revoke(definition_id: str):
         flash("Seuls les administrateurs retirent le rôle de gestionnaire.", "error")
         return back
     label = ROLE_LABELS[role]
-    if revoke_role(email, f"{definition_id}:{role}"):
+    if revoke_role(email, f"{definition_id}:{role}", actor=current_user):
         flash(f"Le rôle «{NBSP}{label}{NBSP}» est retiré à {email}.", "success")
     else:
         flash(f"{email} n’avait pas le rôle «{NBSP}{label}{NBSP}».", "info")

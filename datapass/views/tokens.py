@@ -32,8 +32,9 @@ bp = Blueprint("tokens", __name__)
 
 
 def _may_hold(authorization: Authorization) -> bool:
-    """Reveal, rotate, prolong: the applicant and the technical contact (permissions.py)."""
-    return permissions.can_hold_token(current_user, authorization)
+    """Reveal, rotate, prolong: the applicant and the technical contact (permissions.py),
+    never an administrator acting as them."""
+    return permissions.can_use_token(current_user, authorization)
 
 
 def _load(authorization_id: int) -> Authorization:
@@ -166,7 +167,7 @@ def prolong(authorization_id: int):
         )
         return _page(authorization, form=form, status=422)
     try:
-        token = tokens.prolong(authorization)
+        token = tokens.prolong(authorization, current_user)
     except tokens.TokenError as error:
         form.form_errors.append(error.message)
         return _page(authorization, form=form, status=422)

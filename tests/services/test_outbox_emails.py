@@ -26,6 +26,7 @@ from datapass.services import (
     messaging,
     submission,
     transfers,
+    users,
 )
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
@@ -277,6 +278,8 @@ def test_every_catalogued_email_is_sent_somewhere(app, db, smtp):
         decisions.decide(refused, "refuse", instructor, version=refused.version, reason="Non")
         submitted_request()  # due in two months: in the digest of 55 days from now
         assert deadlines.send_digest(utcnow() + timedelta(days=55)) == 1
+        UserFactory(roles=["admin"])
+        users.grant_role(colleague.email, "api_particulier:reporter", reason="Renfort")
         from datapass.services import invitations
 
         invitations.create_by_api(

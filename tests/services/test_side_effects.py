@@ -11,7 +11,14 @@ from datapass import create_app, outbox
 from datapass.extensions import db as _db
 from datapass.models import OutboxJob
 from datapass.models.outbox import JOB_DEAD, JOB_DONE, JOB_PENDING, JOB_STATES
-from datapass.services import deliberation_analysis, documents, emails, scanning, webhook_delivery
+from datapass.services import (
+    deliberation_analysis,
+    documents,
+    emails,
+    scanning,
+    webhook_delivery,
+    webhooks,
+)
 from tests.support.authorization_requests import submitted_request
 
 
@@ -25,6 +32,7 @@ def test_create_app_names_the_subscribers_and_handlers(app):
         "email": emails.deliver,
         "webhook": webhook_delivery.deliver,
         "scan": scanning.deliver,
+        "webhook_ping": webhooks.deliver_ping,
         "deliberation": deliberation_analysis.deliver,
     }
     assert sa_event.contains(Session, "after_flush", outbox._collect_new_events)

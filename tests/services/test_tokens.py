@@ -11,7 +11,7 @@ import shutil
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, inspect, select
+from sqlalchemy import inspect, select
 
 from datapass.catalog import DEFAULT_DIR, load_catalog
 from datapass.crypto import unseal
@@ -23,6 +23,7 @@ from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 from tests.support.catalogs import add_definition
 from tests.support.http import reload
+from tests.support.statements import Statements
 
 INSTRUCTOR = "api_particulier:instructor"
 DAY = timedelta(days=1)
@@ -56,27 +57,6 @@ def sha256(value: str) -> str:
 def revoke(authorization, instructor):
     request = authorization.request
     decisions.decide(request, "revoke", instructor, version=request.version, reason="Fin")
-
-
-class Statements:
-    """The SQL statements the engine runs inside the ``with`` block."""
-
-    def __init__(self, engine):
-        self.engine = engine
-        self.sql: list[str] = []
-
-    def _record(self, conn, cursor, statement, parameters, context, executemany):
-        self.sql.append(statement)
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._record)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._record)
-
-    def on(self, table: str) -> list[str]:
-        return [sql for sql in self.sql if f"FROM {table}" in sql or f"UPDATE {table}" in sql]
 
 
 # ---------------------------------------------------------------- issue

@@ -24,3 +24,16 @@ def submitted_request(applicant=None, *, form_uid="api-particulier-ccas-arche-mc
     )
     assert result.ok, result.errors
     return request
+
+
+def approved_request(app, applicant=None):
+    """A request of ``applicant`` (default: a fresh CCAS agent), submitted then approved by
+    an instructor (emails are composed in a request context); returns it."""
+    from datapass.services import decisions
+
+    applicant = applicant or UserFactory()
+    with app.test_request_context():
+        request = submitted_request(applicant)
+        instructor = UserFactory(roles=["api_particulier:instructor"])
+        decisions.decide(request, "approve", instructor, version=request.version)
+    return request

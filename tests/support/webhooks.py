@@ -17,15 +17,15 @@ def make_webhook(
     """A validated webhook of api_particulier posting to ``/hook`` of ``httpserver``; commits.
 
     ``attributes`` override the others (e.g. failure counters)."""
-    webhook = Webhook(
-        definition_id="api_particulier",
-        url=httpserver.url_for("/hook"),
-        events=list(events),
-        sealed_secret=webhooks.seal(secret),
-        validated=True,
-        enabled=enabled,
-        **attributes,
-    )
+    values = {
+        "definition_id": "api_particulier",
+        "url": httpserver.url_for("/hook"),
+        "events": list(events),
+        "sealed_secret": webhooks.seal(secret),
+        "validated": True,
+        "enabled": enabled,
+    }
+    webhook = Webhook(**{**values, **attributes})
     db.session.add(webhook)
     db.session.commit()
     return webhook

@@ -83,6 +83,24 @@ def post_step(client, request_id: int, slug: str, data: dict, action: str = "nex
     return post_form(client, url, posted, page=page, **kwargs)
 
 
+def upload_documents(client, request_id: int, files, extra: dict | None = None):
+    """Save the legal step with ``files`` (``[(stream, name)…]``), as its page posts them."""
+    data = {
+        "cadre_juridique_nature": "Délibération du 12 octobre 2023",
+        "cadre_juridique_url": "",
+        "cadre_juridique_document": files,
+        **(extra or {}),
+    }
+    return post_step(
+        client,
+        request_id,
+        "cadre-juridique",
+        data,
+        action="save",
+        content_type="multipart/form-data",
+    )
+
+
 def fill_all(client, form, request_id: int) -> None:
     """Post every step with valid answers, checking each one leads to the next."""
     for step in blocks.steps(form):

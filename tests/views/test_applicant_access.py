@@ -14,7 +14,7 @@ from datapass.models import AuthorizationRequest, Document
 from datapass.storage import get_storage
 from tests.factories import UserFactory
 from tests.support.http import post_form, reload
-from tests.support.wizard import fill_all, post_step, start, submit
+from tests.support.wizard import fill_all, post_step, start, submit, upload_documents
 
 CATALOG = load_catalog(DEFAULT_DIR)
 FREE = CATALOG.form("api-particulier")
@@ -126,20 +126,7 @@ def test_intro_without_parameters_clears_the_prefill(client, db, agent):
 
 
 def upload(client, request_id, files, extra=None):
-    data = {
-        "cadre_juridique_nature": "Délibération du 12 octobre 2023",
-        "cadre_juridique_url": "",
-        "cadre_juridique_document": files,
-        **(extra or {}),
-    }
-    return post_step(
-        client,
-        request_id,
-        "cadre-juridique",
-        data,
-        action="save",
-        content_type="multipart/form-data",
-    )
+    return upload_documents(client, request_id, files, extra)
 
 
 def test_a_pdf_is_stored_listed_and_downloadable(client, db, agent):

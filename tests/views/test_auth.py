@@ -242,7 +242,10 @@ def test_banned_user_is_refused(client, db, agent):
     user = db.session.scalar(select(User).where(User.sub == agent))
     user.banned_at = utcnow()
     db.session.commit()
-    assert client.get("/compte").status_code == 302  # current session refused
+    refused = client.get("/compte")  # the current session is refused, with its own page
+    assert refused.status_code == 403
+    assert "Compte suspendu" in refused.text
+    assert client.get("/compte").status_code == 302  # then anonymous: the sign-in page
     response = sign_in(client, agent)
     assert response.status_code == 403
     assert "suspendu" in response.text

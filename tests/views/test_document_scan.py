@@ -14,7 +14,7 @@ from datapass.services import documents
 from tests.support.authorization_requests import submitted_request
 from tests.support.clamd import EICAR, ClamdServer
 from tests.support.http import reload
-from tests.support.wizard import post_step, start
+from tests.support.wizard import start, upload_documents
 
 NBSP = "\u00a0"
 FORM_UID = "api-particulier-aides-sociales-ccas-dont-facultatives"
@@ -36,19 +36,7 @@ def clamd_server(app, monkeypatch):
 
 
 def upload(client, request_id, content, name):
-    data = {
-        "cadre_juridique_nature": "Délibération du 12 octobre 2023",
-        "cadre_juridique_url": "",
-        "cadre_juridique_document": [(io.BytesIO(content), name)],
-    }
-    return post_step(
-        client,
-        request_id,
-        "cadre-juridique",
-        data,
-        action="save",
-        content_type="multipart/form-data",
-    )
+    return upload_documents(client, request_id, [(io.BytesIO(content), name)])
 
 
 def test_the_applicant_sees_the_scan_and_cannot_download_a_dangerous_file(client, db, login_as):

@@ -78,6 +78,7 @@ def test_without_smtp_the_dev_mailbox_keeps_emails(app, db, client, login_as, mo
         outbox.drain()
     mailbox = Path(app.config["INSTANCE_DIR"]) / "mailbox"
     assert any(mailbox.glob("*.eml"))
+    login_as(roles=["admin"])
     page = client.get("/dev/courriels")
     assert page.status_code == 200 and f"D{request.id}" in page.text
     name = re.search(r"/dev/courriels/([\w-]+)", page.text).group(1)

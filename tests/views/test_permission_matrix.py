@@ -68,6 +68,9 @@ def data_for(key: str, scene: dict) -> dict:
             "contact_technique_phone_number": "01 23 45 67 89",
             "contact_technique_job_title": "Informaticien",
         },
+        "grant-role": {"grant-role": "api_particulier:reporter", "grant-reason": "Renfort."},
+        "ban": {"ban-reason": "Usurpation signalée."},
+        "impersonate": {"impersonate-reason": "Ticket de support 42."},
     }.get(key, {})
 
 
@@ -118,6 +121,8 @@ def build_scene(app) -> dict:
             "document": document.id,
             "request2": other_request.id,
             "habilitation2": other_authorization.id,
+            "applicant": applicant.id,
+            "organization": organization.id,
         },
         "colleague_email": colleague.email,
         "versions": {"request2": other_request.version},

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from datapass import blocks, permissions
+from datapass import blocks, permissions, rate_limits
 from datapass.catalog import get_catalog
 from datapass.services import authorization_requests, statistics
 from datapass.services.authorization_requests import RequestError
@@ -94,6 +94,7 @@ def introduction(uid: str):
 
 @bp.post("/formulaires/<uid>/demande/nouveau")
 @login_required
+@rate_limits.new_drafts
 def start(uid: str):
     catalog_form = form_or_404(uid)
     check_action_form()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from datapass import blocks
+from datapass import blocks, rate_limits
 from datapass.errors import UserError
 from datapass.forms.applicant import SiretStepForm, SummaryForm
 from datapass.forms.wizard import apply_errors, step_form
@@ -20,6 +20,8 @@ from datapass.views.applicant import bp, load_editable, step_url
 
 @bp.route("/demandes/<int:request_id>/etapes/<slug>", methods=["GET", "POST"])
 @login_required
+@rate_limits.sirene_lookups
+@rate_limits.uploads
 def step(request_id: int, slug: str):
     loaded, response = load_editable(request_id)
     if response is not None:

@@ -1,0 +1,114 @@
+"""« Se connecter en tant que »: an administrator acts as another user, for support.
+
+The administrator's own server-side session carries the impersonation (who, why, until
+when: at most ``IMPERSONATION_MAX_MINUTES``), so it ends with that session, on
+« Arrêter », at its time limit, or when the user is banned. While it lasts the signed-in
+user is the impersonated one with ``impersonator`` set to the administrator: every write
+is recorded with both identities (``services/audit.py``, and the timeline events), and
+no token is revealed, rotated or prolonged, no decision taken (``forbid_while_impersonating``
+in those services).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+
+from datapass.errors import UserError
+from datapass.extensions import db
+from datapass.models import User, UserSession
+from datapass.models.audit import IMPERSONATION_STARTED, IMPERSONATION_STOPPED
+from datapass.models.base import utcnow
+from datapass.services import audit
+from datapass.services.support import SupportError, clean_reason
+
+logger = logging.getLogger(__name__)
+
+NOT_AN_ADMIN_TARGET = "Vous ne pouvez pas vous connecter en tant qu’un autre administrateur."
+BANNED_TARGET = "Ce compte est suspendu\u00a0: impossible de se connecter en tant que lui."
+ALREADY_IMPERSONATING = "Arrêtez d’abord la connexion « en tant que » en cours."
+FORBIDDEN = (
+    "Action impossible pendant une connexion « en tant que »\u00a0: arrêtez-la, la personne "
+    "doit le faire elle-même."
+)
+
+
+class ImpersonationForbidden(UserError):
+    """A token reveal, rotation, prolongation or a decision attempted while impersonating."""
+
+    status = 403
+
+
+def forbid_while_impersonating(user) -> None:
+    """Refuse the action when ``user`` is being impersonated (called by the services)."""
+    if getattr(user, "impersonator", None) is not None:
+        raise ImpersonationForbidden(FORBIDDEN)
+
+
+def max_duration() -> timedelta:
+    return timedelta(minutes=current_app.config["IMPERSONATION_MAX_MINUTES"])
+
+
+def start(user_session: UserSession, target: User, reason: str | None) -> None:
+    """The administrator of ``user_session`` acts as ``target`` from now on. Commits."""
+    reason = clean_reason(reason)
+    admin = user_session.user
+    if user_session.impersonated_user_id is not None:
+        raise SupportError(ALREADY_IMPERSONATING)
+    if target.is_admin or target.id == admin.id:
+        raise SupportError(NOT_AN_ADMIN_TARGET)
+    if target.is_banned:
+        raise SupportError(BANNED_TARGET)
+    now = utcnow()
+    user_session.impersonated_user_id = target.id
+    user_session.impersonation_reason = reason[:500]
+    user_session.impersonation_expires_at = min(now + max_duration(), user_session.expires_at)
+    audit.record(
+        IMPERSONATION_STARTED,
+        actor=admin,
+        reason=reason,
+        target_user=target,
+        details={"until": user_session.impersonation_expires_at.isoformat()},
+    )
+    db.session.commit()
+    logger.info("user %s impersonates user %s", admin.id, target.id)
+
+
+def stop(user_session: UserSession, *, expired: bool = False) -> User | None:
+    """End the impersonation of the session (on « Arrêter » or at its limit). Commits.
+    Returns the user who was impersonated (None when there was none)."""
+    target = user_session.impersonated_user
+    if target is None:
+        return None
+    target.impersonator = None
+    user_session.impersonated_user_id = None
+    user_session.impersonated_user = None
+    user_session.impersonation_reason = None
+    user_session.impersonation_expires_at = None
+    audit.record(
+        IMPERSONATION_STOPPED,
+        actor=user_session.user,
+        target_user=target,
+        details={"expired": expired},
+    )
+    db.session.commit()
+    logger.info("user %s stopped impersonating user %s", user_session.user_id, target.id)
+    return target
+
+
+def acting_user(user_session: UserSession, now) -> tuple[User, bool]:
+    """Who the session acts as now, and whether an impersonation just expired (ended here,
+    committed). The impersonated user carries ``impersonator``; anyone else none."""
+    admin = user_session.user
+    admin.impersonator = None
+    target = user_session.impersonated_user
+    if target is None:
+        return admin, False
+    expires_at = user_session.impersonation_expires_at
+    if expires_at is None or now >= expires_at or target.is_banned or not admin.is_admin:
+        stop(user_session, expired=True)
+        return admin, True
+    target.impersonator = admin
+    return target, False

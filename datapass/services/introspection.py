@@ -1,0 +1,236 @@
+"""The lean introspection: one indexed statement per call, the client's check included.
+
+``POST /api/oauth/introspect`` (RFC 7662) and API Particulier's ``GET /api/introspect`` are
+the hottest paths of DataPass: API providers call them for every request they serve. Each
+call is one statement on the unique indexes (the client's ``client_id``, the token's hash),
+that selects the columns the answer needs and nothing else (no ORM object, no lazy load of
+the habilitation's answers or of its organisation):
+
+- the client's authentication is in the statement: its row is the ``FROM`` (client id, hash
+  of the secret, kind, not revoked), the token is outer-joined to it. A revoked or rotated
+  client is refused by the very next call on every machine: no cache to invalidate;
+- the token's last use is written at most once a minute (``LAST_USED_PRECISION``), after the
+  answer is built, in its own short transaction that can never fail the answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.exc import DBAPIError
+
+from datapass.crypto import digest
+from datapass.database import write_transaction
+from datapass.extensions import db
+from datapass.models import ApiClient, ApiToken, Authorization, AuthorizationRequest
+from datapass.models.authorization import AUTHORIZATION_REVOKED
+from datapass.models.base import utcnow
+from datapass.models.organization import Organization, organization_display_name
+from datapass.models.token import CLIENT_INTROSPECTION
+from datapass.services.tokens import (
+    LAST_USED_PRECISION,
+    LEGACY_INTROSPECTION_DEFINITION,
+    PREFIX,
+)
+
+logger = logging.getLogger(__name__)
+INACTIVE = {"active": False}
+
+
+@dataclass(frozen=True)
+class FoundToken:
+    """What an introspection answer needs of a token, its habilitation and organisation."""
+
+    id: int
+    jti: str
+    scopes: list[str]
+    issued_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    authorization_id: int
+    authorization_state: str
+    siret: str
+    organization_name: str | None
+    intitule: str | None = None
+
+    @classmethod
+    def of(cls, token: ApiToken) -> FoundToken:
+        """The same facts, read from a token loaded with its habilitation and organisation."""
+        authorization = token.authorization
+        return cls(
+            id=token.id,
+            jti=token.jti,
+            scopes=token.scopes,
+            issued_at=token.issued_at,
+            expires_at=token.expires_at,
+            revoked_at=token.revoked_at,
+            last_used_at=token.last_used_at,
+            authorization_id=authorization.id,
+            authorization_state=authorization.state,
+            siret=authorization.organization.siret,
+            organization_name=authorization.organization.name,
+        )
+
+    def is_active(self, now: datetime) -> bool:
+        return (
+            self.revoked_at is None
+            and self.expires_at > now
+            and self.authorization_state != AUTHORIZATION_REVOKED
+        )
+
+
+TOKEN_COLUMNS = (
+    ApiToken.id,
+    ApiToken.jti,
+    ApiToken.scopes,
+    ApiToken.issued_at,
+    ApiToken.expires_at,
+    ApiToken.revoked_at,
+    ApiToken.last_used_at,
+    Authorization.id.label("authorization_id"),
+    Authorization.state.label("authorization_state"),
+    Organization.siret,
+    Organization.name.label("organization_name"),
+)
+
+
+def _well_formed(value) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX) and len(value) <= 100
+
+
+def answer(found: FoundToken) -> dict:
+    """RFC 7662's answer for an active token (the shape of ``docs/tokens.md``)."""
+    reference = f"H{found.authorization_id}"
+    return {
+        "active": True,
+        "scope": " ".join(found.scopes or []),
+        "exp": int(found.expires_at.timestamp()),
+        "iat": int(found.issued_at.timestamp()),
+        "jti": found.jti,
+        "sub": found.siret,
+        "client_id": reference,
+        "habilitation": reference,
+        "organization_name": organization_display_name(found.organization_name, found.siret),
+    }
+
+
+@functools.cache
+def _client_statement():
+    """The client (by id, secret's hash, kind, not revoked) outer-joined to the token of a
+    hash among its definition's tokens; built once, compiled once (SQLAlchemy's cache)."""
+    tokens_of_definition = ApiToken.__table__.join(
+        Authorization.__table__, ApiToken.authorization_id == Authorization.id
+    ).join(Organization.__table__, Authorization.organization_id == Organization.id)
+    return (
+        select(ApiClient.definition_id, *TOKEN_COLUMNS)
+        .select_from(ApiClient)
+        .outerjoin(
+            tokens_of_definition,
+            and_(
+                ApiToken.token_hash == bindparam("token_hash"),
+                Authorization.definition_id == ApiClient.definition_id,
+            ),
+        )
+        .where(
+            ApiClient.client_id == bindparam("client_id"),
+            ApiClient.secret_hash == bindparam("secret_hash"),
+            ApiClient.kind == CLIENT_INTROSPECTION,
+            ApiClient.revoked_at.is_(None),
+        )
+        .limit(1)
+    )
+
+
+@functools.cache
+def _legacy_statement():
+    return (
+        select(*TOKEN_COLUMNS, AuthorizationRequest.intitule)
+        .join(Authorization, ApiToken.authorization_id == Authorization.id)
+        .join(Organization, Authorization.organization_id == Organization.id)
+        .join(
+            AuthorizationRequest,
+            Authorization.authorization_request_id == AuthorizationRequest.id,
+        )
+        .where(
+            ApiToken.token_hash == bindparam("token_hash"),
+            Authorization.definition_id == LEGACY_INTROSPECTION_DEFINITION,
+        )
+    )
+
+
+def _fetch(statement, **parameters):
+    """One row of a Core statement, on the session's connection (its transaction)."""
+    return db.session.connection().execute(statement, parameters).first()
+
+
+def introspect_for_client(
+    client_id: str, secret: str, value: str, *, now: datetime | None = None
+) -> dict | None:
+    """The answer to an introspection client, or None when its credentials are refused.
+
+    One statement (``_client_statement``). Anything but an active token of the client's
+    definition is ``{"active": false}``."""
+    row = _fetch(
+        _client_statement(),
+        client_id=client_id or "",
+        secret_hash=digest(secret or ""),
+        # A malformed value is looked up as a hash no token has (one statement shape).
+        token_hash=digest(value) if _well_formed(value) else "",
+    )
+    if row is None:
+        return None
+    if row.id is None or not row.definition_id:
+        return dict(INACTIVE)
+    found = FoundToken(**{k: v for k, v in row._mapping.items() if k != "definition_id"})
+    if not found.is_active(now := now or utcnow()):
+        return dict(INACTIVE)
+    result = answer(found)
+    record_use(found.id, found.last_used_at, now)
+    return result
+
+
+def introspect_legacy(value: str, *, now: datetime | None = None) -> dict | None:
+    """API Particulier's legacy answer (``_id``, ``name``, ``scopes``) for its own active
+    tokens; None for anything else. One statement (``_legacy_statement``)."""
+    if not _well_formed(value):
+        return None
+    row = _fetch(_legacy_statement(), token_hash=digest(value))
+    if row is None:
+        return None
+    found = FoundToken(**row._mapping)
+    if not found.is_active(now := now or utcnow()):
+        return None
+    result = {"_id": found.jti, "name": found.intitule or "", "scopes": found.scopes}
+    record_use(found.id, found.last_used_at, now)
+    return result
+
+
+def record_use(token_id: int, last_used_at: datetime | None, now: datetime) -> None:
+    """Stamp the token's last use, at most once a minute; never fails the caller.
+
+    The read transaction ends, then one conditional UPDATE (another process may have stamped
+    it meanwhile) runs in its own transaction. A database too busy to take it within the
+    busy timeout loses this stamp only, which the next minute's call writes."""
+    if last_used_at is not None and now - last_used_at < LAST_USED_PRECISION:
+        return
+    try:
+        with write_transaction():
+            db.session.execute(
+                update(ApiToken)
+                .where(
+                    ApiToken.id == token_id,
+                    or_(
+                        ApiToken.last_used_at.is_(None),
+                        ApiToken.last_used_at <= now - LAST_USED_PRECISION,
+                    ),
+                )
+                .values(last_used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+    except DBAPIError:
+        logger.warning("the last use of a token was not recorded (database busy)", exc_info=True)
