@@ -206,6 +206,33 @@ def can_view_authorization(user: Any, authorization: Any) -> bool:
     )
 
 
+def updatable_contacts(user: Any, authorization: Any) -> tuple[str, ...]:
+    """« Mettre à jour les contacts »: the contact types ``user`` may replace on an active
+    habilitation whose request is validated (not being reopened): every card for the
+    applicant acting for its organisation, the technical card for the technical contact;
+    never a contact the démarche fixes (an editor's support), nor a locked contacts block."""
+    if not _signed_in(user) or not authorization.is_active:
+        return ()
+    authorization_request = authorization.request
+    if authorization_request.state != workflow.VALIDATED:
+        return ()
+    catalog_form = get_catalog().form(authorization.form_uid)
+    if catalog_form is None or catalog_form.is_locked("contacts"):
+        return ()
+    editable = tuple(
+        c for c in catalog_form.contact_types if c not in catalog_form.locked_contact_types
+    )
+    if is_applicant(user, authorization_request):
+        return editable
+    if "contact_technique" in editable and is_technical_contact(user, authorization):
+        return ("contact_technique",)
+    return ()
+
+
+def can_update_contacts(user: Any, authorization: Any) -> bool:
+    return bool(updatable_contacts(user, authorization))
+
+
 def can_take_over(user: Any, authorization_request: Any) -> bool:
     """« Reprendre la demande »: a verified colleague of its organisation becomes its applicant."""
     return (
@@ -251,6 +278,7 @@ TEMPLATE_PREDICATES = {
     "can_use_editor_space": can_use_editor_space,
     "is_editor_staff_for": is_editor_staff_for,
     "can_hold_token": can_hold_token,
+    "can_update_contacts": can_update_contacts,
     "can_use_token": can_use_token,
     "is_impersonated": is_impersonated,
     "can_take_over": can_take_over,

@@ -197,6 +197,7 @@ EVENT_LABELS = {
     "cancel_reopening": "Annulation de la réouverture",
     "revoke": "Révocation de l’habilitation",
     TRANSFER: "Transfert de la demande",
+    "update_contacts": "Mise à jour des contacts de l’habilitation",
     "applicant_message": "Message du demandeur",
     "instructor_message": "Message de l’instructeur",
     "create_by_api": "Création de la demande par API",

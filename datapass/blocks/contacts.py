@@ -45,6 +45,11 @@ CONTACT_FIELDS = (
     ("job_title", "Fonction", "organization-title"),
 )
 CONTACT_SUFFIXES = tuple(suffix for suffix, _, _ in CONTACT_FIELDS)
+# The expected format, shown in the label (RGAA 11.10: a format checked is a format told).
+CONTACT_HINTS = {
+    "email": "Format attendu\u00a0: nom@domaine.fr",
+    "phone_number": "Format attendu\u00a0: 01 22 33 44 55 ou +33 1 22 33 44 55",
+}
 # What an organisation contact (a team, not a person) leaves empty.
 ORGANIZATION_OPTIONAL = ("given_name", "job_title")
 ORGANIZATION_LABELS = (
@@ -135,6 +140,7 @@ def contacts_form_class(contact_types: Iterable[str]) -> type[Form]:
                 checks.append(normalizing(v.validate_french_phone))
             attributes[f"{contact}_{suffix}"] = StringField(
                 label,
+                description=CONTACT_HINTS.get(suffix, ""),
                 validators=checks,
                 render_kw={"autocomplete": autocomplete}
                 | ({"type": "email"} if suffix == "email" else {})

@@ -32,6 +32,7 @@ EVENT_LABELS = {
     "transfer": "Transfert (transfer)",
     "create_by_api": "Création par l’API (create_by_api)",
     "update_by_api": "Mise à jour par l’API (update_by_api)",
+    "update_contacts": "Mise à jour des contacts (update_contacts)",
 }
 WEBHOOK_EVENTS = tuple(EVENT_LABELS)
 

@@ -62,9 +62,14 @@ EMAILS: dict[str, Email] = {
     ),
     "approved": Email("approve", "applicant", "Votre demande d’habilitation {ref} a été validée"),
     "designated": Email(
-        "approve",
+        "approve, update_contacts (a new DPO or controller)",
         "the DPO and the responsable de traitement named in the request",
         f"Vous avez été désigné pour la démarche {{ref}}{NBSP}: {{intitule}}",
+    ),
+    "contacts_updated": Email(
+        "update_contacts",
+        "instructors and reporters of the definition who subscribed to submissions",
+        "Les contacts de l’habilitation de la demande {ref} ont été mis à jour",
     ),
     "revoked": Email("revoke", "applicant", "Votre habilitation {ref} a été révoquée"),
     "instructor_message": Email(
@@ -287,14 +292,15 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
                 },
                 event_id=event.id,
             )
-        for kind in ("delegue_protection_donnees", "responsable_traitement"):
-            for address in _contact_emails(authorization_request, kind):
-                queue(
-                    "designated",
-                    [address],
-                    {**base, "role": kind, "action_url": None},
-                    event_id=event.id,
-                )
+        _queue_designated(
+            authorization_request,
+            base,
+            event,
+            ("delegue_protection_donnees", "responsable_traitement"),
+        )
+    elif name == "update_contacts":
+        _notify_staff("contacts_updated", "submission", base, instructor_url, event)
+        _queue_designated(authorization_request, base, event, payload.get("designated", []))
     elif name in ("draft_reminder", "changes_reminder", "archive_warning"):
         queue(name, [authorization_request.applicant.email], {**base, **payload}, event_id=event.id)
     elif name == "archive" and payload.get("automatic"):
@@ -313,6 +319,18 @@ def emails_for_event(event: AuthorizationRequestEvent) -> None:
             },
             event_id=event.id,
         )
+
+
+def _queue_designated(authorization_request, base, event, kinds) -> None:
+    """« Vous avez été désigné » to the DPO and controller of ``kinds`` named in the request."""
+    for kind in kinds:
+        for address in _contact_emails(authorization_request, kind):
+            queue(
+                "designated",
+                [address],
+                {**base, "role": kind, "action_url": None},
+                event_id=event.id,
+            )
 
 
 def _base_context(authorization_request: AuthorizationRequest, *, event, reason) -> dict:
@@ -373,6 +391,9 @@ def _editor_contact(authorization_request):
     return catalog_form.editor if catalog_form else None
 
 
+STAFF_ACTIONS = {"instructor_submission": "Instruire la demande", "applicant_message": "Lire"}
+
+
 def _staff_recipients(authorization_request, kind) -> list:
     """Who wants the email: the definition's subscribers, and the request's followers
     (``services/follows.py``) whatever their settings; by email, each once."""
@@ -395,7 +416,7 @@ def _notify_staff(key, kind, base, instructor_url, event) -> None:
             {
                 **base,
                 "action_url": instructor_url,
-                "action_label": "Instruire la demande" if kind == "submission" else "Lire",
+                "action_label": STAFF_ACTIONS.get(key, "Voir la demande"),
                 "unsubscribe_url": unsubscribe,
             },
             event_id=event.id,

@@ -14,7 +14,7 @@ MEMBERSHIP_CHECKED = (
 
 def describe_event(event: AuthorizationRequestEvent, catalog_form) -> list[str]:
     """What the timeline says of an event beyond its label, as French sentences."""
-    if event.name == "submit":
+    if event.name in ("submit", "update_contacts"):
         return describe_changes(event, catalog_form)
     if event.name == "approve" and (event.payload or {}).get("membership_checked"):
         return [MEMBERSHIP_CHECKED]

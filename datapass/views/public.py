@@ -9,6 +9,7 @@ from datapass import catalog
 from datapass.extensions import csrf, db
 from datapass.models import User
 from datapass.services import emails, instructor_settings
+from datapass.services.accessibility import load_audit
 
 bp = Blueprint("public", __name__)
 UNSUBSCRIBE_LABELS = {
@@ -47,7 +48,13 @@ def home():
 
 @bp.get("/accessibilite")
 def accessibility():
-    return render_template("public/accessibility.html", **_contacts())
+    return render_template("public/accessibility.html", audit=load_audit(), **_contacts())
+
+
+@bp.get("/plan-du-site")
+def sitemap():
+    """The second way through the site (RGAA 12.1), beside the main menu."""
+    return render_template("public/sitemap.html")
 
 
 @bp.get("/mentions-legales")

@@ -19,6 +19,7 @@ from flask import Flask, current_app, request
 
 from datapass import workflow
 from datapass.models.authorization import AUTHORIZATION_STATE_BADGES
+from datapass.services import accessibility
 
 PARIS = ZoneInfo("Europe/Paris")
 NBSP = "\u00a0"
@@ -194,6 +195,8 @@ def register(app: Flask) -> None:
         workflow=workflow,  # state constants: ``authorization_request.state == workflow.DRAFT``
         request_state_badges=workflow.STATE_BADGES,
         authorization_state_badges=AUTHORIZATION_STATE_BADGES,
+        # The footer's « Accessibilité : … », from the self-assessment (datapass/data/rgaa.yml).
+        accessibility_state=lambda: accessibility.load_audit().state,
     )
     app.jinja_env.filters.update(
         date_fr=date_fr,

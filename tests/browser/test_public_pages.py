@@ -12,6 +12,7 @@ PUBLIC_PAGES = [
     ("accessibilite", "/accessibilite", 200),
     ("mentions-legales", "/mentions-legales", 200),
     ("donnees-personnelles", "/donnees-personnelles", 200),
+    ("plan-du-site", "/plan-du-site", 200),
     ("connexion", "/connexion", 200),
     ("erreur-404", "/page-qui-n-existe-pas", 404),
 ]

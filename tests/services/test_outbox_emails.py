@@ -19,6 +19,7 @@ from datapass.models.base import utcnow
 from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
 from datapass.services import (
     authorization_requests,
+    contact_updates,
     deadlines,
     decisions,
     emails,
@@ -255,6 +256,13 @@ def test_every_catalogued_email_is_sent_somewhere(app, db, smtp):
         _db.session.commit()
         submission.submit_request(request, form, applicant, terms_accepted=True, dpo_informed=True)
         decisions.decide(request, "approve", instructor, version=request.version)
+        contact_updates.update_contacts(
+            request.authorizations[-1],
+            applicant,
+            {"delegue_protection_donnees_email": "nouveau.dpo@ccas.example.fr"},
+            contact_types=("delegue_protection_donnees",),
+            version=request.version,
+        )
         authorization_requests.reopen_request(request, applicant)
         authorization_requests.write_answers(request, form, {"intitule": "Encore"})
         _db.session.commit()

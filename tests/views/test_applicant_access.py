@@ -307,6 +307,25 @@ def test_applicant_can_message_and_delete_a_draft(client, db, agent):
     assert reload(AuthorizationRequest, request_id).state == "archived"
 
 
+def test_deleting_a_draft_is_confirmed_on_a_page_of_its_own(client, db, agent):
+    """RGAA 11.12 (found by the audit): an action that loses what was typed is confirmed."""
+    request_id = start(client, FREE)
+    page = client.get(f"/demandes/{request_id}").text
+    confirm_url = f"/demandes/{request_id}/actions/archive"
+    assert f'href="{confirm_url}"' in page  # a link to the confirmation, not a deleting button
+    assert reload(AuthorizationRequest, request_id).state == "draft"
+    confirmation = client.get(confirm_url)
+    assert confirmation.status_code == 200
+    assert "<title>Supprimer le brouillon\u00a0? – Demande D" in confirmation.text
+    assert "définitive" in confirmation.text
+    archived = post_form(client, confirm_url, page=confirmation)
+    assert archived.status_code == 302
+    assert reload(AuthorizationRequest, request_id).state == "archived"
+    # Not allowed any more (or never: an unknown action): no confirmation page either.
+    assert client.get(confirm_url).status_code == 404
+    assert client.get(f"/demandes/{request_id}/actions/reopen").status_code == 404
+
+
 def test_dashboard_query_count_does_not_grow(client, db, agent):
     def count_queries(path):
         statements = []

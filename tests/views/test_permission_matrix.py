@@ -60,6 +60,14 @@ def data_for(key: str, scene: dict) -> dict:
         "answer": {"body": "Bonjour, merci de préciser la délibération."},
         "transfer": {"email": scene["colleague_email"]},
         "revoke": {"reason": "Fin de la convention."},
+        "update-contacts2": {
+            "version": scene["versions"]["request2"],
+            "contact_technique_family_name": "Nouveau",
+            "contact_technique_given_name": "Contact",
+            "contact_technique_email": "nouveau.technique@ccas-matrice.fr",
+            "contact_technique_phone_number": "01 23 45 67 89",
+            "contact_technique_job_title": "Informaticien",
+        },
         "grant-role": {"grant-role": "api_particulier:reporter", "grant-reason": "Renfort."},
         "ban": {"ban-reason": "Usurpation signalée."},
         "impersonate": {"impersonate-reason": "Ticket de support 42."},
@@ -117,6 +125,7 @@ def build_scene(app) -> dict:
             "organization": organization.id,
         },
         "colleague_email": colleague.email,
+        "versions": {"request2": other_request.version},
     }
 
 

@@ -370,3 +370,19 @@ def test_request_page_links_the_habilitation(client, db, approved, login_as):
     page = client.get(f"/demandes/{request.id}").text
     assert f"/habilitations/{request.authorizations[0].id}" in page
     assert isinstance(db.session.get(AuthorizationRequest, request.id), AuthorizationRequest)
+
+
+def test_rotation_is_confirmed_on_a_page_of_its_own(client, db, approved, login_as):
+    """RGAA 11.12 (found by the audit): replacing the token is confirmed first."""
+    request, applicant = approved
+    authorization = request.authorizations[0]
+    login_as(applicant)
+    url = f"/habilitations/{authorization.id}/jeton/renouveler"
+    page = client.get(f"/habilitations/{authorization.id}").text
+    assert f'href="{url}"' in page
+    confirmation = client.get(url)
+    assert confirmation.status_code == 200
+    assert "<title>Renouveler le jeton\u00a0? – Habilitation H" in confirmation.text
+    assert len(reload(authorization).tokens) == 1  # nothing replaced by looking
+    post_form(client, url, page=confirmation)
+    assert len(reload(authorization).tokens) == 2

@@ -77,6 +77,45 @@ ACTIONS = {
 }
 
 
+# Actions that lose what was typed: an explicit confirmation first (RGAA 11.12).
+CONFIRMATIONS = {
+    "archive": (
+        "Supprimer le brouillon\u00a0?",
+        "Le brouillon et ses pièces jointes seront supprimés. Cette action est définitive.",
+        "Supprimer le brouillon",
+    ),
+    "cancel_reopening": (
+        "Annuler la mise à jour\u00a0?",
+        "Les modifications apportées depuis la réouverture seront perdues\u00a0: la demande "
+        "revient à l’habilitation validée, qui reste inchangée.",
+        "Annuler la mise à jour",
+    ),
+}
+
+
+@bp.get("/demandes/<int:request_id>/actions/<event>")
+@login_required
+def confirm_action(request_id: int, event: str):
+    """The confirmation page of an action that loses what was typed."""
+    authorization_request = load(request_id)
+    role = permissions.workflow_role(current_user, authorization_request)
+    if event not in CONFIRMATIONS or event not in workflow.allowed_events(
+        authorization_request, role
+    ):
+        abort(404)
+    title, warning, label = CONFIRMATIONS[event]
+    return render_template(
+        "confirm.html",
+        title=title,
+        warning=warning,
+        label=label,
+        action_url=url_for("applicant.act", request_id=request_id, event=event),
+        back_url=url_for("applicant.show", request_id=request_id),
+        back_label=f"Demande {authorization_request.public_reference}",
+        action_form=FlaskForm(),
+    )
+
+
 @bp.post("/demandes/<int:request_id>/actions/<event>")
 @login_required
 def act(request_id: int, event: str):
