@@ -23,6 +23,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, or_, select
 
+from datapass import blocks
 from datapass.catalog import get_catalog
 from datapass.extensions import db
 from datapass.models import Authorization, Organization
@@ -267,7 +268,7 @@ def export_last_month(now: datetime) -> int:
 
 
 def snapshot(authorization: Authorization) -> dict:
-    """What an habilitation froze at its approval, as plain JSON values."""
+    """What an habilitation froze at its approval, as plain JSON values (contacts aside)."""
     return {
         "habilitation": authorization.public_reference,
         "demande": f"D{authorization.authorization_request_id}",
@@ -275,7 +276,13 @@ def snapshot(authorization: Authorization) -> dict:
         "demarche": authorization.form_uid,
         "siret": authorization.organization.siret,
         "date_validation": authorization.created_at.astimezone(UTC).isoformat(),
-        "donnees": authorization.data or {},
+        # Contacts are left out: replacing one (« Mettre à jour les contacts ») needs no new
+        # review and must not break the receipts already printed.
+        "donnees": {
+            name: value
+            for name, value in (authorization.data or {}).items()
+            if blocks.block_of(name) != "contacts"
+        },
     }
 
 

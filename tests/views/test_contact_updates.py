@@ -75,6 +75,9 @@ def test_the_applicant_replaces_the_dpo_and_keeps_the_token(
     before = token_of(authorization)
     token_id, token_hash, expires_at = before.id, before.token_hash, before.expires_at
     old_dpo = authorization.data["delegue_protection_donnees_email"]
+    from datapass.services import register
+
+    receipt_fingerprint = register.fingerprint(authorization)
     login_as(applicant)
     habilitation_page = client.get(f"/habilitations/{authorization.id}")
     assert "Mettre à jour les contacts" in habilitation_page.text
@@ -85,6 +88,8 @@ def test_the_applicant_replaces_the_dpo_and_keeps_the_token(
     authorization = reload(authorization)
     assert authorization.data["delegue_protection_donnees_email"] == "nouveau.dpo@ccas-chaville.fr"
     assert authorization.is_active
+    # The receipts already printed stay valid: contacts are not in the fingerprint.
+    assert register.fingerprint(authorization) == receipt_fingerprint
     assert authorization.request.data["delegue_protection_donnees_email"] == (
         "nouveau.dpo@ccas-chaville.fr"
     )
