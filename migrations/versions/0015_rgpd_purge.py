@@ -4,7 +4,7 @@
 request; a purged request is never purged again nor a source of remembered contacts.
 
 Revision ID: 0015
-Revises: 0018 (re-chained at the merge: 0021, then 0018)
+Revises: 0021 (re-chained at the merge)
 Create Date: 2026-12-01 14:45:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0015'
-down_revision = "0018"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

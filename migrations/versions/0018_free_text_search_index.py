@@ -5,7 +5,7 @@ it with pg_trgm (GIN), SQLite mirrors it into an FTS5 trigram table through trig
 documents of existing requests are built here (datapass/services/search_index.py).
 
 Revision ID: 0018
-Revises: 0021 (re-chained at the merge after 0021_admin_support)
+Revises: 0015 (re-chained at the merge: the index builder reads purged_at)
 Create Date: 2026-12-01 15:00:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0018"
-down_revision = "0021"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
