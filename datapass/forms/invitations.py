@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from datapass import validators as v
+from datapass.blocks.scopes import ScopesForm
 from datapass.siret import InvalidSiret, validate_siret
 
 
@@ -43,13 +43,7 @@ class InvitationForm(FlaskForm):
     )
     intitule = StringField("Nom du projet", validators=[Optional(), Length(max=255), v.single_line])
     description = TextAreaField("Description du projet", validators=[Optional(), Length(max=10000)])
-    scopes = SelectMultipleField(
-        "Les données",
-        choices=[],
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
-        validate_choice=True,
-    )
+    scopes = ScopesForm.scopes  # the wizard's field; its choices are the démarche's
     note = TextAreaField(
         "Note pour le futur demandeur",
         description="Reprise dans le courriel d’invitation et dans l’historique de la demande.",

@@ -165,3 +165,20 @@ def test_only_instructors_of_the_definition_prepare(client, db, login_as, prepar
     assert client.get(f"/instruction/brouillons/{invitation.id}").status_code == 404
     login_as(roles=["autre_definition:instructor"])
     assert client.get("/instruction/brouillons").status_code == 403
+
+
+def test_scopes_are_prepared_where_the_demarche_lets_the_applicant_choose(client, db, login_as):
+    login_as(roles=[INSTRUCTOR])
+    generic = "api-particulier-aides-sociales-ccas"
+    page = client.get(f"/instruction/brouillons/nouveau?formulaire={generic}")
+    assert 'name="scopes" value="cnaf_quotient_familial"' in page.text
+    data = {
+        "csrf_token": csrf_token(page.text),
+        "siret": CCAS_SIRET,
+        "email": "agent@ccas.example.fr",
+        "scopes": ["cnaf_quotient_familial", "cnaf_enfants"],
+    }
+    response = client.post(f"/instruction/brouillons/nouveau?formulaire={generic}", data=data)
+    assert response.status_code == 302
+    invitation = db.session.scalars(select(Invitation)).one()
+    assert invitation.answers == {"scopes": ["cnaf_quotient_familial", "cnaf_enfants"]}
