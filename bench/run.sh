@@ -34,6 +34,8 @@ else
 fi
 export PYTHONPATH=$root DATAPASS_ENV=development INSTANCE_DIR="$work/instance" DATABASE_URL="$project_url"
 export SECRET_KEY=${SECRET_KEY:-bench-secret-key-not-for-production} BENCH_ENGINE=$engine
+# Throughput, not abuse, is measured: the rate limits (docs/security.md) would answer 429.
+export RATELIMIT_ENABLED=0
 unset FLASK_APP
 
 echo "==> seeding $n requests ($engine)"

@@ -27,6 +27,8 @@ export DATAPASS_ENV=development INSTANCE_DIR="$work/instance" FLASK_APP=wsgi
 export DATABASE_URL=${LOAD_DATABASE_URL:-}
 export OIDC_DISCOVERY_URL="http://127.0.0.1:$idp_port/.well-known/openid-configuration"
 export AUTHLIB_INSECURE_TRANSPORT=1
+# 55 simulated people from one address: the per-IP sign-in limit would refuse them.
+export RATELIMIT_ENABLED=0
 # No registry on the network: look-ups fail at once (they never block a sign-in).
 export SIRENE_API_URL=http://127.0.0.1:9 SIRENE_TIMEOUT_SECONDS=0.5
 export LOAD_IDP_URL="http://127.0.0.1:$idp_port" LOAD_APPLICANTS="$applicants" LOAD_INSTRUCTORS="$instructors"
