@@ -181,32 +181,27 @@ def digest_settings(user: User, definition_ids: list[str]) -> dict[str, bool]:
 def save_digest_settings(user: User, choices: dict[str, bool]) -> None:
     """Store ``{definition: digest wanted}`` (no commit: ``save_notification_settings``'s)."""
     for definition_id, wanted in choices.items():
-        row = db.session.scalar(
-            select(InstructorNotificationSetting).where(
-                InstructorNotificationSetting.user_id == user.id,
-                InstructorNotificationSetting.definition_id == definition_id,
-            )
-        )
-        if row is None:
-            row = InstructorNotificationSetting(user_id=user.id, definition_id=definition_id)
-            db.session.add(row)
-        row.notify_deadline_digest = bool(wanted)
+        _setting_row(user, definition_id).notify_deadline_digest = bool(wanted)
 
 
-def unsubscribe(user: User, definition_id: str, kind: str) -> None:
-    """Stop the emails of ``kind`` (``"submission"`` or ``"message"``) on the definition for
-    ``user`` (the one-click link of those emails). Commits."""
-    column = NOTIFICATION_KINDS[kind]
-    setting = db.session.scalar(
+def _setting_row(user: User, definition_id: str) -> InstructorNotificationSetting:
+    """The user's settings row of the definition, added (defaults) when there is none."""
+    row = db.session.scalar(
         select(InstructorNotificationSetting).where(
             InstructorNotificationSetting.user_id == user.id,
             InstructorNotificationSetting.definition_id == definition_id,
         )
     )
-    if setting is None:
-        setting = InstructorNotificationSetting(user_id=user.id, definition_id=definition_id)
-        db.session.add(setting)
-    setattr(setting, column, False)
+    if row is None:
+        row = InstructorNotificationSetting(user_id=user.id, definition_id=definition_id)
+        db.session.add(row)
+    return row
+
+
+def unsubscribe(user: User, definition_id: str, kind: str) -> None:
+    """Stop the emails of ``kind`` (``"submission"`` or ``"message"``) on the definition for
+    ``user`` (the one-click link of those emails). Commits."""
+    setattr(_setting_row(user, definition_id), NOTIFICATION_KINDS[kind], False)
     db.session.commit()
     logger.info("user %s unsubscribed from %s emails of %s", user.id, kind, definition_id)
 
