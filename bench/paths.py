@@ -126,6 +126,8 @@ def report(out: Path) -> None:
     print("|---|---|---|---|---|---|---|")
     hello, _, _ = _rate(out / "wrk" / "floor-hello.txt")
     for key, label, floor_key in PATHS:
+        if not (out / "wrk" / f"{key}.txt").exists():
+            continue  # not measured (BENCH_PATHS)
         floor, _, _ = _rate(out / "wrk" / f"floor-{floor_key}.txt")
         project, latency, note = _rate(out / "wrk" / f"{key}.txt")
         status = counts.get(key, {}).get("status")

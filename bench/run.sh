@@ -4,6 +4,7 @@
 # (1 thread x 8 connections) and print the table: floor req/s, project req/s, ratio, queries.
 #   BENCH_DATABASE_URL=postgresql+psycopg://user@host:port/db   PostgreSQL (two databases are
 #   created next to it, then dropped); SQLite files in a temporary directory otherwise.
+#   BENCH_PATHS="queue request"   measure only these paths (keys of bench/paths.py; default all)
 set -euo pipefail
 root=$(pwd)
 py=$root/.venv/bin
@@ -66,7 +67,7 @@ load floor-queue1 "http://127.0.0.1:$floor_port/queue?page=1"
 load floor-queue400 "http://127.0.0.1:$floor_port/queue?page=400"
 load floor-introspect "http://127.0.0.1:$floor_port/introspect" "$work/floor/post.lua"
 echo "==> project"
-for key in queue deep request siret fulltext introspect legacy; do
+for key in ${BENCH_PATHS:-queue deep request siret fulltext introspect legacy}; do
   path=$("$py/python" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/paths.json" "$key")
   load "$key" "http://127.0.0.1:$port$path" "$work/$key.lua"
 done
