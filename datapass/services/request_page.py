@@ -1,0 +1,116 @@
+"""What the instruction request page shows, loaded in a constant and small number of statements.
+
+- the request, its organisation, the applicant's email, the applicant's membership of the
+  organisation (and who verified it), whether the viewer follows the request: **one** statement
+  (outer joins on unique keys); its documents and habilitations by ``selectin`` (two more);
+- its timeline and its messages with their authors' emails: one statement each, selecting the
+  emails only (never the authors as ``User`` objects, whose roles would load too). They are
+  put into ``authorization_request.events`` / ``.messages`` so that code reading those
+  collections (``messaging.mark_read``, the workflow) loads nothing lazily.
+
+``tests/views/test_request_page.py`` checks the count and that nothing loads lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from datapass.extensions import db
+from datapass.models import (
+    AuthorizationRequest,
+    AuthorizationRequestEvent,
+    Membership,
+    Message,
+    RequestFollow,
+    User,
+)
+
+
+@dataclass(slots=True)
+class RequestPage:
+    authorization_request: AuthorizationRequest
+    applicant_email: str
+    membership: Membership | None
+    verifier_email: str | None  # who verified the membership, if someone did
+    following: bool  # does the viewer follow the request
+    # (event, its author's email), newest first, as the timeline shows them
+    events: list[tuple[AuthorizationRequestEvent, str | None]]
+    # (message, its author's email), oldest first
+    messages: list[tuple[Message, str]]
+
+
+_applicant = aliased(User)
+_verifier = aliased(User)
+
+
+def load(request_id: int, viewer_id: int) -> RequestPage | None:
+    """The page's data, or None when there is no such request (the view checks permissions)."""
+    row = db.session.execute(
+        select(
+            AuthorizationRequest,
+            _applicant.email,
+            Membership,
+            _verifier.email,
+            RequestFollow.id,
+        )
+        .join(_applicant, _applicant.id == AuthorizationRequest.applicant_id)
+        .outerjoin(
+            Membership,
+            and_(
+                Membership.user_id == AuthorizationRequest.applicant_id,
+                Membership.organization_id == AuthorizationRequest.organization_id,
+            ),
+        )
+        .outerjoin(_verifier, _verifier.id == Membership.verified_by_id)
+        .outerjoin(
+            RequestFollow,
+            and_(
+                RequestFollow.authorization_request_id == AuthorizationRequest.id,
+                RequestFollow.user_id == viewer_id,
+            ),
+        )
+        .where(AuthorizationRequest.id == request_id)
+        .options(
+            joinedload(AuthorizationRequest.organization),
+            selectinload(AuthorizationRequest.documents),
+            selectinload(AuthorizationRequest.authorizations),
+        )
+        # What an earlier statement of the same session loaded may be stale (tests share it).
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        return None
+    authorization_request, applicant_email, membership, verifier_email, follow_id = row
+    events = list(
+        db.session.execute(
+            select(AuthorizationRequestEvent, User.email)
+            .outerjoin(User, User.id == AuthorizationRequestEvent.user_id)
+            .where(AuthorizationRequestEvent.authorization_request_id == request_id)
+            .order_by(AuthorizationRequestEvent.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+    messages = list(
+        db.session.execute(
+            select(Message, User.email)
+            .join(User, User.id == Message.author_id)
+            .where(Message.authorization_request_id == request_id)
+            .order_by(Message.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+    set_committed_value(authorization_request, "events", [event for event, _ in events])
+    set_committed_value(authorization_request, "messages", [message for message, _ in messages])
+    return RequestPage(
+        authorization_request=authorization_request,
+        applicant_email=applicant_email,
+        membership=membership,
+        verifier_email=verifier_email,
+        following=follow_id is not None,
+        events=sorted(events, key=lambda pair: (pair[0].created_at, pair[0].id), reverse=True),
+        messages=messages,
+    )
