@@ -9,10 +9,11 @@ SIRET, lists them all), selecting the columns the page shows (never the answers)
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import literal, null, select, union_all
+from sqlalchemy import bindparam, literal, null, select, union_all
 
 from datapass.extensions import db
 from datapass.models import Authorization, AuthorizationRequest
@@ -63,10 +64,11 @@ class OrganizationHistory:
     more_authorizations: bool
 
 
-def organization_history(
-    authorization_request: AuthorizationRequest, definitions: list[str], *, limit: int = LIMIT
-) -> OrganizationHistory:
-    organization_id = authorization_request.organization_id
+@functools.cache
+def _statement(limit: int):
+    """Built once per limit: SQLAlchemy then reuses its compiled SQL and its cache key."""
+    organization_id = bindparam("organization_id")
+    definitions = bindparam("definitions", expanding=True)
     requests = (
         select(
             literal("r").label("kind"),
@@ -80,7 +82,7 @@ def organization_history(
         )
         .where(
             AuthorizationRequest.organization_id == organization_id,
-            AuthorizationRequest.id != authorization_request.id,
+            AuthorizationRequest.id != bindparam("request_id"),
             AuthorizationRequest.definition_id.in_(definitions),
             AuthorizationRequest.last_submitted_at.is_not(None),
         )
@@ -107,8 +109,19 @@ def organization_history(
         .limit(limit + 1)
         .subquery()
     )
+    return union_all(select(requests), select(authorizations)).order_by("kind", "id")
+
+
+def organization_history(
+    authorization_request: AuthorizationRequest, definitions: list[str], *, limit: int = LIMIT
+) -> OrganizationHistory:
     rows = db.session.execute(
-        union_all(select(requests), select(authorizations)).order_by("kind", "id")
+        _statement(limit),
+        {
+            "organization_id": authorization_request.organization_id,
+            "request_id": authorization_request.id,
+            "definitions": definitions,
+        },
     ).all()
     other_requests = [
         OtherRequest(row.id, row.intitule, row.state, row.last_validated_at, row.reopened_at)

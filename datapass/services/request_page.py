@@ -13,9 +13,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -43,21 +44,16 @@ class RequestPage:
     messages: list[tuple[Message, str]]
 
 
-_applicant = aliased(User)
-_verifier = aliased(User)
-
-
-def load(request_id: int, viewer_id: int) -> RequestPage | None:
-    """The page's data, or None when there is no such request (the view checks permissions)."""
-    row = db.session.execute(
-        select(
-            AuthorizationRequest,
-            _applicant.email,
-            Membership,
-            _verifier.email,
-            RequestFollow.id,
-        )
-        .join(_applicant, _applicant.id == AuthorizationRequest.applicant_id)
+@functools.cache
+def _statements():
+    """The page's three statements, built once per process: their SQL compilation is cached
+    by SQLAlchemy, and an already built statement also skips recomputing its cache key."""
+    applicant = aliased(User)
+    verifier = aliased(User)
+    request_id = bindparam("request_id")
+    page = (
+        select(AuthorizationRequest, applicant.email, Membership, verifier.email, RequestFollow.id)
+        .join(applicant, applicant.id == AuthorizationRequest.applicant_id)
         .outerjoin(
             Membership,
             and_(
@@ -65,12 +61,12 @@ def load(request_id: int, viewer_id: int) -> RequestPage | None:
                 Membership.organization_id == AuthorizationRequest.organization_id,
             ),
         )
-        .outerjoin(_verifier, _verifier.id == Membership.verified_by_id)
+        .outerjoin(verifier, verifier.id == Membership.verified_by_id)
         .outerjoin(
             RequestFollow,
             and_(
                 RequestFollow.authorization_request_id == AuthorizationRequest.id,
-                RequestFollow.user_id == viewer_id,
+                RequestFollow.user_id == bindparam("viewer_id"),
             ),
         )
         .where(AuthorizationRequest.id == request_id)
@@ -79,30 +75,33 @@ def load(request_id: int, viewer_id: int) -> RequestPage | None:
             selectinload(AuthorizationRequest.documents),
             selectinload(AuthorizationRequest.authorizations),
         )
-        # What an earlier statement of the same session loaded may be stale (tests share it).
-        .execution_options(populate_existing=True)
-    ).first()
+    )
+    events = (
+        select(AuthorizationRequestEvent, User.email)
+        .outerjoin(User, User.id == AuthorizationRequestEvent.user_id)
+        .where(AuthorizationRequestEvent.authorization_request_id == request_id)
+        .order_by(AuthorizationRequestEvent.id)
+    )
+    messages = (
+        select(Message, User.email)
+        .join(User, User.id == Message.author_id)
+        .where(Message.authorization_request_id == request_id)
+        .order_by(Message.id)
+    )
+    # What an earlier statement of the same session loaded may be stale (tests share it).
+    return tuple(s.execution_options(populate_existing=True) for s in (page, events, messages))
+
+
+def load(request_id: int, viewer_id: int) -> RequestPage | None:
+    """The page's data, or None when there is no such request (the view checks permissions)."""
+    page, events_statement, messages_statement = _statements()
+    row = db.session.execute(page, {"request_id": request_id, "viewer_id": viewer_id}).first()
     if row is None:
         return None
     authorization_request, applicant_email, membership, verifier_email, follow_id = row
-    events = list(
-        db.session.execute(
-            select(AuthorizationRequestEvent, User.email)
-            .outerjoin(User, User.id == AuthorizationRequestEvent.user_id)
-            .where(AuthorizationRequestEvent.authorization_request_id == request_id)
-            .order_by(AuthorizationRequestEvent.id)
-            .execution_options(populate_existing=True)
-        )
-    )
-    messages = list(
-        db.session.execute(
-            select(Message, User.email)
-            .join(User, User.id == Message.author_id)
-            .where(Message.authorization_request_id == request_id)
-            .order_by(Message.id)
-            .execution_options(populate_existing=True)
-        )
-    )
+    parameters = {"request_id": request_id}
+    events = list(db.session.execute(events_statement, parameters))
+    messages = list(db.session.execute(messages_statement, parameters))
     set_committed_value(authorization_request, "events", [event for event, _ in events])
     set_committed_value(authorization_request, "messages", [message for message, _ in messages])
     return RequestPage(
