@@ -2,11 +2,15 @@
 
 - the request, its organisation, the applicant's email, the applicant's membership of the
   organisation (and who verified it), whether the viewer follows the request: **one** statement
-  (outer joins on unique keys); its documents and habilitations by ``selectin`` (two more);
+  (outer joins on unique keys);
 - its timeline and its messages with their authors' emails: one statement each, selecting the
-  emails only (never the authors as ``User`` objects, whose roles would load too). They are
-  put into ``authorization_request.events`` / ``.messages`` so that code reading those
-  collections (``messaging.mark_read``, the workflow) loads nothing lazily.
+  emails only (never the authors as ``User`` objects, whose roles would load too);
+- its documents and its habilitations: one statement each.
+
+The collections are put into ``authorization_request.events`` / ``.messages`` /
+``.documents`` / ``.authorizations``, so that code reading them (``messaging.mark_read``, the
+workflow, the blocks' summary) loads nothing lazily. The statements are built once per
+process (not at every request): SQLAlchemy then reuses their compiled SQL and cache keys.
 
 ``tests/views/test_request_page.py`` checks the count and that nothing loads lazily.
 """
@@ -17,13 +21,15 @@ import functools
 from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, select
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from datapass.extensions import db
 from datapass.models import (
+    Authorization,
     AuthorizationRequest,
     AuthorizationRequestEvent,
+    Document,
     Membership,
     Message,
     RequestFollow,
@@ -46,7 +52,7 @@ class RequestPage:
 
 @functools.cache
 def _statements():
-    """The page's three statements, built once per process: their SQL compilation is cached
+    """The page's statements, built once per process: their SQL compilation is cached
     by SQLAlchemy, and an already built statement also skips recomputing its cache key."""
     applicant = aliased(User)
     verifier = aliased(User)
@@ -70,11 +76,17 @@ def _statements():
             ),
         )
         .where(AuthorizationRequest.id == request_id)
-        .options(
-            joinedload(AuthorizationRequest.organization),
-            selectinload(AuthorizationRequest.documents),
-            selectinload(AuthorizationRequest.authorizations),
-        )
+        .options(joinedload(AuthorizationRequest.organization))
+    )
+    documents = (
+        select(Document)
+        .where(Document.authorization_request_id == request_id)
+        .order_by(Document.id)
+    )
+    authorizations = (
+        select(Authorization)
+        .where(Authorization.authorization_request_id == request_id)
+        .order_by(Authorization.id)
     )
     events = (
         select(AuthorizationRequestEvent, User.email)
@@ -89,12 +101,15 @@ def _statements():
         .order_by(Message.id)
     )
     # What an earlier statement of the same session loaded may be stale (tests share it).
-    return tuple(s.execution_options(populate_existing=True) for s in (page, events, messages))
+    return tuple(
+        s.execution_options(populate_existing=True)
+        for s in (page, events, messages, documents, authorizations)
+    )
 
 
 def load(request_id: int, viewer_id: int) -> RequestPage | None:
     """The page's data, or None when there is no such request (the view checks permissions)."""
-    page, events_statement, messages_statement = _statements()
+    page, events_statement, messages_statement, documents, authorizations = _statements()
     row = db.session.execute(page, {"request_id": request_id, "viewer_id": viewer_id}).first()
     if row is None:
         return None
@@ -102,7 +117,12 @@ def load(request_id: int, viewer_id: int) -> RequestPage | None:
     parameters = {"request_id": request_id}
     events = list(db.session.execute(events_statement, parameters))
     messages = list(db.session.execute(messages_statement, parameters))
+    # The collections other code reads, as the relationships would have loaded them.
     set_committed_value(authorization_request, "events", [event for event, _ in events])
+    for name, statement in (("documents", documents), ("authorizations", authorizations)):
+        set_committed_value(
+            authorization_request, name, list(db.session.scalars(statement, parameters))
+        )
     set_committed_value(authorization_request, "messages", [message for message, _ in messages])
     return RequestPage(
         authorization_request=authorization_request,
