@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from datapass import permissions, workflow
@@ -194,7 +193,6 @@ def show(request_id: int):
         message_form=message_form,
         message_templates=templates,
         chosen_template=chosen,
-        action_form=FlaskForm(),
         transfer_form=InstructorTransferForm(data={"version": authorization_request.version})
         if can_act and workflow.can_transfer(authorization_request, role)
         else None,
