@@ -77,7 +77,9 @@ def answers_key(authorization_request: AuthorizationRequest) -> tuple:
     )
     return (
         "answers",
+        # The public id too: a numeric id may be reused after a deletion (SQLite), a uuid never.
         authorization_request.id,
+        authorization_request.public_id,
         authorization_request.version,
         authorization_request.form_uid,
         get_catalog().version,
