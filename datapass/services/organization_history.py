@@ -13,7 +13,7 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, literal, null, select, union_all
+from sqlalchemy import bindparam, cast, literal, null, select, union_all
 
 from datapass.extensions import db
 from datapass.models import Authorization, AuthorizationRequest
@@ -94,10 +94,11 @@ def _statement(limit: int):
         select(
             literal("a").label("kind"),
             Authorization.id,
-            null().label("intitule"),
+            # Typed NULLs: PostgreSQL matches the UNION's column types.
+            cast(null(), AuthorizationRequest.intitule.type).label("intitule"),
             Authorization.state,
-            null().label("last_validated_at"),
-            null().label("reopened_at"),
+            cast(null(), AuthorizationRequest.last_validated_at.type).label("last_validated_at"),
+            cast(null(), AuthorizationRequest.reopened_at.type).label("reopened_at"),
             Authorization.created_at,
             Authorization.authorization_request_id.label("request_id"),
         )
