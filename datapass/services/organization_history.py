@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, cast, literal, null, select, union_all
 
 from datapass.extensions import db
 from datapass.models import Authorization, AuthorizationRequest
-from datapass.models.authorization import AUTHORIZATION_ACTIVE, AUTHORIZATION_STATE_LABELS
+from datapass.models.authorization import AuthorizationLabels
 from datapass.models.authorization_request import RequestLabels
 
 LIMIT = 10
@@ -35,25 +35,13 @@ class OtherRequest(RequestLabels):
 
 
 @dataclass(frozen=True, slots=True)
-class OrganizationAuthorization:
+class OrganizationAuthorization(AuthorizationLabels):
     """One of the organisation's habilitations: what its line shows."""
 
     id: int
     authorization_request_id: int
     state: str
     created_at: datetime
-
-    @property
-    def public_reference(self) -> str:
-        return f"H{self.id}"
-
-    @property
-    def state_label(self) -> str:
-        return AUTHORIZATION_STATE_LABELS[self.state]
-
-    @property
-    def is_active(self) -> bool:
-        return self.state == AUTHORIZATION_ACTIVE
 
 
 @dataclass(frozen=True, slots=True)
