@@ -1,0 +1,145 @@
+"""What the instruction prepares in an invitation besides its recipient: the answers of
+any block of the démarche and documents (e.g. the délibération).
+
+Answers are cleaned by ``blocks.clean_answers`` and checked by the block's own form, as the
+applicant's steps are, but nothing is required yet: only the fields filled in are checked
+(the applicant completes the rest before submitting). Documents go through the same checks
+as the applicant's uploads (``services/documents.py``: size, PDF content, active content,
+malware scan) and are stored with the invitation; claiming it moves them to the draft
+(``move_documents``); cancelling it, its expiry (``purge_expired``, a periodic task) or the
+purge deletes them with their files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from datapass import blocks
+from datapass.extensions import db
+from datapass.models import AuthorizationRequest, Document, Invitation, User
+from datapass.models.base import utcnow
+from datapass.services import documents
+from datapass.services.authorization_requests import posted_answers
+
+
+@dataclass
+class PreparedAnswers:
+    """An invitation's answers seen as the blocks see a request (``data``, ``documents``):
+    the démarche's defaults under what the instruction prepared."""
+
+    data: dict[str, Any]
+    documents: list[Document]
+    events: tuple = ()  # no timeline yet (blocks look for the « create » event)
+    organization_id: int | None = None
+
+
+def prepared_answers(invitation: Invitation, catalog_form) -> PreparedAnswers:
+    return PreparedAnswers(
+        catalog_form.initial_answers(invitation.answers or {}), list(invitation.documents)
+    )
+
+
+@dataclass
+class BlockOutcome:
+    errors: dict[str, list[str]] = field(default_factory=dict)  # field → messages
+    stay: bool = False  # a document removed: show the block again
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def editable_blocks(catalog_form) -> tuple[str, ...]:
+    """The blocks the instruction may answer: those the applicant fills."""
+    return catalog_form.editable_steps
+
+
+def filled_errors(
+    catalog_form, block_id: str, answers: Mapping[str, Any], holder: PreparedAnswers
+) -> dict[str, list[str]]:
+    """The block's own checks, for the fields filled in only (nothing is required yet)."""
+    errors = blocks.get(block_id).validate(catalog_form, holder)
+    return {name: messages for name, messages in errors.items() if answers.get(name)}
+
+
+def save_block(
+    invitation: Invitation,
+    catalog_form,
+    block_id: str,
+    formdata,
+    *,
+    user: User,
+    files=None,
+    remove_document: str | None = None,
+) -> BlockOutcome:
+    """Save the answers of one block (and its uploads). Commits, unless a filled field is
+    refused: then nothing is saved and the errors say why, next to their fields."""
+    from datapass.services.invitations import InvitationError
+
+    if not invitation.is_open:
+        raise InvitationError("Cette demande préparée ne peut plus être modifiée.")
+    block = blocks.get(block_id)
+    raw = posted_answers(catalog_form, block_id, formdata)
+    answers, _ = blocks.clean_answers(
+        catalog_form, raw, fields=block.answer_fields(catalog_form), bounded=False
+    )
+    current = prepared_answers(invitation, catalog_form)
+    holder = PreparedAnswers({**current.data, **answers}, current.documents)
+    outcome = BlockOutcome(errors=filled_errors(catalog_form, block_id, answers, holder))
+    if outcome.errors:
+        return outcome
+    kept = {k: v for k, v in (invitation.answers or {}).items() if k not in answers}
+    invitation.answers = {**kept, **{k: v for k, v in answers.items() if v not in ("", [])}}
+    for name in block.document_fields:
+        if remove_document and remove_document.isdigit():
+            outcome.stay = documents.remove_document(invitation, int(remove_document)) is not None
+        _, problems = documents.attach_documents(
+            invitation, name, files.getlist(name) if files else [], user=user
+        )
+        if problems:
+            outcome.errors[name] = problems
+    db.session.commit()
+    return outcome
+
+
+def move_documents(invitation: Invitation, authorization_request: AuthorizationRequest) -> int:
+    """The invitation's documents now belong to the claimed draft (same stored files, no
+    copy to make). No commit."""
+    moved = list(invitation.documents)
+    for document in moved:
+        invitation.documents.remove(document)
+        authorization_request.documents.append(document)
+    return len(moved)
+
+
+def delete_documents(invitation: Invitation) -> int:
+    """Delete the invitation's documents; their files go once the caller commits."""
+    removed = list(invitation.documents)
+    for document in removed:
+        invitation.documents.remove(document)
+        documents.delete_document(document)
+    return len(removed)
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """A periodic task: the documents of invitations expired (never claimed) are deleted,
+    with their files. Returns how many documents went. Commits."""
+    now = now or utcnow()
+    expired = db.session.scalars(
+        select(Invitation)
+        .join(Document, Document.invitation_id == Invitation.id)
+        .where(
+            Invitation.claimed_at.is_(None),
+            Invitation.expires_at.is_not(None),
+            Invitation.expires_at <= now,
+        )
+        .distinct()
+    ).all()
+    count = sum(delete_documents(invitation) for invitation in expired)
+    db.session.commit()
+    return count
