@@ -195,3 +195,30 @@ def test_documents_of_expired_invitations_go_with_the_housekeeping(app, client, 
         assert housekeeping.clean_up(utcnow()) >= 1
     assert reload(Document, document.id) is None
     assert not get_storage().exists(key)
+
+
+@pytest.mark.parametrize(
+    "form_uid",
+    [
+        "api-particulier-aides-sociales-ccas",
+        "api-particulier-ccas-arche-mc2",  # an editor's démarche: contacts it fixes
+    ],
+)
+def test_every_editable_block_page_renders(client, db, login_as, form_uid):
+    from datapass import blocks
+    from datapass.catalog import get_catalog
+
+    organization = OrganizationFactory(siret=SIRET)
+    db.session.commit()
+    login_as(roles=[INSTRUCTOR])
+    url = f"/instruction/brouillons/nouveau?formulaire={form_uid}"
+    post_form(client, url, {"siret": organization.siret, "email": EMAIL})
+    invitation = db.session.scalars(select(Invitation)).one()
+    catalog_form = get_catalog().form(form_uid)
+    for step in blocks.steps(catalog_form):
+        if step.is_block:
+            page = client.get(block_url(invitation, step.slug))
+            assert page.status_code == 200, step.slug
+            assert page.text.count("<title>") == 1
+            # Saving the page as shown keeps it valid.
+            assert post_block(client, invitation, step.slug, {}, page=page).status_code == 302
