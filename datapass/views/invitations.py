@@ -12,9 +12,9 @@ from datapass.catalog import get_catalog
 from datapass.extensions import db
 from datapass.forms.invitations import InvitationForm
 from datapass.forms.wizard import apply_errors, step_form
-from datapass.models import Document, Invitation
-from datapass.services import documents, invitation_answers, invitations
-from datapass.views import check_action_form, int_arg
+from datapass.models import Invitation
+from datapass.services import invitation_answers, invitations
+from datapass.views import check_action_form, int_arg, send_document_of
 
 bp = Blueprint("invitations", __name__)
 
@@ -166,11 +166,7 @@ def block(invitation_id: int, slug: str):
 @bp.get("/instruction/brouillons/<int:invitation_id>/documents/<int:document_id>")
 @login_required
 def download(invitation_id: int, document_id: int):
-    invitation = _load(invitation_id)
-    document = db.session.get(Document, document_id)
-    if document is None or document.invitation_id != invitation.id:
-        abort(404)
-    return documents.send_document(document)
+    return send_document_of(document_id, invitation_id=_load(invitation_id).id)
 
 
 @bp.post("/instruction/brouillons/<int:invitation_id>/invitation")

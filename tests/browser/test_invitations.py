@@ -17,8 +17,8 @@ from tests.browser.helpers import AGENT, AGENT_SIRET, INSTRUCTOR, MILLESIME, but
 from tests.browser.test_measure import submit, walk_to_contacts
 
 AGENT_EMAIL = next(user["email"] for user in DEMO_USERS if user["sub"] == AGENT)
-OTHER_SIRET = "38251931200088"
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"  # another demo organisation: not the agent's
+OTHER_SIRET = "38251931200088"  # another demo organisation: not the agent's
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
 def _invitation_link(live_server) -> str:

@@ -3,6 +3,7 @@ contact update recorded with both identities."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from datapass.models import AuthorizationRequestEvent
@@ -11,9 +12,14 @@ from datapass.services import decisions
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 from tests.support.http import post_form, reload
-from tests.views.test_admin_support import BANNER, admin, entries, impersonate  # noqa: F401
+from tests.views.test_admin_support import BANNER, entries, impersonate
 
 INSTRUCTOR = "api_particulier:instructor"
+
+
+@pytest.fixture
+def admin(login_as):
+    return login_as(roles=["admin"], email="support@datapass.example.gouv.fr")
 
 
 def test_no_decision_button_nor_page_while_impersonating_an_instructor(client, db, admin):
