@@ -131,14 +131,12 @@ def purge_expired(now: datetime | None = None) -> int:
     with their files. Returns how many documents went. Commits."""
     now = now or utcnow()
     expired = db.session.scalars(
-        select(Invitation)
-        .join(Document, Document.invitation_id == Invitation.id)
-        .where(
+        select(Invitation).where(
+            Invitation.id.in_(select(Document.invitation_id)),
             Invitation.claimed_at.is_(None),
             Invitation.expires_at.is_not(None),
             Invitation.expires_at <= now,
         )
-        .distinct()
     ).all()
     count = sum(delete_documents(invitation) for invitation in expired)
     db.session.commit()
