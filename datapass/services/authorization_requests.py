@@ -81,8 +81,9 @@ def new_draft(
         remembered, source = remembered_contacts.remembered_contacts(
             catalog_form, organization, applicant
         )
-        # What was prepared (an invitation's contacts) wins over the remembered contacts.
-        prepared = {key: data[key] for key in prefill or {} if key in data}
+        # What the instruction prepared wins over the démarche's defaults (scopes unticked
+        # included) and over the remembered contacts.
+        prepared = dict(prefill or {}) if event == workflow.PREPARED_BY_INSTRUCTION else {}
         data = catalog_form.enforce_locks({**data, **remembered, **prepared})
     authorization_request = AuthorizationRequest(
         definition_id=catalog_form.definition.id,

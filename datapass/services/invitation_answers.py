@@ -39,9 +39,10 @@ class PreparedAnswers:
 
 
 def prepared_answers(invitation: Invitation, catalog_form) -> PreparedAnswers:
-    return PreparedAnswers(
-        catalog_form.initial_answers(invitation.answers or {}), list(invitation.documents)
-    )
+    """The démarche's defaults under the prepared answers (as the claimed draft will hold
+    them: ``authorization_requests.new_draft``)."""
+    data = {**catalog_form.initial_answers({}), **(invitation.answers or {})}
+    return PreparedAnswers(catalog_form.enforce_locks(data), list(invitation.documents))
 
 
 @dataclass
@@ -94,7 +95,9 @@ def save_block(
     if outcome.errors:
         return outcome
     kept = {k: v for k, v in (invitation.answers or {}).items() if k not in answers}
-    invitation.answers = {**kept, **{k: v for k, v in answers.items() if v not in ("", [])}}
+    # A blank text is « not answered » (the default, if any, stays); a list is kept even
+    # empty (every default scope unticked is an answer).
+    invitation.answers = {**kept, **{k: v for k, v in answers.items() if v != ""}}
     for name in block.document_fields:
         if remove_document and remove_document.isdigit():
             outcome.stay = documents.remove_document(invitation, int(remove_document)) is not None

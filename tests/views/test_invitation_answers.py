@@ -222,3 +222,15 @@ def test_every_editable_block_page_renders(client, db, login_as, form_uid):
             assert page.text.count("<title>") == 1
             # Saving the page as shown keeps it valid.
             assert post_block(client, invitation, step.slug, {}, page=page).status_code == 302
+
+
+def test_a_default_scope_unticked_stays_unticked_in_the_draft(client, db, login_as, invitation):
+    page = client.get(block_url(invitation, "donnees"))
+    assert 'value="cnaf_quotient_familial" checked' in page.text  # the démarche's default
+    response = post_block(client, invitation, "donnees", {"scopes": ["cnaf_adresse"]}, page=page)
+    assert response.status_code == 302
+    page = client.get(block_url(invitation, "donnees"))
+    assert 'value="cnaf_quotient_familial" checked' not in page.text
+    assert 'value="cnaf_adresse" checked' in page.text
+    draft = claim(client, db, login_as, invitation)
+    assert draft.data["scopes"] == ["cnaf_adresse"]
