@@ -234,3 +234,21 @@ def test_a_default_scope_unticked_stays_unticked_in_the_draft(client, db, login_
     assert 'value="cnaf_adresse" checked' in page.text
     draft = claim(client, db, login_as, invitation)
     assert draft.data["scopes"] == ["cnaf_adresse"]
+
+
+def test_a_document_is_removed_with_its_file(client, db, invitation):
+    upload(client, invitation)
+    [document] = reload(invitation).documents
+    key = document.storage_key
+    page = client.get(block_url(invitation, "cadre-juridique"))
+    response = post_block(
+        client,
+        invitation,
+        "cadre-juridique",
+        {"cadre_juridique_nature": "Délibération", "remove_document": str(document.id)},
+        page=page,
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(block_url(invitation, "cadre-juridique"))
+    assert reload(invitation).documents == []
+    assert not get_storage().exists(key)
