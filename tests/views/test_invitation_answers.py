@@ -70,7 +70,7 @@ def claim(client, db, login_as, invitation) -> AuthorizationRequest:
     login_as(UserFactory(email=EMAIL, current_organization=organization))
     page = client.get(f"/invitations/{secret}")
     for document in reload(invitation).documents:
-        assert f"«\u00a0{document.filename}\u00a0»" in page.text
+        assert f"«&nbsp;{document.filename}&nbsp;»" in page.text
     response = client.post(f"/invitations/{secret}", data={"csrf_token": csrf_token(page.text)})
     assert response.status_code == 302, page.text[:500]
     return db.session.scalars(select(AuthorizationRequest)).one()
