@@ -71,6 +71,7 @@ def data_for(key: str, scene: dict) -> dict:
         },
         "grant-role": {"grant-role": "api_particulier:reporter", "grant-reason": "Renfort."},
         "ban": {"ban-reason": "Usurpation signalée."},
+        "save-prepared-block": {"intitule": "Projet préparé par l’instruction"},
         "impersonate": {"impersonate-reason": "Ticket de support 42."},
     }.get(key, {})
 
