@@ -44,7 +44,7 @@ class Document(db.Model):
         ForeignKey("authorization_requests.id", ondelete="SET NULL"), index=True
     )
     # Attached to a request prepared by the instruction, until its applicant claims it (the
-    # document then moves to the draft: services/invitation_documents.py).
+    # document then moves to the draft: services/invitation_answers.py).
     invitation_id: Mapped[int | None] = mapped_column(
         ForeignKey("invitations.id", ondelete="SET NULL"), index=True
     )

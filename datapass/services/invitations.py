@@ -1,12 +1,11 @@
 """Requests prepared for an organisation and claimed by their future applicant.
 
-An instructor prepares an invitation (démarche, SIRET, answers of any block, documents,
-a note: ``services/invitation_answers.py``) and « Inviter »
-emails its link; an API client's ``POST /api/v1/demandes`` creates one and sends it at once.
-Only the person signed in with the invited email **and** acting for the invited SIRET can
-« Reprendre la demande »: a normal draft is then created with the prepared answers and
-documents, in the
-same transaction that consumes the invitation. Nothing is ever attached to an account or an
+An instructor prepares an invitation (démarche, SIRET, answers of any block, documents, a
+note: ``services/invitation_answers.py``) and « Inviter » emails its link; an API client's
+``POST /api/v1/demandes`` creates one and sends it at once. Only the person signed in with
+the invited email **and** acting for the invited SIRET can « Reprendre la demande »: a
+normal draft is then created with the prepared answers and documents, in the same
+transaction that consumes the invitation. Nothing is ever attached to an account or an
 organisation before that.
 """
 
