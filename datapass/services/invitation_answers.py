@@ -7,17 +7,19 @@ applicant's steps are, but nothing is required yet: only the fields filled in ar
 as the applicant's uploads (``services/documents.py``: size, PDF content, active content,
 malware scan) and are stored with the invitation; claiming it moves them to the draft
 (``move_documents``); cancelling it, its expiry (``purge_expired``, a periodic task) or the
-purge deletes them with their files.
+purge deletes them with their files. An invitation never claimed is forgotten
+``INVITATION_RETENTION_DAYS`` after its expiry or cancellation (``forget``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import or_, select
 
 from datapass import blocks
 from datapass.extensions import db
@@ -129,10 +131,29 @@ def delete_documents(invitation: Invitation) -> int:
     return len(removed)
 
 
+def forget(invitation: Invitation) -> None:
+    """What was prepared for the future applicant, and whom it was for, are erased (the
+    row stays, without personal data, for the instruction's counts). No commit."""
+    delete_documents(invitation)
+    invitation.answers, invitation.note, invitation.email = {}, None, ""
+
+
 def purge_expired(now: datetime | None = None) -> int:
     """A periodic task: the documents of invitations expired (never claimed) are deleted,
-    with their files. Returns how many documents went. Commits."""
+    with their files; ``INVITATION_RETENTION_DAYS`` after their expiry or cancellation,
+    unclaimed invitations are forgotten (answers, note, email). Returns how many
+    documents and invitations went. Commits."""
     now = now or utcnow()
+    kept_since = now - timedelta(days=current_app.config["INVITATION_RETENTION_DAYS"])
+    stale = db.session.scalars(
+        select(Invitation).where(
+            Invitation.claimed_at.is_(None),
+            Invitation.email != "",
+            or_(Invitation.expires_at <= kept_since, Invitation.cancelled_at <= kept_since),
+        )
+    ).all()
+    for invitation in stale:
+        forget(invitation)
     expired = db.session.scalars(
         select(Invitation).where(
             Invitation.id.in_(select(Document.invitation_id)),
@@ -143,4 +164,4 @@ def purge_expired(now: datetime | None = None) -> int:
     ).all()
     count = sum(delete_documents(invitation) for invitation in expired)
     db.session.commit()
-    return count
+    return count + len(stale)

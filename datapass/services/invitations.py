@@ -87,7 +87,7 @@ def create_by_api(
 
 def invite(invitation: Invitation) -> None:
     """Email the future applicant a new link (a previous one stops working). Commits."""
-    if invitation.state in (CLAIMED, CANCELLED):
+    if invitation.state in (CLAIMED, CANCELLED) or not invitation.email:
         raise InvitationError("Cette invitation ne peut plus être envoyée.")
     secret = secrets.token_urlsafe(32)
     now = utcnow()

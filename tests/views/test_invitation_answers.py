@@ -199,6 +199,35 @@ def test_documents_of_expired_invitations_go_with_the_housekeeping(app, client, 
     assert not get_storage().exists(key)
 
 
+def test_unclaimed_invitations_are_forgotten_after_the_retention(app, client, db, invitation):
+    post_block(client, invitation, "contacts", DPO)
+    _invite(client, db, invitation.id)
+    assert reload(invitation).answers
+    retention = timedelta(days=app.config["INVITATION_RETENTION_DAYS"])
+    fresh = reload(invitation)
+    fresh.expires_at = utcnow() - retention + timedelta(days=1)  # expired, still kept
+    db.session.commit()
+    with app.test_request_context():
+        housekeeping.clean_up(utcnow())
+    assert reload(invitation).email == EMAIL
+    fresh = reload(invitation)
+    fresh.expires_at = utcnow() - retention - timedelta(minutes=1)
+    db.session.commit()
+    with app.test_request_context():
+        assert housekeeping.clean_up(utcnow()) >= 1
+    forgotten = reload(invitation)
+    assert (forgotten.answers, forgotten.note, forgotten.email) == ({}, None, "")
+    # It cannot be sent to nobody.
+    page = client.get(f"/instruction/brouillons/{invitation.id}")
+    response = client.post(
+        f"/instruction/brouillons/{invitation.id}/invitation",
+        data={"csrf_token": csrf_token(page.text)},
+        follow_redirects=True,
+    )
+    assert "Cette invitation ne peut plus être envoyée." in response.text
+    assert reload(invitation).sent_at == forgotten.sent_at
+
+
 @pytest.mark.parametrize(
     "form_uid",
     [
