@@ -10,23 +10,23 @@ checks, at every write statement of a request, that the request had declared it 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-import threading
 
 from flask import Flask, has_request_context, request, request_started, request_tearing_down
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from datapass.database import may_write
+from datapass.database import _write_intent, may_write
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 @contextmanager
 def undeclared_writes(app: Flask, session, engine: Engine) -> Iterator[list[str]]:
-    """« METHOD path: statement » for each write of a request that had not declared it.
+    """« METHOD path: statement » for each write of a request that had not declared it, or
+    made outside requests in a block declared as reading (the worker's deliveries).
 
     Only requests the app serves count (between Flask's ``request_started`` and its
     teardown), not a test's own rows written inside a ``test_request_context``."""
@@ -42,13 +42,13 @@ def undeclared_writes(app: Flask, session, engine: Engine) -> Iterator[list[str]
         serving.active = False
 
     def check(_connection, _cursor, statement, *_args):
-        if (
-            getattr(serving, "active", False)
-            and has_request_context()
-            and statement.lstrip().upper().startswith(WRITES)
-            and not may_write()
-        ):
-            found.append(f"{request.method} {request.path}: {statement.split(chr(10))[0]}")
+        if not statement.lstrip().upper().startswith(WRITES) or may_write():
+            return
+        first_line = statement.split("\n")[0]
+        if _write_intent.get() is False:  # the worker's deliveries (write_intent(False))
+            found.append(f"in a block declared as reading: {first_line}")
+        elif has_request_context() and getattr(serving, "active", False):
+            found.append(f"{request.method} {request.path}: {first_line}")
 
     request_started.connect(started, app)
     request_tearing_down.connect(finished, app)
