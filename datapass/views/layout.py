@@ -94,6 +94,9 @@ def _badges(app: Flask) -> dict[str, Markup | dict[str, Markup]]:
         },
         "reopening": Markup(badge("Mise à jour", "purple-glycine", small=True, icon=False)),
         "unverified_membership": Markup(badge("Rattachement non vérifié", "warning", small=True)),
+        # The queue's markers (services/queue.py).
+        "unread_messages": Markup(badge("Message non lu", "new", small=True)),
+        "answered_changes": Markup(badge("Réponse du demandeur", "info", small=True, icon=False)),
     }
 
 
