@@ -82,21 +82,21 @@ def _badge_macro():
 
 @lru_cache(maxsize=4)
 def _badges(app: Flask) -> dict[str, Markup | dict[str, Markup]]:
-    badge = _badge_macro()
+    badge = _badge_macro()  # a macro of an autoescaped template: it returns Markup
     return {
         "request": {
-            state: Markup(badge(label, workflow.STATE_BADGES.get(state), small=True))
+            state: badge(label, workflow.STATE_BADGES.get(state), small=True)
             for state, label in workflow.STATE_LABELS.items()
         },
         "authorization": {
-            state: Markup(badge(label, AUTHORIZATION_STATE_BADGES.get(state), small=True))
+            state: badge(label, AUTHORIZATION_STATE_BADGES.get(state), small=True)
             for state, label in AUTHORIZATION_STATE_LABELS.items()
         },
-        "reopening": Markup(badge("Mise à jour", "purple-glycine", small=True, icon=False)),
-        "unverified_membership": Markup(badge("Rattachement non vérifié", "warning", small=True)),
+        "reopening": badge("Mise à jour", "purple-glycine", small=True, icon=False),
+        "unverified_membership": badge("Rattachement non vérifié", "warning", small=True),
         # The queue's markers (services/queue.py).
-        "unread_messages": Markup(badge("Message non lu", "new", small=True)),
-        "answered_changes": Markup(badge("Réponse du demandeur", "info", small=True, icon=False)),
+        "unread_messages": badge("Message non lu", "new", small=True),
+        "answered_changes": badge("Réponse du demandeur", "info", small=True, icon=False),
     }
 
 
