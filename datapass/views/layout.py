@@ -58,8 +58,9 @@ class PathOf:
     __slots__ = ("prefix", "suffix")
 
     def __init__(self, endpoint: str, argument: str) -> None:
-        prefix, mark, suffix = url_for(endpoint, **{argument: _MARK}).rpartition(str(_MARK))
-        if not mark:
+        url = url_for(endpoint, **{argument: _MARK})
+        prefix, mark, suffix = url.rpartition(str(_MARK))
+        if not mark or "?" in url:  # not a part of the path: a query argument
             raise ValueError(f"{endpoint} has no integer part {argument}")
         self.prefix, self.suffix = prefix, suffix
 
