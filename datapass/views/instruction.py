@@ -54,7 +54,7 @@ from datapass.services import (
 )
 from datapass.services import queue as queue_service
 from datapass.views import check_action_form, int_arg
-from datapass.views.queue_lines import queue_lines
+from datapass.views.queue_lines import form_options, queue_lines
 
 bp = Blueprint("instruction", __name__, url_prefix="/instruction")
 CRITERIA_KEY = "datapass_queue_criteria"
@@ -135,7 +135,7 @@ def queue():
         states=queue_service.QUEUE_STATES,
         state_labels=workflow.STATE_LABELS,
         sorts=queue_service.SORTS,
-        forms=[f for f in catalog.forms.values() if f.definition.id in definitions],
+        form_options=form_options(catalog, definitions),
         editors=list(catalog.editors.values()),
     )
 

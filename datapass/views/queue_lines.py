@@ -42,11 +42,40 @@ class QueueLine(NamedTuple):
     editor_name: str
 
 
+# Per catalogue (which does not change while a process runs): the forms' names and editors,
+# and the filter's « Démarches » options by set of definitions.
+_FORMS: dict[int, tuple[Catalog, dict[str, tuple[str, str]]]] = {}
+_FORM_OPTIONS: dict[tuple[int, tuple[str, ...]], tuple[Catalog, list[tuple[str, str]]]] = {}
+_MAX_OPTION_SETS = 256
+
+
 def _forms(catalog: Catalog) -> dict[str, tuple[str, str]]:
-    return {
-        uid: (form.name, form.editor.name if form.editor else "")
-        for uid, form in catalog.forms.items()
-    }
+    kept = _FORMS.get(id(catalog))
+    if kept is None or kept[0] is not catalog:
+        forms = {
+            uid: (form.name, form.editor.name if form.editor else "")
+            for uid, form in catalog.forms.items()
+        }
+        kept = _FORMS[id(catalog)] = (catalog, forms)
+    return kept[1]
+
+
+def form_options(catalog: Catalog, definitions: list[str]) -> list[tuple[str, str]]:
+    """(uid, label) of the forms of ``definitions``, the filter's checkboxes: computed once
+    per catalogue and set of definitions; the page only marks the chosen ones."""
+    key = (id(catalog), tuple(definitions))
+    kept = _FORM_OPTIONS.get(key)
+    if kept is None or kept[0] is not catalog:
+        if len(_FORM_OPTIONS) >= _MAX_OPTION_SETS:
+            _FORM_OPTIONS.clear()
+        forms = _forms(catalog)
+        options = [
+            (uid, f"{name} ({editor})" if editor else name)
+            for uid, (name, editor) in forms.items()
+            if catalog.forms[uid].definition.id in definitions
+        ]
+        kept = _FORM_OPTIONS[key] = (catalog, options)
+    return kept[1]
 
 
 def _badges(row: QueueRow, shown: dict) -> Markup:
