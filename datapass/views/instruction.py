@@ -51,6 +51,7 @@ from datapass.services import (
 from datapass.services import queue as queue_service
 from datapass.services.impersonation import forbid_while_impersonating
 from datapass.views import check_action_form, int_arg, request_fragments
+from datapass.views.queue_lines import form_options, queue_lines
 
 bp = Blueprint("instruction", __name__, url_prefix="/instruction")
 CRITERIA_KEY = "datapass_queue_criteria"
@@ -93,19 +94,23 @@ def queue():
         # Coming back to the queue: the criteria of the last visit.
         return redirect(url_for("instruction.queue", **session[CRITERIA_KEY]))
     criteria = queue_service.QueueCriteria.from_args(args, definitions)
-    session[CRITERIA_KEY] = criteria.as_args()
+    remembered = criteria.as_args()
+    if session.get(CRITERIA_KEY) != remembered:
+        # Only when they change: a modified session is signed and sent again (Set-Cookie).
+        session[CRITERIA_KEY] = remembered
     page = queue_service.queue_page(criteria, after=args.get("apres"), before=args.get("avant"))
     catalog = get_catalog()
     return render_template(
         "instruction/queue.html",
         criteria=criteria,
         page=page,
+        lines=queue_lines(page.rows, catalog),
         catalog=catalog,
         definitions=definitions,
         states=queue_service.QUEUE_STATES,
         state_labels=workflow.STATE_LABELS,
         sorts=queue_service.SORTS,
-        forms=[f for f in catalog.forms.values() if f.definition.id in definitions],
+        form_options=form_options(catalog, definitions),
         editors=list(catalog.editors.values()),
     )
 
