@@ -51,7 +51,7 @@ from datapass.services import (
 from datapass.services import queue as queue_service
 from datapass.services.impersonation import forbid_while_impersonating
 from datapass.views import check_action_form, int_arg, request_fragments
-from datapass.views.queue_lines import form_options, queue_lines
+from datapass.views.queue_lines import form_checkboxes, queue_lines
 
 bp = Blueprint("instruction", __name__, url_prefix="/instruction")
 CRITERIA_KEY = "datapass_queue_criteria"
@@ -110,7 +110,7 @@ def queue():
         states=queue_service.QUEUE_STATES,
         state_labels=workflow.STATE_LABELS,
         sorts=queue_service.SORTS,
-        form_options=form_options(catalog, definitions),
+        form_checkboxes=form_checkboxes(catalog, definitions, criteria.form_uids),
         editors=list(catalog.editors.values()),
     )
 

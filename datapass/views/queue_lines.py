@@ -78,6 +78,34 @@ def form_options(catalog: Catalog, definitions: list[str]) -> list[tuple[str, st
     return kept[1]
 
 
+# The « Démarches » checkboxes rendered, by catalogue, set of definitions and set of chosen
+# forms (a few hundred options: escaping them on every page was a tenth of its cost).
+_CHECKBOX = Markup(
+    '<div class="fr-fieldset__element">\n'
+    '<div class="fr-checkbox-group fr-checkbox-group--sm">\n'
+    '<input type="checkbox" id="formulaire-{uid}" name="formulaire" value="{uid}"{checked}>\n'
+    '<label class="fr-label" for="formulaire-{uid}">{label}</label>\n'
+    "</div>\n</div>\n"
+)
+_CHECKBOXES: dict[tuple, tuple[Catalog, Markup]] = {}
+
+
+def form_checkboxes(catalog: Catalog, definitions: list[str], chosen) -> Markup:
+    """The filter's « Démarches » checkboxes (``form_options``), ``chosen`` ones checked."""
+    key = (id(catalog), tuple(definitions), frozenset(chosen or ()))
+    kept = _CHECKBOXES.get(key)
+    if kept is None or kept[0] is not catalog:
+        if len(_CHECKBOXES) >= _MAX_OPTION_SETS:
+            _CHECKBOXES.clear()
+        checked = Markup(" checked")
+        html = Markup("").join(
+            _CHECKBOX.format(uid=uid, label=label, checked=checked if uid in key[2] else "")
+            for uid, label in form_options(catalog, definitions)
+        )
+        kept = _CHECKBOXES[key] = (catalog, html)
+    return kept[1]
+
+
 def _badges(row: QueueRow, shown: dict) -> Markup:
     parts = [shown["request"][row.state]]
     if row.is_reopening:
