@@ -173,9 +173,14 @@ def db(app):
         )
         previous = _db.session
         _db.session = session
+        # The introspections' fast lane (api/lane.py) runs Core statements outside the ORM
+        # session: on this connection too.
+        lane_connections = app.extensions["datapass_lane"].connections
+        lane_connections.bind(connection)
         try:
             yield _db
         finally:
+            lane_connections.bind(None)
             session.remove()
             _db.session = previous
             if transaction.is_active:
