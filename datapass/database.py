@@ -8,7 +8,7 @@ when another connection wrote meanwhile. An immediate one waits its turn (the bu
 and then sees the latest data.
 
 Which transactions may write: those of unsafe HTTP requests (POST…) but the views marked
-``@reads`` (introspection), those of the views marked ``@writes`` (a GET that signs in), of
+``@reads``, those of the views marked ``@writes`` (a GET that signs in), of
 ``write_intent()`` blocks, and everything outside a request (CLI, worker). A GET page reads
 in a deferred transaction, without the lock, and so do the worker's deliveries
 (``write_intent(False)``: they wait for other servers).
@@ -94,7 +94,7 @@ def writes(view: Callable) -> Callable:
 
 
 def reads(view: Callable) -> Callable:
-    """A view that only reads although its method is not safe (an introspection POST): its
+    """A view that only reads although its method is not safe (a lookup by POST): its
     transactions do not take the write lock (a short write of its own uses
     ``write_transaction``)."""
     return _declare(view, writing=False)
@@ -207,6 +207,11 @@ class Connections:
             self._idle.append((os.getpid(), connection))
         else:
             connection.close()
+
+    def close(self) -> None:
+        """Give the kept connections back to the pool (before ``engine.dispose()``)."""
+        while self._idle:
+            self._idle.pop()[1].close()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
