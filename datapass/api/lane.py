@@ -155,7 +155,7 @@ class Lane:
         try:
             answer = call()
         except Exception:
-            if self.app.propagate_exceptions:
+            if self._propagates():
                 raise
             logger.exception("introspection failed (%s)", path)
             answer = Answer(500, api_error_body(InternalServerError()))
@@ -164,6 +164,11 @@ class Lane:
         status = HTTPStatus(answer.status)
         start_response(f"{status.value} {status.phrase}", headers)
         return [body]
+
+    def _propagates(self) -> bool:
+        """Flask's rule: ``PROPAGATE_EXCEPTIONS``, by default in tests and debug."""
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        return (self.app.testing or self.app.debug) if propagate is None else propagate
 
     def _form_token(self, environ) -> str | None:
         """The ``token`` of a plain url-encoded body (``""`` when absent), or None for any

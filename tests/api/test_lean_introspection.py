@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import timedelta
 
 import pytest
 from flask import request
+from sqlalchemy import create_engine
+from werkzeug.test import EnvironBuilder
 
+from datapass.api.lane import Lane
 from datapass.crypto import digest
+from datapass.database import Connections
 from datapass.models.base import utcnow
 from datapass.services import tokens
 from tests.support.authorization_requests import approved_request
@@ -207,3 +212,21 @@ def test_the_calls_are_answered_before_flask(app, client, db, credentials, token
         assert seen == ["/api/introspect"]
     finally:
         hooks.pop()
+
+
+def test_a_database_failure_is_the_apis_json_500_without_the_token_in_logs(
+    app, tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    unreachable = create_engine(f"sqlite:///{tmp_path / 'absent' / 'datapass.sqlite3'}")
+    lane = Lane(app, Connections(unreachable))
+    value = "dpt_" + "s" * 43
+    environ = EnvironBuilder(path="/api/introspect", headers={"X-Api-Key": value}).get_environ()
+    started = []
+    body = b"".join(lane(environ, lambda status, headers: started.append((status, headers))))
+    [(status, headers)] = started
+    assert status == "500 Internal Server Error"
+    assert json.loads(body)["errors"][0]["status"] == "500"
+    assert ("X-Frame-Options", "DENY") in headers
+    assert "introspection failed" in caplog.text
+    assert value not in caplog.text and digest(value) not in caplog.text
