@@ -128,6 +128,7 @@ def app(tmp_path_factory, database_url, idp_url, sirene_url):
         _db.drop_all()
         _db.create_all()
     yield app
+    app.extensions["datapass_lane"].connections.close()
     with app.app_context():
         _db.drop_all()
         _db.engine.dispose()
