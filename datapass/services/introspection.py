@@ -125,28 +125,28 @@ def answer(found: FoundToken) -> dict:
 
 @functools.cache
 def _client_statement():
-    """The client (by id, secret's hash, kind, not revoked) outer-joined to the token of a
-    hash among its definition's tokens; built once, compiled once (SQLAlchemy's cache)."""
-    tokens_of_definition = ApiToken.__table__.join(
-        Authorization.__table__, ApiToken.authorization_id == Authorization.id
-    ).join(Organization.__table__, Authorization.organization_id == Organization.id)
+    """The client (by id, secret's hash, kind, not revoked), then by flat outer joins the
+    token of a hash, its habilitation when of the client's definition (else NULL: another
+    definition's token is inactive), its organisation. At most one row: ``client_id`` and
+    ``token_hash`` are unique. Built once, compiled once (SQLAlchemy's cache)."""
     return (
         select(ApiClient.definition_id, *TOKEN_COLUMNS)
         .select_from(ApiClient)
+        .outerjoin(ApiToken, ApiToken.token_hash == bindparam("token_hash"))
         .outerjoin(
-            tokens_of_definition,
+            Authorization,
             and_(
-                ApiToken.token_hash == bindparam("token_hash"),
+                ApiToken.authorization_id == Authorization.id,
                 Authorization.definition_id == ApiClient.definition_id,
             ),
         )
+        .outerjoin(Organization, Authorization.organization_id == Organization.id)
         .where(
             ApiClient.client_id == bindparam("client_id"),
             ApiClient.secret_hash == bindparam("secret_hash"),
             ApiClient.kind == CLIENT_INTROSPECTION,
             ApiClient.revoked_at.is_(None),
         )
-        .limit(1)
     )
 
 
@@ -194,9 +194,9 @@ def introspect_for_client(
     )
     if row is None:
         return None
-    if row.id is None or not row.definition_id:
-        return dict(INACTIVE)
-    found = FoundToken(**{k: v for k, v in row._mapping.items() if k != "definition_id"})
+    if row.authorization_id is None or not row.definition_id:
+        return dict(INACTIVE)  # no such token, or another definition's
+    found = FoundToken(*row[1:])  # the columns after definition_id, in TOKEN_COLUMNS' order
     if not found.is_active(now := now or utcnow()):
         return dict(INACTIVE)
     result = answer(found)
@@ -214,7 +214,7 @@ def introspect_legacy(
     row = _fetch(connections, _legacy_statement(), token_hash=digest(value))
     if row is None:
         return None
-    found = FoundToken(**row._mapping)
+    found = FoundToken(*row)
     if not found.is_active(now := now or utcnow()):
         return None
     result = {"_id": found.jti, "name": found.intitule or "", "scopes": found.scopes}
