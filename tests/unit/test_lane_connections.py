@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, event, literal, select, text
+from sqlalchemy import event, literal, select, text
 
-from datapass.database import Connections, configure_engine
+from datapass.database import Connections
 from datapass.extensions import db as _db
 from tests.support.statements import Statements
-
-
-@pytest.fixture
-def engine(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'lane.sqlite3'}")
-    configure_engine(engine)
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE counter (id INTEGER PRIMARY KEY, value INTEGER)"))
-        connection.execute(text("INSERT INTO counter VALUES (1, 0)"))
-    yield engine
-    engine.dispose()
-
 
 COUNTER = text("SELECT value FROM counter WHERE id = 1")
 
