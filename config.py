@@ -260,6 +260,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "TOKEN_LIFETIME_DAYS": _int(env, "TOKEN_LIFETIME_DAYS", 548),
         # Invitations to claim a request prepared by the instruction or an API client.
         "INVITATION_LIFETIME_DAYS": _int(env, "INVITATION_LIFETIME_DAYS", 30),
+        # An invitation never claimed is forgotten (answers, note, email) this many days
+        # after its expiry or cancellation; its documents go at the expiry already.
+        "INVITATION_RETENTION_DAYS": _int(env, "INVITATION_RETENTION_DAYS", 90),
         "TOKEN_ROTATION_OVERLAP_DAYS": _int(env, "TOKEN_ROTATION_OVERLAP_DAYS", 7),
         # Documents: on this machine's disk (STORAGE_DIR) unless STORAGE_URL names an
         # S3-compatible bucket (``s3://bucket/prefix``), which several machines share.

@@ -31,6 +31,7 @@ TEXT_NONE = "no_text"  # a scanned PDF (images only), or one pypdf could not rea
 
 if TYPE_CHECKING:
     from datapass.models.authorization_request import AuthorizationRequest
+    from datapass.models.invitation import Invitation
     from datapass.models.user import User
 
 
@@ -41,6 +42,11 @@ class Document(db.Model):
     # Null once detached from the request (a habilitation may still hold it).
     authorization_request_id: Mapped[int | None] = mapped_column(
         ForeignKey("authorization_requests.id", ondelete="SET NULL"), index=True
+    )
+    # Attached to a request prepared by the instruction, until its applicant claims it (the
+    # document then moves to the draft: services/invitation_answers.py).
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="SET NULL"), index=True
     )
     # The form field it answers, e.g. "cadre_juridique_document".
     field: Mapped[str] = mapped_column(String(80))
@@ -62,6 +68,7 @@ class Document(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     request: Mapped[AuthorizationRequest | None] = relationship(back_populates="documents")
+    invitation: Mapped[Invitation | None] = relationship(back_populates="documents")
     uploaded_by: Mapped[User | None] = relationship()
 
     @property

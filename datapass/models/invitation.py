@@ -20,6 +20,7 @@ from datapass.models.base import JSONType, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from datapass.models.authorization_request import AuthorizationRequest
+    from datapass.models.document import Document
     from datapass.models.user import User
 
 PREPARED, SENT, CLAIMED, CANCELLED, EXPIRED = "prepared", "sent", "claimed", "cancelled", "expired"
@@ -57,6 +58,10 @@ class Invitation(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     created_by: Mapped[User | None] = relationship()
+    # Documents attached by the instruction (e.g. the délibération), until claimed.
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="invitation", order_by="Document.id"
+    )
     authorization_request: Mapped[AuthorizationRequest | None] = relationship()
 
     def state_at(self, now: datetime) -> str:
@@ -77,6 +82,11 @@ class Invitation(db.Model):
     @property
     def state_label(self) -> str:
         return STATE_LABELS[self.state]
+
+    @property
+    def is_open(self) -> bool:
+        """Still prepared or sent (or expired, to be sent again): editable."""
+        return self.state in (PREPARED, SENT, EXPIRED)
 
     @property
     def public_reference(self) -> str:

@@ -81,7 +81,10 @@ def new_draft(
         remembered, source = remembered_contacts.remembered_contacts(
             catalog_form, organization, applicant
         )
-        data = catalog_form.enforce_locks({**data, **remembered})
+        # What the instruction prepared wins over the démarche's defaults (scopes unticked
+        # included) and over the remembered contacts.
+        prepared = dict(prefill or {}) if event == workflow.PREPARED_BY_INSTRUCTION else {}
+        data = catalog_form.enforce_locks({**data, **remembered, **prepared})
     authorization_request = AuthorizationRequest(
         definition_id=catalog_form.definition.id,
         form_uid=catalog_form.uid,
@@ -120,7 +123,14 @@ def start_request_for_applicant(
 def prefilled_blocks(authorization_request: AuthorizationRequest, catalog_form) -> set[str]:
     """Blocks holding values from the form's defaults or from the editor's link."""
     found = set(catalog_form.prefilled_blocks())
-    created = next((e for e in authorization_request.events if e.name == "create"), None)
+    created = next(
+        (
+            e
+            for e in authorization_request.events
+            if e.name in ("create", workflow.PREPARED_BY_INSTRUCTION)
+        ),
+        None,
+    )
     for key in (created.payload or {}).get("prefilled_keys", []) if created else []:
         if block := catalog_form.field_block(key):
             found.add(block)

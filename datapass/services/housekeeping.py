@@ -1,4 +1,5 @@
-"""Housekeeping, a periodic task: expired sessions and old delivered outbox rows go."""
+"""Housekeeping, a periodic task: expired sessions, old delivered outbox rows and the
+documents of expired invitations go."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import delete, or_
 from datapass.extensions import db
 from datapass.models import OutboxJob, UserSession
 from datapass.models.outbox import JOB_DONE
+from datapass.services import invitation_answers
 
 
 def clean_up(now: datetime) -> int:
@@ -25,4 +27,5 @@ def clean_up(now: datetime) -> int:
         delete(OutboxJob).where(OutboxJob.state == JOB_DONE, OutboxJob.done_at < kept_since)
     ).rowcount
     db.session.commit()
-    return sessions + jobs
+    # The documents prepared for an invitation that expired unclaimed (and their files).
+    return sessions + jobs + invitation_answers.purge_expired(now)

@@ -76,9 +76,12 @@ def start(user_session: UserSession, target: User, reason: str | None) -> None:
     logger.info("user %s impersonates user %s", admin.id, target.id)
 
 
-def stop(user_session: UserSession, *, expired: bool = False) -> User | None:
-    """End the impersonation of the session (on « Arrêter » or at its limit). Commits.
-    Returns the user who was impersonated (None when there was none)."""
+def stop(
+    user_session: UserSession, *, expired: bool = False, signed_out: bool = False
+) -> User | None:
+    """End the impersonation of the session (on « Arrêter », at its limit, or when the
+    administrator signs out). Commits. Returns the user who was impersonated (None when
+    there was none)."""
     target = user_session.impersonated_user
     if target is None:
         return None
@@ -91,7 +94,7 @@ def stop(user_session: UserSession, *, expired: bool = False) -> User | None:
         IMPERSONATION_STOPPED,
         actor=user_session.user,
         target_user=target,
-        details={"expired": expired},
+        details={"expired": expired, **({"signed_out": True} if signed_out else {})},
     )
     db.session.commit()
     logger.info("user %s stopped impersonating user %s", user_session.user_id, target.id)

@@ -1,10 +1,11 @@
 """Requests prepared for an organisation and claimed by their future applicant.
 
-An instructor prepares an invitation (démarche, SIRET, answers, a note) and « Inviter »
-emails its link; an API client's ``POST /api/v1/demandes`` creates one and sends it at once.
-Only the person signed in with the invited email **and** acting for the invited SIRET can
-« Reprendre la demande »: a normal draft is then created with the prepared answers, in the
-same transaction that consumes the invitation. Nothing is ever attached to an account or an
+An instructor prepares an invitation (démarche, SIRET, answers of any block, documents, a
+note: ``services/invitation_answers.py``) and « Inviter » emails its link; an API client's
+``POST /api/v1/demandes`` creates one and sends it at once. Only the person signed in with
+the invited email **and** acting for the invited SIRET can « Reprendre la demande »: a
+normal draft is then created with the prepared answers and documents, in the same
+transaction that consumes the invitation. Nothing is ever attached to an account or an
 organisation before that.
 """
 
@@ -26,7 +27,7 @@ from datapass.extensions import db
 from datapass.models import AuthorizationRequest, User
 from datapass.models.base import utcnow
 from datapass.models.invitation import CANCELLED, CLAIMED, EXPIRED, PREPARED, Invitation
-from datapass.services import emails
+from datapass.services import emails, invitation_answers
 from datapass.services.authorization_requests import new_draft
 
 PAGE_SIZE = 50
@@ -86,7 +87,7 @@ def create_by_api(
 
 def invite(invitation: Invitation) -> None:
     """Email the future applicant a new link (a previous one stops working). Commits."""
-    if invitation.state in (CLAIMED, CANCELLED):
+    if invitation.state in (CLAIMED, CANCELLED) or not invitation.email:
         raise InvitationError("Cette invitation ne peut plus être envoyée.")
     secret = secrets.token_urlsafe(32)
     now = utcnow()
@@ -116,6 +117,7 @@ def cancel(invitation: Invitation) -> None:
     if invitation.claimed_at is not None:
         raise InvitationError("Cette invitation a déjà été reprise par le demandeur.")
     invitation.cancelled_at = invitation.cancelled_at or utcnow()
+    invitation_answers.delete_documents(invitation)  # their files go at the commit
     db.session.commit()
 
 
@@ -198,8 +200,10 @@ def claim(invitation: Invitation, user: User) -> AuthorizationRequest:
             "prepared_by": invitation.created_by.email if invitation.created_by else None,
             "note": invitation.note,
             "prefilled_keys": sorted(invitation.answers),
+            "documents": len(invitation.documents),
         },
     )
+    invitation_answers.move_documents(invitation, authorization_request)
     db.session.flush()
     invitation.authorization_request_id = authorization_request.id
     db.session.commit()

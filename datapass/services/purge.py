@@ -36,7 +36,7 @@ from datapass.models.authorization import AUTHORIZATION_ACTIVE, AUTHORIZATION_RE
 from datapass.models.base import utcnow
 from datapass.models.outbox import JOB_DEAD, JOB_PENDING
 from datapass.services import documents as documents_service
-from datapass.services import search_index
+from datapass.services import invitation_answers, search_index
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ def purge_request(authorization_request: AuthorizationRequest, *, now: datetime 
     for invitation in db.session.scalars(
         select(Invitation).where(Invitation.authorization_request_id == request_id)
     ):  # what was prepared for the applicant, and whom it was sent to
-        invitation.answers, invitation.note, invitation.email = {}, None, ""
+        invitation_answers.forget(invitation)
     _forget_remembered_contacts(authorization_request)
     authorization_request.purged_at = now
     authorization_request.record_event(PURGE, actor=None, at=now, payload=purged.as_payload())

@@ -5,6 +5,10 @@ from __future__ import annotations
 from flask import abort, request
 from flask_wtf import FlaskForm
 
+from datapass.extensions import db
+from datapass.models import Document
+from datapass.services import documents
+
 SQL_INT_MAX = 2**31 - 1
 
 
@@ -34,3 +38,12 @@ def show_on_field(form, error) -> None:
     if field is None:
         raise error
     field.errors = [error.message]
+
+
+def send_document_of(document_id: int, **owner):
+    """The stored document ``document_id`` as a download when it belongs to ``owner``
+    (``authorization_request_id=…`` or ``invitation_id=…``, already authorised), else 404."""
+    document = db.session.get(Document, document_id)
+    if document is None or any(getattr(document, k) != v for k, v in owner.items()):
+        abort(404)
+    return documents.send_document(document)

@@ -181,6 +181,10 @@ def logout():
     if not form.validate_on_submit():
         abort(400)
     id_token = session.get(ID_TOKEN_KEY)
+    # current_user loads the session row (g.user_session) and its impersonation, if any.
+    user_session = g.get("user_session") if current_user.is_authenticated else None
+    if user_session is not None and user_session.impersonated_user_id is not None:
+        impersonation.stop(user_session, signed_out=True)  # the journal's « stop » line
     sessions.end_session(session.get(SESSION_KEY))
     logout_user()
     session.clear()

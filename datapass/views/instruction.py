@@ -53,6 +53,7 @@ from datapass.services import (
     transfers,
 )
 from datapass.services import queue as queue_service
+from datapass.services.impersonation import forbid_while_impersonating
 from datapass.views import check_action_form, int_arg
 
 bp = Blueprint("instruction", __name__, url_prefix="/instruction")
@@ -236,6 +237,7 @@ def decide(request_id: int, event: str):
     authorization_request = _load(request_id, act=True)
     if event not in DECISIONS:
         abort(404)
+    forbid_while_impersonating(current_user)  # the page is not even shown
     button, title, reason_label = DECISIONS[event]
     form = DecisionForm()
     form.reason.label.text = reason_label

@@ -7,13 +7,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from datapass import blocks, permissions
+from datapass import blocks, permissions, rate_limits
 from datapass.catalog import get_catalog
 from datapass.extensions import db
 from datapass.forms.invitations import InvitationForm
+from datapass.forms.wizard import apply_errors, step_form
 from datapass.models import Invitation
-from datapass.services import invitations
-from datapass.views import check_action_form, int_arg
+from datapass.services import invitation_answers, invitations
+from datapass.views import check_action_form, int_arg, send_document_of
 
 bp = Blueprint("invitations", __name__)
 
@@ -95,26 +96,77 @@ def new():
 def show(invitation_id: int):
     invitation = _load(invitation_id)
     catalog_form = get_catalog().form(invitation.form_uid)
-    labels = blocks.field_labels(catalog_form)
-    answers = [
-        (labels.get(name, name), _display(catalog_form, name, value))
-        for name, value in invitation.answers.items()
-    ]
+    view = (
+        blocks.summary(catalog_form, invitation_answers.prepared_answers(invitation, catalog_form))
+        if catalog_form is not None
+        else []
+    )
     return render_template(
         "invitations/show.html",
         invitation=invitation,
         catalog_form=catalog_form,
-        answers=answers,
+        view=view,
         action_form=FlaskForm(),
     )
 
 
-def _display(catalog_form, name: str, value) -> str:
-    if name == "scopes" and catalog_form is not None:
-        return ", ".join(
-            scope.label if (scope := catalog_form.definition.scope(v)) else v for v in value
+@bp.route("/instruction/brouillons/<int:invitation_id>/blocs/<slug>", methods=["GET", "POST"])
+@login_required
+@rate_limits.uploads
+def block(invitation_id: int, slug: str):
+    """Answer one block of the démarche for the future applicant (documents included)."""
+    invitation = _load(invitation_id)
+    catalog_form = get_catalog().form(invitation.form_uid)
+    step = blocks.step_for_slug(catalog_form, slug) if catalog_form is not None else None
+    if step is None or step.block not in invitation_answers.editable_blocks(catalog_form):
+        abort(404)
+    if not invitation.is_open:
+        flash("Cette demande préparée ne peut plus être modifiée.", "warning")
+        return redirect(url_for("invitations.show", invitation_id=invitation.id))
+    status = 200
+    if request.method == "POST":  # CSRF checked by CSRFProtect before the view runs
+        outcome = invitation_answers.save_block(
+            invitation,
+            catalog_form,
+            step.block,
+            request.form,
+            user=current_user,
+            files=request.files,
+            remove_document=request.form.get("remove_document"),
         )
-    return ", ".join(value) if isinstance(value, list) else str(value)
+        if outcome.ok and outcome.stay:
+            return redirect(request.path)
+        if outcome.ok:
+            flash(f"«\u00a0{step.title}\u00a0»\u00a0: réponses enregistrées.", "success")
+            return redirect(url_for("invitations.show", invitation_id=invitation.id))
+        form = step_form(catalog_form, step.block, {}, posted=True)
+        apply_errors(form, outcome.errors)
+        status = 422
+    prepared = invitation_answers.prepared_answers(invitation, catalog_form)
+    if request.method == "GET":
+        form = step_form(catalog_form, step.block, prepared.data)
+    chosen = blocks.get(step.block)
+    return (
+        render_template(
+            "invitations/block.html",
+            invitation=invitation,
+            catalog_form=catalog_form,
+            step=step,
+            step_form=form,
+            block_template=chosen.template,
+            multipart=bool(chosen.document_fields),
+            authorization_request=prepared,
+            preparing=True,
+            **chosen.step_context(catalog_form, prepared, form, current_user),
+        ),
+        status,
+    )
+
+
+@bp.get("/instruction/brouillons/<int:invitation_id>/documents/<int:document_id>")
+@login_required
+def download(invitation_id: int, document_id: int):
+    return send_document_of(document_id, invitation_id=_load(invitation_id).id)
 
 
 @bp.post("/instruction/brouillons/<int:invitation_id>/invitation")

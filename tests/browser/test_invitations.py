@@ -18,6 +18,7 @@ from tests.browser.test_measure import submit, walk_to_contacts
 
 AGENT_EMAIL = next(user["email"] for user in DEMO_USERS if user["sub"] == AGENT)
 OTHER_SIRET = "38251931200088"  # another demo organisation: not the agent's
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
 def _invitation_link(live_server) -> str:
@@ -46,9 +47,38 @@ def _prepare_and_invite(page, live_server, siret: str, name: str) -> str:
         page.get_by_role("heading", level=1, name=re.compile("^Demande préparée I"))
     ).to_be_visible()
     check_page(page, f"drafts-show-{name}")
+    if name == "own":
+        _prepare_blocks(page)
     button(page, "Inviter").click()
     expect(page.get_by_text(f"L’invitation a été envoyée à {AGENT_EMAIL}.")).to_be_visible()
     return _invitation_link(live_server)
+
+
+def _prepare_blocks(page) -> None:
+    """Any block of the démarche and the délibération, prepared by the instruction."""
+    page.get_by_role("link", name="Modifier : Le cadre juridique").click()
+    expect(page.get_by_role("heading", level=1, name="Le cadre juridique")).to_be_visible()
+    check_page(page, "drafts-block-legal")
+    upload = page.get_by_label(label("Délibération ou texte juridique (PDF)"))
+    upload.set_input_files(
+        {"name": "deliberation-preparee.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    button(page, "Enregistrer").click()
+    expect(page.get_by_text("« Le cadre juridique » : réponses enregistrées.")).to_be_visible()
+    expect(
+        page.get_by_role("link", name=re.compile(r"^deliberation-preparee\.pdf"))
+    ).to_be_visible()
+    page.get_by_role("link", name="Modifier : Le traitement des données personnelles").click()
+    field = page.get_by_label(label("Destinataires des données"))
+    field.fill("Les agents du service social")
+    page.get_by_label(label("Durée de conservation des données (en mois)")).fill("quinze")
+    button(page, "Enregistrer").click()
+    expect(page.get_by_text("Saisissez un nombre entier de mois").first).to_be_visible()
+    expect(field).to_have_value("Les agents du service social")  # nothing typed lost
+    check_page(page, "drafts-block-errors")
+    page.get_by_label(label("Durée de conservation des données (en mois)")).fill("24")
+    button(page, "Enregistrer").click()
+    expect(page.get_by_text("Les agents du service social")).to_be_visible()
 
 
 def test_an_instructor_prepares_and_invites_the_applicant_claims_and_submits(
@@ -75,6 +105,10 @@ def test_an_instructor_prepares_and_invites_the_applicant_claims_and_submits(
     button(agent, "Reprendre la demande").click()
     walk_to_contacts(agent, "invitation")
     button(agent, "Suivant").click()
+    expect(agent.get_by_text("Les agents du service social")).to_be_visible()  # prepared
+    expect(
+        agent.get_by_role("link", name=re.compile(r"^deliberation-preparee\.pdf"))
+    ).to_be_visible()
     number = submit(agent, "invitation")
     expect(agent.get_by_text("Aides facultatives préparées").first).to_be_visible()
 

@@ -257,7 +257,10 @@ def test_no_token_nor_decision_while_impersonating(client, db, admin):
     post_form(client, "/admin/en-tant-que/arreter", page="/tableau-de-bord")
     impersonate(client, instructor)
     url = f"/instruction/demandes/{other.id}/decisions/refuse"
-    refused = post_form(client, url, {"reason": "Non", "version": str(other.version)})
+    request_page = f"/instruction/demandes/{other.id}"  # the decision page is not shown
+    refused = post_form(
+        client, url, {"reason": "Non", "version": str(other.version)}, page=request_page
+    )
     assert refused.status_code == 303
     assert reload(other).state == "submitted"
 

@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from datapass.catalog import get_catalog
 from datapass.extensions import db as _db
 from datapass.models import Membership
 from datapass.models.token import CLIENT_DEVELOPER
-from datapass.services import decisions, documents, tokens
+from datapass.services import decisions, documents, invitations, tokens
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 from tests.support.http import csrf_token
@@ -70,6 +71,7 @@ def data_for(key: str, scene: dict) -> dict:
         },
         "grant-role": {"grant-role": "api_particulier:reporter", "grant-reason": "Renfort."},
         "ban": {"ban-reason": "Usurpation signalée."},
+        "save-prepared-block": {"intitule": "Projet préparé par l’instruction"},
         "impersonate": {"impersonate-reason": "Ticket de support 42."},
     }.get(key, {})
 
@@ -92,6 +94,20 @@ def build_scene(app) -> dict:
         instructor = UserFactory(roles=["api_particulier:instructor"])
         for approved in (authorization_request, other_request):
             decisions.decide(approved, "approve", instructor, version=approved.version)
+        # A request the instruction prepared for O, with its délibération (issue 17).
+        invitation = invitations.prepare(
+            get_catalog().form("api-particulier-aides-sociales-ccas"),
+            siret=organization.siret,
+            email="futur@ccas-matrice.fr",
+            answers={"intitule": "Préparée"},
+            note=None,
+            user=instructor,
+        )
+        upload = FileStorage(io.BytesIO(PDF), "deliberation.pdf")
+        [invitation_document], _ = documents.attach_documents(
+            invitation, "cadre_juridique_document", [upload], user=instructor
+        )
+        _db.session.commit()
     [authorization] = authorization_request.authorizations
     [other_authorization] = other_request.authorizations
     colleague = UserFactory(current_organization=organization)
@@ -123,6 +139,8 @@ def build_scene(app) -> dict:
             "habilitation2": other_authorization.id,
             "applicant": applicant.id,
             "organization": organization.id,
+            "invitation": invitation.id,
+            "invitation_document": invitation_document.id,
         },
         "colleague_email": colleague.email,
         "versions": {"request2": other_request.version},

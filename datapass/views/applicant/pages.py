@@ -9,13 +9,11 @@ from flask_wtf import FlaskForm
 from datapass import blocks, permissions, workflow
 from datapass.catalog import get_catalog
 from datapass.errors import UserError
-from datapass.extensions import db
 from datapass.forms.applicant import MessageForm, TransferForm
-from datapass.models import Document
 from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
-from datapass.services import authorization_requests, dashboard, documents, messaging, transfers
+from datapass.services import authorization_requests, dashboard, messaging, transfers
 from datapass.services.authorization_requests import RequestError
-from datapass.views import check_action_form
+from datapass.views import check_action_form, send_document_of
 from datapass.views.applicant import FIRST_STEP_SLUG, bp, load, step_url
 
 # ---------------------------------------------------------------- documents
@@ -25,10 +23,7 @@ from datapass.views.applicant import FIRST_STEP_SLUG, bp, load, step_url
 @login_required
 def download(request_id: int, document_id: int):
     authorization_request = load(request_id)
-    document = db.session.get(Document, document_id)
-    if document is None or document.authorization_request_id != authorization_request.id:
-        abort(404)
-    return documents.send_document(document)
+    return send_document_of(document_id, authorization_request_id=authorization_request.id)
 
 
 # ---------------------------------------------------------------- request page and actions
