@@ -33,6 +33,7 @@ from werkzeug.exceptions import InternalServerError, TooManyRequests
 
 from datapass.crypto import digest
 from datapass.database import Connections
+from datapass.extensions import limiter
 from datapass.rate_limits import MESSAGE
 from datapass.security import fixed_headers
 from datapass.services import introspection
@@ -95,8 +96,6 @@ class Lane:
         """The 429 when this call breaks ``RATELIMIT_INTROSPECTION`` (counted), else None."""
         if not self.config["RATELIMIT_ENABLED"]:
             return None
-        from datapass.extensions import limiter
-
         strategy = limiter.limiter
         identifiers = (self.config["RATELIMIT_KEY_PREFIX"], key, RATE_LIMIT_SCOPE)
         for item in _limit_items(self.config["RATELIMIT_INTROSPECTION"]):
