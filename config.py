@@ -196,11 +196,16 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "INSTANCE_DIR": str(instance_dir),
         "SECRET_KEY": env.get("SECRET_KEY") or DEV_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        # JSON answers keep their accents (searchable as typed on SQLite too). A pooled
-        # server connection is checked before use (a restarted PostgreSQL); a SQLite file
-        # cannot go away, its check would only cost a statement per request.
+        # JSON answers keep their accents (searchable as typed on SQLite too).
+        # DATABASE_POOL_PRE_PING: check each pooled server connection before use (one more
+        # round trip on every request). Off by default: a connection a restarted PostgreSQL
+        # closed fails the request that used it, and SQLAlchemy then renews the whole pool;
+        # connections older than DATABASE_POOL_RECYCLE seconds are replaced before use. A
+        # SQLite file cannot go away: never checked.
         "SQLALCHEMY_ENGINE_OPTIONS": {
-            "pool_pre_ping": not database_url.startswith("sqlite"),
+            "pool_pre_ping": _bool(env.get("DATABASE_POOL_PRE_PING"), False)
+            and not database_url.startswith("sqlite"),
+            "pool_recycle": _int(env, "DATABASE_POOL_RECYCLE", 3600),
             "json_serializer": _json_dumps,
         },
         "PREFERRED_URL_SCHEME": env.get("PREFERRED_URL_SCHEME")

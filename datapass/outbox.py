@@ -37,7 +37,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from datapass.database import write_intent
+from datapass.database import write_intent, write_transaction
 from datapass.extensions import db
 from datapass.models import AuthorizationRequestEvent
 from datapass.models.base import utcnow
@@ -176,24 +176,29 @@ def _run_job(job_id: int, worker: str, *, now: datetime | None) -> str:
         deliver(job)
     except Exception as error:  # any failure is retried, then dead
         db.session.rollback()
+        failure = f"{type(error).__name__}: {error}"[:2000]
+    else:
+        failure = None
+    # The outcome is written in a transaction that takes the write lock (SQLite): the one
+    # the delivery read in did not, and another connection may have written since.
+    with write_transaction():
         job = db.session.get(OutboxJob, job_id)
         job.attempts += 1
-        job.last_error = f"{type(error).__name__}: {error}"[:2000]
-        job.locked_at = job.locked_by = None
-        if job.attempts >= job.max_attempts:
+        job.locked_at = None
+        job.last_error = failure
+        if failure is None:
+            job.state = JOB_DONE
+            job.done_at = utcnow()
+        elif job.attempts >= job.max_attempts:
+            job.locked_by = None
             job.state = JOB_DEAD
-            logger.error("outbox job %s (%s) is dead: %s", job.id, job.kind, job.last_error)
+            logger.error("outbox job %s (%s) is dead: %s", job.id, job.kind, failure)
         else:
+            job.locked_by = None
             job.available_at = (now or utcnow()) + backoff(job.attempts)
             logger.warning("outbox job %s (%s) failed, attempt %s", job.id, job.kind, job.attempts)
-    else:
-        job.attempts += 1
-        job.state = JOB_DONE
-        job.done_at = utcnow()
-        job.locked_at = None
-        job.last_error = None
-    db.session.commit()
-    return job.state
+        state = job.state
+    return state
 
 
 def work_once(worker: str | None = None, *, limit: int = 10, now: datetime | None = None) -> int:

@@ -18,6 +18,7 @@ from datapass.extensions import db as _db
 from datapass.local_idp import create_idp_app
 from datapass.services import statistics
 from tests.support.smtp import SmtpServer
+from tests.support.write_intent import undeclared_writes
 
 # The local identity provider speaks plain http on 127.0.0.1.
 os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
@@ -187,6 +188,22 @@ def db(app):
             if transaction.is_active:
                 transaction.rollback()
             connection.close()
+
+
+@pytest.fixture(autouse=True)
+def writes_declared(request):
+    """Every write of a request happens in a transaction declared as writing (on SQLite it
+    took the write lock when it began): a GET that writes needs ``@writes`` or
+    ``write_transaction`` (datapass/database.py). Checked for the tests that use ``db``."""
+    if "db" not in request.fixturenames:
+        yield
+        return
+    database = request.getfixturevalue("db")
+    with undeclared_writes(
+        request.getfixturevalue("app"), database.session, database.engine
+    ) as found:
+        yield
+    assert found == [], "writes in a transaction that did not take the write lock"
 
 
 @pytest.fixture

@@ -49,7 +49,28 @@ authorization_documents = Table(
 )
 
 
-class Authorization(db.Model):
+class AuthorizationLabels:
+    """How people name a habilitation and its state; for the model and for lists holding its
+    columns only (services/organization_history.py)."""
+
+    __slots__ = ()
+    id: int
+    state: str
+
+    @property
+    def public_reference(self) -> str:
+        return f"H{self.id}"
+
+    @property
+    def state_label(self) -> str:
+        return AUTHORIZATION_STATE_LABELS[self.state]
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == AUTHORIZATION_ACTIVE
+
+
+class Authorization(AuthorizationLabels, db.Model):
     __tablename__ = "authorizations"
     __table_args__ = (
         CheckConstraint(
@@ -84,18 +105,6 @@ class Authorization(db.Model):
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="authorization", order_by="ApiToken.id", cascade="all, delete-orphan"
     )
-
-    @property
-    def public_reference(self) -> str:
-        return f"H{self.id}"
-
-    @property
-    def state_label(self) -> str:
-        return AUTHORIZATION_STATE_LABELS[self.state]
-
-    @property
-    def is_active(self) -> bool:
-        return self.state == AUTHORIZATION_ACTIVE
 
     def __repr__(self) -> str:
         return f"<Authorization H{self.id} {self.state}>"

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from datapass.extensions import db
@@ -69,6 +69,11 @@ class User(UserMixin, db.Model):
     # Not a column: the administrator acting as this user for the current request
     # (« Se connecter en tant que », services/impersonation.py), set by the session loader.
     impersonator = None
+
+    def get_id(self) -> str:
+        """flask-login's id, from the identity key: signing in right after a commit must not
+        load the user again (on SQLite in a second write transaction)."""
+        return str(inspect(self).identity[0])
 
     @property
     def full_name(self) -> str:

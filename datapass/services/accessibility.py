@@ -154,3 +154,10 @@ def load_audit(path: Path = AUDIT_PATH) -> Audit:
     """The repository's self-assessment (read once per process: it is read-only data)."""
     with path.open(encoding="utf-8") as stream:
         return parse_audit(yaml.safe_load(stream))
+
+
+@lru_cache(maxsize=1)
+def declared_state() -> str:
+    """The footer's « Accessibilité : … » of every page, computed once per process from the
+    read-only self-assessment (its 106 criteria over the sample are not counted per page)."""
+    return load_audit().state

@@ -148,11 +148,14 @@ def write_answers(authorization_request: AuthorizationRequest, catalog_form, ans
     """Store cleaned answers over the current ones, locks enforced (no commit)."""
     if not authorization_request.is_editable:
         raise RequestError(NOT_EDITABLE)
-    data = dict(authorization_request.data or {})
-    data.update(answers)
-    authorization_request.data = catalog_form.enforce_locks(data)
-    authorization_request.intitule = _intitule(authorization_request.data)
-    sync_contacts(authorization_request, catalog_form)
+    previous = authorization_request.data or {}
+    data = catalog_form.enforce_locks({**previous, **answers})
+    authorization_request.data = data
+    authorization_request.intitule = _intitule(data)
+    # The contact rows mirror the stored emails (every write keeps them so): a save that
+    # changes none of them leaves the rows as they are, without loading them.
+    if _contact_emails(previous, catalog_form) != _contact_emails(data, catalog_form):
+        sync_contacts(authorization_request, catalog_form)
 
 
 def fill_request(
@@ -221,7 +224,7 @@ def save_step(
     )
     if action.startswith("itsme:"):
         answers.update(Contacts.self_contact(catalog_form, action.split(":", 1)[1], user))
-    before = request_updates.snapshot(authorization_request)
+    before = request_updates.snapshot(authorization_request, documents=bool(block.document_fields))
     if not catalog_form.is_locked(step.block):
         write_answers(authorization_request, catalog_form, answers)
     outcome = StepOutcome(stay=action.startswith("itsme:"))
@@ -235,9 +238,16 @@ def save_step(
         if problems:
             outcome.upload_errors[name] = problems
     request_updates.record_update(authorization_request, user, before)
+    if not (outcome.upload_errors or outcome.stay or action != "next"):
+        # Checked before the commit, on the answers in memory: after it they would be
+        # loaded again (on SQLite in a second write transaction).
+        _check_steps(catalog_form, step, block, authorization_request, outcome)
     db.session.commit()
-    if outcome.upload_errors or outcome.stay or action != "next":
-        return outcome
+    return outcome
+
+
+def _check_steps(catalog_form, step, block, authorization_request, outcome: StepOutcome):
+    """« Suivant »: the block's errors, else the first earlier step left incomplete."""
     outcome.errors = block.validate(catalog_form, authorization_request)
     if not outcome.errors:
         outcome.incomplete = next(
@@ -249,7 +259,6 @@ def save_step(
             ),
             None,
         )
-    return outcome
 
 
 def update_by_api(
@@ -325,14 +334,19 @@ def _change_organization(
     return organization
 
 
-def sync_contacts(authorization_request: AuthorizationRequest, catalog_form) -> None:
-    """Keep the indexed copy of the contacts' emails (contacts may read the request)."""
+def _contact_emails(data: Mapping[str, Any], catalog_form) -> dict[str, str]:
+    """{contact type: email} as the contact rows hold them."""
     emails = {}
-    data = authorization_request.data or {}
     for contact in catalog_form.contact_types:
-        email = data.get(f"{contact}_email", "").strip().lower()
+        email = (data.get(f"{contact}_email") or "").strip().lower()
         if "@" in email:
             emails[contact] = email[:255]
+    return emails
+
+
+def sync_contacts(authorization_request: AuthorizationRequest, catalog_form) -> None:
+    """Keep the indexed copy of the contacts' emails (contacts may read the request)."""
+    emails = _contact_emails(authorization_request.data or {}, catalog_form)
     existing = {c.contact_type: c for c in authorization_request.contacts}
     for contact_type, row in existing.items():
         if contact_type not in emails:

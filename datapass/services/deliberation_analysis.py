@@ -31,7 +31,7 @@ from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from datapass import outbox
-from datapass.extensions import db
+from datapass.database import write_transaction
 from datapass.models.document import TEXT_EXTRACTED, TEXT_NONE, TEXT_PENDING
 from datapass.services import scanning
 from datapass.storage import Storage, get_storage
@@ -146,11 +146,15 @@ def queue_analysis(document: Document) -> None:
     outbox.enqueue(JOB_KIND, {"storage_key": key}, key=f"deliberation-{key}", max_attempts=6)
 
 
-def analyse_document(document: Document, *, storage: Storage | None = None) -> None:
-    """Extract and store the document's text (no commit)."""
+def read_pages(storage_key: str, *, storage: Storage | None = None) -> list[str] | None:
+    """The stored file's text, page by page (None: no text layer)."""
     storage = storage or get_storage()
-    with storage.open(document.storage_key) as stream:
-        pages = extract_pages(stream.read())
+    with storage.open(storage_key) as stream:
+        return extract_pages(stream.read())
+
+
+def record_text(document: Document, pages: list[str] | None) -> None:
+    """Store the document's text (no commit)."""
     if pages is None:
         document.text_state, document.text_sections = TEXT_NONE, None
     else:
@@ -165,9 +169,16 @@ def deliver(job: OutboxJob) -> None:
     document = scanning.document_of(job)
     if document is None or document.text_state != TEXT_PENDING:
         return  # removed since, or already analysed
-    analyse_document(document)
-    db.session.commit()
-    logger.info("deliberation %s analysed: %s", document.id, document.text_state)
+    pages = read_pages(document.storage_key)
+    # Written in a transaction that takes the write lock (SQLite): the one the reading began
+    # in did not, and another connection may have written meanwhile.
+    with write_transaction():
+        document = scanning.document_of(job)
+        if document is None or document.text_state != TEXT_PENDING:
+            return
+        record_text(document, pages)
+        document_id, state = document.id, document.text_state
+    logger.info("deliberation %s analysed: %s", document_id, state)
 
 
 # ---------------------------------------------------------------- verdicts

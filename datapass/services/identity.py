@@ -102,6 +102,10 @@ class SignInResult:
     session_key: str
     organization: Organization | None
     siret_problem: str | None = None
+    # Read before the commit, for the page that follows: after it, reading them from
+    # ``user`` would load the user, their roles and organisation again.
+    full_name: str = ""
+    has_organization: bool = False
 
 
 def _clean(value) -> str | None:
@@ -185,9 +189,19 @@ def sign_in(claims: dict) -> SignInResult:
         user.current_organization = user.memberships[0].organization
     user.last_sign_in_at = utcnow()
     key = start_session(user)
+    db.session.flush()
+    result = SignInResult(
+        user,
+        key,
+        organization,
+        siret_problem,
+        full_name=user.full_name,
+        has_organization=user.current_organization is not None,
+    )
+    user_id = user.id
     db.session.commit()
-    logger.info("user %s signed in", user.id)
-    return SignInResult(user, key, organization, siret_problem)
+    logger.info("user %s signed in", user_id)
+    return result
 
 
 def oidc_configured() -> bool:

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from flask import current_app
 
+from datapass.database import write_transaction
 from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import User, UserSession
@@ -111,7 +112,10 @@ def acting_user(user_session: UserSession, now) -> tuple[User, bool]:
         return admin, False
     expires_at = user_session.impersonation_expires_at
     if expires_at is None or now >= expires_at or target.is_banned or not admin.is_admin:
-        stop(user_session, expired=True)
+        # Ended while loading the session, maybe on a page that only reads: in a transaction
+        # that may write (on SQLite, one that read first could not write under load).
+        with write_transaction():
+            stop(user_session, expired=True)
         return admin, True
     target.impersonator = admin
     return target, False

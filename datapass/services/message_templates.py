@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from datapass.extensions import db
 from datapass.models import AuthorizationRequest, MessageTemplate
@@ -36,8 +37,15 @@ def unknown_variables(content: str) -> list[str]:
     return sorted({name for name in _VARIABLE.findall(content) if name not in VARIABLES})
 
 
+@functools.cache
+def _templates_statement(with_kind: bool):
+    """Built once (the request page asks at every view): SQLAlchemy reuses its compiled SQL."""
+    query = select(MessageTemplate).where(MessageTemplate.definition_id == bindparam("definition"))
+    if with_kind:
+        query = query.where(MessageTemplate.kind == bindparam("kind"))
+    return query.order_by(MessageTemplate.title)
+
+
 def templates_for(definition_id: str, kind: str | None = None) -> list[MessageTemplate]:
-    query = select(MessageTemplate).where(MessageTemplate.definition_id == definition_id)
-    if kind is not None:
-        query = query.where(MessageTemplate.kind == kind)
-    return list(db.session.scalars(query.order_by(MessageTemplate.title)))
+    statement = _templates_statement(kind is not None)
+    return list(db.session.scalars(statement, {"definition": definition_id, "kind": kind}))

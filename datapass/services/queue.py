@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, or_, select, true
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, true
 from sqlalchemy.orm import contains_eager
 
-from datapass import search_text, workflow
+from datapass import workflow
 from datapass.catalog import get_catalog
 from datapass.extensions import db
 from datapass.models import (
@@ -33,7 +33,13 @@ from datapass.models.message import APPLICANT_SIDE
 from datapass.models.organization import organization_display_name
 from datapass.permissions import can_report, is_admin
 from datapass.services import queue_keyset as keyset
-from datapass.services import search_index
+from datapass.services.queue_filter import (
+    FilterShape,
+    conditions,
+    filter_values,
+    unindexed,
+    with_plain_drafts,
+)
 
 PAGE_SIZE = 25
 # The states an instructor filters on; « Brouillon » lists drafts never submitted too.
@@ -106,80 +112,9 @@ class QueueCriteria:
         return args
 
 
-def _unindexed(column):
-    """On SQLite, ``column || ''``: keeps the planner from picking this column's index.
-
-    SQLite has no statistics unless ANALYZE ran: given ``definition_id = ?`` or
-    ``state IN (…)`` it picks their index and then sorts every matching row. Without an
-    index on them, it walks the ``(last_submitted_at, id)`` index in order and stops after
-    one page. PostgreSQL has statistics, and an expression there would spoil its estimates
-    (it would then sort everything), so the column is left alone.
-    """
-    if db.engine.dialect.name == "sqlite":
-        return column.concat("")
-    return column
-
-
-def _search_condition(text: str):
-    """Search by id (D123, H456, 123), SIRET, email, organisation name, intitulé, answers."""
-    compact = re.sub(r"[\s.]", "", text)
-    if match := re.fullmatch(r"([DdHh]?)(\d{1,9})", compact):
-        prefix, number = match.group(1).upper(), int(match.group(2))
-        if prefix == "H":
-            return AuthorizationRequest.id.in_(
-                select(Authorization.authorization_request_id).where(Authorization.id == number)
-            )
-        return AuthorizationRequest.id == number
-    if re.fullmatch(r"\d{14}", compact):
-        return Organization.siret == compact
-    if "@" in text:
-        pattern = search_text.like_pattern(text.lower())
-        return func.lower(User.email).like(pattern, escape="\\")
-    return AuthorizationRequest.id.in_(search_index.matching_ids(text))
-
-
-def _with_plain_drafts(criteria: QueueCriteria) -> bool:
-    """« Brouillon » chosen: drafts never submitted are listed too (no submission date: they
-    sort as the oldest, by id)."""
-    return workflow.DRAFT in criteria.states
-
-
-def _filtered(criteria: QueueCriteria):
-    catalog = get_catalog()
-    submitted = AuthorizationRequest.last_submitted_at.is_not(None)
-    if _with_plain_drafts(criteria):
-        submitted = or_(submitted, AuthorizationRequest.state == workflow.DRAFT)
-    conditions = [submitted]
-    # Definitions and several states match most rows: through their index, the planner
-    # (SQLite without statistics) would then sort every match. Unindexed, it walks the
-    # (last_submitted_at, id) index in order and stops after one page.
-    conditions.append(_unindexed(AuthorizationRequest.definition_id).in_(criteria.definitions))
-    if len(criteria.states) == 1:
-        conditions.append(AuthorizationRequest.state == criteria.states[0])
-    elif criteria.states:
-        conditions.append(_unindexed(AuthorizationRequest.state).in_(criteria.states))
-    else:
-        conditions.append(false())
-    form_uids = list(criteria.form_uids)
-    if criteria.editor:
-        editor_forms = [
-            uid
-            for uid, catalog_form in catalog.forms.items()
-            if catalog_form.editor and catalog_form.editor.id == criteria.editor
-        ]
-        form_uids = [uid for uid in form_uids if uid in editor_forms] if form_uids else editor_forms
-        if not form_uids:
-            conditions.append(false())
-    if form_uids:
-        conditions.append(AuthorizationRequest.form_uid.in_(form_uids))
-    if criteria.query:
-        conditions.append(_search_condition(criteria.query))
-    return conditions
-
-
 def plain_drafts_sort_nullable(criteria: QueueCriteria) -> bool:
     """The sort column may be NULL (plain drafts by submission date): NULL is the smallest."""
-    return _with_plain_drafts(criteria) and criteria.sort in ("recent", "ancien")
+    return with_plain_drafts(criteria) and criteria.sort in ("recent", "ancien")
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,9 +196,6 @@ def _markers():
 
 
 def base_query(criteria: QueueCriteria, *columns):
-    sorted_by_deadline = (
-        [AuthorizationRequest.decision_deadline.is_not(None)] if criteria.sort == "echeance" else []
-    )
     return (
         select(AuthorizationRequest, *columns)
         .join(AuthorizationRequest.organization)
@@ -272,8 +204,52 @@ def base_query(criteria: QueueCriteria, *columns):
             contains_eager(AuthorizationRequest.organization),
             contains_eager(AuthorizationRequest.applicant),
         )
-        .where(*_filtered(criteria), *sorted_by_deadline)
+        .where(*conditions(*filter_values(criteria)))
     )
+
+
+# Page statements by shape (the filter's, the sort, the walk's direction, the cursor's): each
+# is built once, then executed with the values of each page (``filter_values``, cursor).
+_PAGE_STATEMENTS: dict[tuple, Select] = {}
+_MAX_PAGE_STATEMENTS = 512
+
+
+def _page_statement(
+    sort: str, shape: FilterShape, params: dict, descending: bool, cursor, *, nullable: bool
+) -> Select:
+    """The page's ids first (an index walk that stops after one page), then the rows and
+    their markers for those ids only: one statement."""
+    query = select(AuthorizationRequest.id)
+    if shape.search in ("siret", "email"):
+        query = query.join(AuthorizationRequest.organization).join(AuthorizationRequest.applicant)
+    query = query.where(*conditions(shape, params))
+    if cursor is not None:
+        query = query.where(keyset.beyond(sort, cursor, descending, nullable=nullable))
+    ordering = keyset.ordering(sort, descending, nullable=nullable)
+    page_ids = query.order_by(*ordering).limit(PAGE_SIZE + 1).subquery()
+    return (
+        select(*ROW_COLUMNS, *_markers())
+        .join(page_ids, page_ids.c.id == AuthorizationRequest.id)
+        .join(Organization, Organization.id == AuthorizationRequest.organization_id)
+        .join(User, User.id == AuthorizationRequest.applicant_id)
+        .order_by(*ordering)
+    )
+
+
+def _cursor_parameters(sort: str, cursor: list | None, params: dict) -> list | None:
+    """The cursor's values as named parameters (added to ``params``); an undated cursor's
+    first value (a plain draft's) stays None: the condition differs (queue_keyset.beyond)."""
+    if cursor is None:
+        return None
+    columns, _ = keyset.sort_columns(sort)
+    bound = []
+    for index, (column, value) in enumerate(zip(columns, cursor, strict=True)):
+        if value is None:
+            bound.append(None)
+            continue
+        params[f"cursor_{index}"] = value
+        bound.append(bindparam(f"cursor_{index}", value, type_=column.type))
+    return bound
 
 
 def queue_page(
@@ -282,29 +258,29 @@ def queue_page(
     """One page of 25 in a single query, by keyset: page 400 costs what page 1 costs."""
     _, descending = keyset.sort_columns(criteria.sort)
     nullable = plain_drafts_sort_nullable(criteria)
-    query = base_query(criteria).with_only_columns(AuthorizationRequest.id)
     cursor = keyset.decode_cursor(after, criteria.sort) if after else None
     backwards = False
     if before and not cursor:
         cursor = keyset.decode_cursor(before, criteria.sort)
         backwards = cursor is not None
-    if cursor is not None:
-        query = query.where(
-            keyset.beyond(criteria.sort, cursor, descending != backwards, nullable=nullable)
+    shape, params = filter_values(criteria)
+    bound_cursor = _cursor_parameters(criteria.sort, cursor, params)
+    walk = descending != backwards
+    key = None
+    if shape.cacheable:
+        undated = cursor is not None and cursor[0] is None
+        key = (shape, criteria.sort, walk, nullable, cursor is not None, undated)
+    statement = _PAGE_STATEMENTS.get(key) if key else None
+    if statement is None:
+        statement = _page_statement(
+            criteria.sort, shape, params, walk, bound_cursor, nullable=nullable
         )
-    ordering = keyset.ordering(criteria.sort, descending != backwards, nullable=nullable)
-    # The page's ids first (an index walk that stops after one page), then the rows and
-    # their markers for those ids only: one statement.
-    page_ids = query.order_by(*ordering).limit(PAGE_SIZE + 1).subquery()
-    unread, answered, unverified = _markers()
-    statement = (
-        select(*ROW_COLUMNS, unread, answered, unverified)
-        .join(page_ids, page_ids.c.id == AuthorizationRequest.id)
-        .join(Organization, Organization.id == AuthorizationRequest.organization_id)
-        .join(User, User.id == AuthorizationRequest.applicant_id)
-        .order_by(*ordering)
-    )
-    results = db.session.execute(statement).all()
+        if key:
+            if len(_PAGE_STATEMENTS) >= _MAX_PAGE_STATEMENTS:
+                _PAGE_STATEMENTS.clear()
+            _PAGE_STATEMENTS[key] = statement
+    # Plain columns: executed on the session's connection, without the ORM's loading.
+    results = db.session.connection().execute(statement, params).all()
     more = len(results) > PAGE_SIZE
     results = results[:PAGE_SIZE]
     if backwards:
@@ -336,7 +312,7 @@ def authorizations_page(definitions: list[str], *, after: int | None = None, que
         .join(Authorization.organization)
         .join(Authorization.request)
         .options(contains_eager(Authorization.organization), contains_eager(Authorization.request))
-        .where(_unindexed(Authorization.definition_id).in_(definitions))
+        .where(unindexed(Authorization.definition_id).in_(definitions))
     )
     if query:
         compact = re.sub(r"\s", "", query)

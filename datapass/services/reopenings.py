@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from datapass.catalog import get_catalog
 from datapass.models import Authorization, AuthorizationRequest, Document
 from datapass.services import documents as documents_service
+from datapass.services.authorization_requests import sync_contacts
 
 
 def reopened_authorization(authorization_request: AuthorizationRequest) -> Authorization | None:
@@ -37,6 +39,10 @@ def restore(authorization_request: AuthorizationRequest) -> None:
         return
     authorization_request.data = dict(authorization.data or {})
     authorization_request.intitule = authorization_request.data.get("intitule")
+    catalog_form = get_catalog().form(authorization_request.form_uid)
+    if catalog_form is not None:
+        # The contact rows follow the answers back (a contact changed meanwhile loses access).
+        sync_contacts(authorization_request, catalog_form)
     held = list(authorization.documents)
     for document in list(authorization_request.documents):
         if document not in held:

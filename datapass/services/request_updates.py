@@ -22,20 +22,26 @@ UPDATE = "update"
 DEBOUNCE = timedelta(minutes=10)
 
 
-def snapshot(authorization_request: AuthorizationRequest) -> tuple[dict[str, Any], set[int]]:
-    """What a save may change: the answers and the documents' ids."""
-    return dict(authorization_request.data or {}), {d.id for d in authorization_request.documents}
+def snapshot(
+    authorization_request: AuthorizationRequest, *, documents: bool = True
+) -> tuple[dict[str, Any], set[int] | None]:
+    """What a save may change: the answers and the documents' ids (None with
+    ``documents=False``: a step without document fields changes none, so they are not
+    loaded)."""
+    ids = {d.id for d in authorization_request.documents} if documents else None
+    return dict(authorization_request.data or {}), ids
 
 
 def record_update(
     authorization_request: AuthorizationRequest,
     user: User,
-    before: tuple[Mapping[str, Any], set[int]],
+    before: tuple[Mapping[str, Any], set[int] | None],
 ) -> AuthorizationRequestEvent | None:
     """Record ``update`` if the save changed something and no ``update`` was recorded within
-    ``DEBOUNCE``; no commit."""
-    data, documents = snapshot(authorization_request)
+    ``DEBOUNCE``; no commit. ``before`` is ``snapshot()``'s, documents compared when it has
+    them."""
     old_data, old_documents = before
+    data, documents = snapshot(authorization_request, documents=old_documents is not None)
     changed = sorted(k for k in set(data) | set(old_data) if data.get(k) != old_data.get(k))
     if documents != old_documents:
         changed.append("documents")

@@ -26,6 +26,7 @@ from pypdf.generic import read_object as _read_object
 from sqlalchemy import select
 
 from datapass import clamd, outbox
+from datapass.database import write_transaction
 from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import Document
@@ -182,14 +183,18 @@ def queue_scan(document: Document) -> None:
     outbox.enqueue(JOB_KIND, {"storage_key": key}, key=f"scan-{key}", max_attempts=12)
 
 
-def scan_document(document: Document, *, storage: Storage | None = None) -> None:
-    """Send the stored file to the scanner and record its verdict (no commit)."""
+def scan_file(storage_key: str, *, storage: Storage | None = None) -> str | None:
+    """Send the stored file to the scanner: the threat it names, None when clean."""
     storage = storage or get_storage()
     config = current_app.config
-    with storage.open(document.storage_key) as stream:
-        threat = clamd.scan_stream(
+    with storage.open(storage_key) as stream:
+        return clamd.scan_stream(
             config["CLAMD_ADDRESS"], stream, timeout=config["CLAMD_TIMEOUT_SECONDS"]
         )
+
+
+def record_verdict(document: Document, threat: str | None) -> None:
+    """The scanner's verdict on the document (no commit)."""
     document.scanned_at = utcnow()
     if threat is None:
         document.scan_state = SCAN_CLEAN
@@ -214,5 +219,10 @@ def deliver(job: OutboxJob) -> None:
     document = document_of(job)
     if document is None or document.scan_state != SCAN_PENDING:
         return  # removed since, or already scanned
-    scan_document(document)
-    db.session.commit()
+    threat = scan_file(document.storage_key)
+    # The verdict in a transaction that takes the write lock (SQLite): the one the scan read
+    # in did not, and another connection may have written during the scan.
+    with write_transaction():
+        document = document_of(job)
+        if document is not None and document.scan_state == SCAN_PENDING:
+            record_verdict(document, threat)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from datapass.extensions import db
@@ -28,16 +29,23 @@ def start_session(user: User, *, now: datetime | None = None) -> str:
     return key
 
 
+@cache
+def _session_statement():
+    """Every page's first query, built once (its compiled form is then cached by SQLAlchemy
+    too): the session row by its primary key, its user and the user's roles joined."""
+    return (
+        select(UserSession)
+        .options(joinedload(UserSession.user).joinedload(User.role_grants))
+        .where(UserSession.key_hash == bindparam("key_hash"))
+    )
+
+
 def load_session(key: str | None) -> UserSession | None:
     """The session row, its user and the user's roles in one query (by the primary key's
     index), or None."""
     if not key:
         return None
-    return db.session.scalar(
-        select(UserSession)
-        .options(joinedload(UserSession.user).joinedload(User.role_grants))
-        .where(UserSession.key_hash == hash_session_key(key))
-    )
+    return db.session.scalar(_session_statement(), {"key_hash": hash_session_key(key)})
 
 
 def end_session(key: str | None) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from datapass import crypto, outbound, outbox
 from datapass.catalog import get_catalog
+from datapass.database import write_transaction
 from datapass.extensions import db
 from datapass.models import AuthorizationRequest, AuthorizationRequestEvent, User, UserRole
 from datapass.models.authorization import AUTHORIZATION_REVOKED
@@ -300,18 +301,23 @@ def deliver(job: OutboxJob) -> None:
     webhook = db.session.get(Webhook, data["webhook_id"])
     if webhook is None:
         return  # deleted since: nothing to deliver
-    result = post(webhook, data["body"], job.idempotency_key)
-    record(
-        webhook,
-        event=data["event"],
-        request_id=data.get("authorization_request_id"),
-        body=data["body"],
-        delivery_id=job.idempotency_key,
-        result=result,
-    )
-    if result[0] in SUCCESS_CODES and data["event"] == "approve":
-        _store_token_id(data["authorization_request_id"], result[2])
-    # The attempt and counters are kept even when the outbox rolls the failure back.
-    db.session.commit()
+    delivery_id = job.idempotency_key
+    result = post(webhook, data["body"], delivery_id)
+    # The attempt and counters are kept even when the outbox rolls the failure back. They
+    # are written in a transaction that takes the write lock (SQLite): the one the delivery
+    # read in did not, and may be stale after the call (database.write_intent).
+    with write_transaction():
+        webhook = db.session.get(Webhook, data["webhook_id"])
+        if webhook is not None:
+            record(
+                webhook,
+                event=data["event"],
+                request_id=data.get("authorization_request_id"),
+                body=data["body"],
+                delivery_id=delivery_id,
+                result=result,
+            )
+        if result[0] in SUCCESS_CODES and data["event"] == "approve":
+            _store_token_id(data["authorization_request_id"], result[2])
     if result[0] not in SUCCESS_CODES:
         raise RuntimeError(f"webhook answered {result[0] or result[3]}")

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from datapass import crypto, outbox
+from datapass.database import write_transaction
 from datapass.errors import UserError
 from datapass.extensions import db
 from datapass.models import User
@@ -126,6 +127,13 @@ def deliver_ping(job: OutboxJob) -> None:
     if webhook is None:
         return  # deleted since
     result = post(webhook, data["body"], data["delivery_id"])
+    with write_transaction():  # after the call, a write transaction of its own (SQLite)
+        webhook = db.session.get(Webhook, data["webhook_id"])
+        if webhook is not None:
+            _record_ping(webhook, data, result)
+
+
+def _record_ping(webhook: Webhook, data: dict, result) -> None:
     attempt = WebhookAttempt(
         webhook_id=webhook.id,
         event="test",
@@ -141,7 +149,6 @@ def deliver_ping(job: OutboxJob) -> None:
     webhook.validated = attempt.success
     if not attempt.success:
         webhook.enabled = False
-    db.session.commit()
 
 
 def create(

@@ -167,10 +167,10 @@ def callback():
     session[SESSION_KEY] = result.session_key
     session[ID_TOKEN_KEY] = token.get("id_token")
     login_user(result.user)
-    flash(f"Vous êtes connecté en tant que {result.user.full_name}.", "success")
+    flash(f"Vous êtes connecté en tant que {result.full_name}.", "success")
     if result.siret_problem:
         flash(result.siret_problem, "warning")
-    if result.user.current_organization is None:
+    if not result.has_organization:
         return redirect(url_for("auth.join_organization", next=target))
     return redirect(target or url_for("auth.profile"))
 

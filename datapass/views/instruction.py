@@ -17,12 +17,9 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
-from datapass import blocks, permissions, workflow
+from datapass import permissions, workflow
 from datapass.catalog import get_catalog
 from datapass.errors import UserError
 from datapass.extensions import db
@@ -35,13 +32,11 @@ from datapass.forms.instruction import (
 from datapass.models import (
     Authorization,
     AuthorizationRequest,
-    AuthorizationRequestEvent,
     Message,
 )
 from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
 from datapass.services import (
     decisions,
-    deliberation_analysis,
     emails,
     follows,
     message_templates,
@@ -50,11 +45,13 @@ from datapass.services import (
     organizations,
     presenter,
     queue_export,
+    request_page,
     transfers,
 )
 from datapass.services import queue as queue_service
 from datapass.services.impersonation import forbid_while_impersonating
-from datapass.views import check_action_form, int_arg
+from datapass.views import check_action_form, int_arg, request_fragments
+from datapass.views.queue_lines import form_options, queue_lines
 
 bp = Blueprint("instruction", __name__, url_prefix="/instruction")
 CRITERIA_KEY = "datapass_queue_criteria"
@@ -73,31 +70,9 @@ def _definitions_or_403() -> list[str]:
     return definitions
 
 
-# What the request page shows, loaded by a constant number of queries whatever the number of
-# messages, events or authors (tests/views/test_instruction.py checks nothing loads lazily).
-REQUEST_PAGE = (
-    joinedload(AuthorizationRequest.organization),
-    # (the people it names come with their roles, User.role_grants being "selectin": they
-    # may be the signed-in user, whose roles the permissions read)
-    joinedload(AuthorizationRequest.applicant),
-    selectinload(AuthorizationRequest.events).joinedload(AuthorizationRequestEvent.user),
-    selectinload(AuthorizationRequest.messages).joinedload(Message.author),
-    selectinload(AuthorizationRequest.documents),
-    selectinload(AuthorizationRequest.authorizations),
-)
-
-
-def _load(request_id: int, *, act: bool = False, options=()) -> AuthorizationRequest:
+def _load(request_id: int, *, act: bool = False) -> AuthorizationRequest:
     """The request if the user reports on (or, with ``act``, instructs) its definition."""
-    if options:
-        authorization_request = db.session.scalar(
-            select(AuthorizationRequest)
-            .where(AuthorizationRequest.id == request_id)
-            .options(*options)
-            .execution_options(populate_existing=True)
-        )
-    else:
-        authorization_request = db.session.get(AuthorizationRequest, request_id)
+    authorization_request = db.session.get(AuthorizationRequest, request_id)
     if authorization_request is None or not permissions.can_report(
         current_user, authorization_request.definition_id
     ):
@@ -119,19 +94,23 @@ def queue():
         # Coming back to the queue: the criteria of the last visit.
         return redirect(url_for("instruction.queue", **session[CRITERIA_KEY]))
     criteria = queue_service.QueueCriteria.from_args(args, definitions)
-    session[CRITERIA_KEY] = criteria.as_args()
+    remembered = criteria.as_args()
+    if session.get(CRITERIA_KEY) != remembered:
+        # Only when they change: a modified session is signed and sent again (Set-Cookie).
+        session[CRITERIA_KEY] = remembered
     page = queue_service.queue_page(criteria, after=args.get("apres"), before=args.get("avant"))
     catalog = get_catalog()
     return render_template(
         "instruction/queue.html",
         criteria=criteria,
         page=page,
+        lines=queue_lines(page.rows, catalog),
         catalog=catalog,
         definitions=definitions,
         states=queue_service.QUEUE_STATES,
         state_labels=workflow.STATE_LABELS,
         sorts=queue_service.SORTS,
-        forms=[f for f in catalog.forms.values() if f.definition.id in definitions],
+        form_options=form_options(catalog, definitions),
         editors=list(catalog.editors.values()),
     )
 
@@ -175,29 +154,23 @@ def authorizations():
 @bp.get("/demandes/<int:request_id>")
 @login_required
 def show(request_id: int):
-    authorization_request = _load(request_id, options=REQUEST_PAGE)
-    catalog_form = get_catalog().form(authorization_request.form_uid)
-    if permissions.can_instruct(
-        current_user, authorization_request.definition_id
-    ) and messaging.mark_read(authorization_request, APPLICANT_SIDE):
+    page = request_page.load(request_id, current_user.id)
+    if page is None or not permissions.can_report(
+        current_user, page.authorization_request.definition_id
+    ):
+        abort(404)
+    can_act = permissions.can_instruct(current_user, page.authorization_request.definition_id)
+    if can_act and messaging.mark_read(page.authorization_request, APPLICANT_SIDE):
         # The commit expired what the page shows: load it again, as eagerly.
-        authorization_request = _load(request_id, options=REQUEST_PAGE)
-    role = (
-        workflow.INSTRUCTOR
-        if permissions.can_instruct(current_user, authorization_request.definition_id)
-        else workflow.REPORTER
-    )
+        page = request_page.load(request_id, current_user.id)
+    authorization_request = page.authorization_request
+    catalog_form = get_catalog().form(authorization_request.form_uid)
+    role = workflow.INSTRUCTOR if can_act else workflow.REPORTER
     decisions = [e for e in workflow.allowed_events(authorization_request, role) if e in DECISIONS]
-    timeline = [
-        (event, presenter.describe_event(event, catalog_form))
-        for event in sorted(
-            authorization_request.events, key=lambda e: (e.created_at, e.id), reverse=True
-        )
-    ]
     message_form = InstructorMessageForm()
     templates = (
         message_templates.templates_for(authorization_request.definition_id, "message")
-        if role == workflow.INSTRUCTOR
+        if can_act
         else []
     )
     chosen = next((t for t in templates if str(t.id) == request.args.get("modele")), None)
@@ -207,23 +180,27 @@ def show(request_id: int):
         "instruction/request.html",
         authorization_request=authorization_request,
         catalog_form=catalog_form,
-        view=blocks.summary(catalog_form, authorization_request) if catalog_form else [],
-        timeline=timeline,
+        answers=request_fragments.answers(catalog_form, authorization_request),
+        timeline=[
+            (event, email, presenter.describe_event(event, catalog_form))
+            for event, email in page.events
+        ],
+        messages=page.messages,
+        applicant_email=page.applicant_email,
         decisions=decisions,
         decision_labels=DECISIONS,
-        can_act=role == workflow.INSTRUCTOR,
-        membership=organizations.applicant_membership(authorization_request),
-        deliberations=deliberation_analysis.analyses(catalog_form, authorization_request),
+        can_act=can_act,
+        membership=page.membership,
+        verifier_email=page.verifier_email,
         history=organization_history.organization_history(
             authorization_request, queue_service.visible_definitions(current_user)
         ),
-        following=follows.is_following(current_user, authorization_request),
+        following=page.following,
         message_form=message_form,
         message_templates=templates,
         chosen_template=chosen,
-        action_form=FlaskForm(),
         transfer_form=InstructorTransferForm(data={"version": authorization_request.version})
-        if role == workflow.INSTRUCTOR and workflow.can_transfer(authorization_request, role)
+        if can_act and workflow.can_transfer(authorization_request, role)
         else None,
     )
 

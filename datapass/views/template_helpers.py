@@ -2,8 +2,8 @@
 
 Globals: ``has_endpoint``, ``app_environment``, ``page_url``; for the DSFR form macros
 (templates/dsfr/forms.html): ``form_error_list``, ``field_focus_id``, ``field_attrs``; for
-the state badges (templates/_state_badges.html): ``request_state_badges``,
-``authorization_state_badges`` (state → DSFR badge kind).
+the state badges: ``request_state_badges``, ``authorization_state_badges`` (state → DSFR
+badge kind). The paths and badges computed once are in ``views/layout.py``.
 Filters: ``date_fr``, ``datetime_fr``, ``month_fr``, ``filesize_fr``, ``days_fr``,
 ``deadline_fr`` (the CRPA deadline badge).
 """
@@ -20,6 +20,7 @@ from flask import Flask, current_app, request
 from datapass import workflow
 from datapass.models.authorization import AUTHORIZATION_STATE_BADGES
 from datapass.services import accessibility
+from datapass.views import layout
 
 PARIS = ZoneInfo("Europe/Paris")
 NBSP = "\u00a0"
@@ -184,6 +185,7 @@ def form_error_list(form) -> list[tuple[str | None, str, str]]:
 
 
 def register(app: Flask) -> None:
+    layout.register(app)
     environment = app.config.get("DATAPASS_ENV", "development")
     app.jinja_env.globals.update(
         has_endpoint=has_endpoint,
@@ -196,7 +198,7 @@ def register(app: Flask) -> None:
         request_state_badges=workflow.STATE_BADGES,
         authorization_state_badges=AUTHORIZATION_STATE_BADGES,
         # The footer's « Accessibilité : … », from the self-assessment (datapass/data/rgaa.yml).
-        accessibility_state=lambda: accessibility.load_audit().state,
+        accessibility_state=accessibility.declared_state,
     )
     app.jinja_env.filters.update(
         date_fr=date_fr,

@@ -69,6 +69,18 @@ def test_every_documented_variable_is_read():
     assert config["DEADLINE_DIGEST_HOUR"] == 9
 
 
+def test_pooled_connections_are_not_checked_unless_asked(tmp_path):
+    server = {"DATABASE_URL": "postgresql://u@h/d", "INSTANCE_DIR": str(tmp_path)}
+    options = load_config(server)["SQLALCHEMY_ENGINE_OPTIONS"]
+    # A check is a round trip on every request; stale connections are recycled instead.
+    assert options["pool_pre_ping"] is False and options["pool_recycle"] == 3600
+    asked = {**server, "DATABASE_POOL_PRE_PING": "1", "DATABASE_POOL_RECYCLE": "600"}
+    options = load_config(asked)["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["pool_pre_ping"] is True and options["pool_recycle"] == 600
+    sqlite = {"DATABASE_POOL_PRE_PING": "1", "INSTANCE_DIR": str(tmp_path)}
+    assert load_config(sqlite)["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False
+
+
 def test_production_accepts_a_safe_configuration():
     config = load_config(GOOD_PRODUCTION)
     assert config["SESSION_COOKIE_SECURE"] is True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user
+from sqlalchemy import inspect
 
 from datapass import blocks, permissions
 from datapass.catalog import get_catalog
@@ -55,7 +56,11 @@ def load_editable(request_id: int):
 
 
 def step_url(authorization_request, slug: str, **kwargs) -> str:
-    return url_for("applicant.step", request_id=authorization_request.id, slug=slug, **kwargs)
+    """The step's URL. The id comes from the request's identity key: after a service's commit
+    reading ``.id`` would load the whole request again (on SQLite in a write transaction)
+    only to build a redirect."""
+    request_id = inspect(authorization_request).identity[0]
+    return url_for("applicant.step", request_id=request_id, slug=slug, **kwargs)
 
 
 FIRST_STEP_SLUG = blocks.STEP_SLUGS[blocks.ORGANIZATION]
