@@ -8,24 +8,31 @@ when another connection wrote meanwhile. An immediate one waits its turn (the bu
 and then sees the latest data.
 
 Which transactions may write: those of unsafe HTTP requests (POST…) but the views marked
-``@reads`` (introspection), those of the views marked ``@writes`` (a GET that signs in), of
+``@reads``, those of the views marked ``@writes`` (a GET that signs in), of
 ``write_intent()`` blocks, and everything outside a request (CLI, worker). A GET page reads
 in a deferred transaction, without the lock, and so do the worker's deliveries
 (``write_intent(False)``: they wait for other servers).
 PostgreSQL needs none of this: its row locks make writers wait.
+
+``Connections`` serves the machine endpoints' fast lane (``api/lane.py``), which runs Core
+statements outside the ORM session and outside any Flask context: a lone read runs without
+a transaction (one statement, no ``BEGIN``, no ``ROLLBACK``: a single ``SELECT`` is
+consistent on its own), a short write in its own transaction that takes the write lock.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import g, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.exc import DBAPIError
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +94,7 @@ def writes(view: Callable) -> Callable:
 
 
 def reads(view: Callable) -> Callable:
-    """A view that only reads although its method is not safe (an introspection POST): its
+    """A view that only reads although its method is not safe (a lookup by POST): its
     transactions do not take the write lock (a short write of its own uses
     ``write_transaction``)."""
     return _declare(view, writing=False)
@@ -127,7 +134,95 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        if connection.get_execution_options().get(LONE_STATEMENTS):
+            return  # pysqlite's autocommit: each statement on its own (``lone_statements``)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if may_write() else "BEGIN")
+
+
+# The execution option of ``lone_statements`` on SQLite (PostgreSQL has AUTOCOMMIT).
+LONE_STATEMENTS = "datapass_lone_statements"
+
+
+def lone_statements(engine: Engine) -> Engine:
+    """The engine (same pool) whose connections run each statement on its own, outside a
+    transaction: for a single read, no ``BEGIN`` and no ``ROLLBACK`` round trip."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{LONE_STATEMENTS: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+class Connections:
+    """Where the fast lane's statements go: the engine's connections, or, in tests, the
+    test's own connection (``bind``: inside its transaction, rolled back afterwards).
+
+    A read (``first``) runs on its own (``lone_statements``) on a connection kept aside
+    between calls (at most ``IDLE_READERS`` per process, the others go back to the pool):
+    no pool check-out, reset and check-in per call. Such a connection holds no transaction,
+    hence no lock and no snapshot; one that the database dropped (a restart) is replaced and
+    the read run once more."""
+
+    IDLE_READERS = 2
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._lone = lone_statements(engine)
+        self._idle: list[tuple[int, Connection]] = []
+        self.bound: Connection | None = None
+
+    def bind(self, connection: Connection | None) -> None:
+        self.bound = connection
+
+    def first(self, statement, parameters: dict) -> Row | None:
+        """The first row of one read statement (no transaction around it)."""
+        if self.bound is not None:
+            return self.bound.execute(statement, parameters).first()
+        connection = self._take()
+        try:
+            row = connection.execute(statement, parameters).first()
+        except DBAPIError as error:
+            connection.close()
+            if not error.connection_invalidated:
+                raise
+            with self._lone.connect() as fresh:
+                return fresh.execute(statement, parameters).first()
+        except BaseException:
+            connection.close()
+            raise
+        self._give_back(connection)
+        return row
+
+    def _take(self) -> Connection:
+        pid = os.getpid()
+        while self._idle:
+            try:
+                owner, connection = self._idle.pop()
+            except IndexError:  # another thread took the last one
+                break
+            if owner == pid:  # never one inherited through a fork
+                return connection
+        return self._lone.connect()
+
+    def _give_back(self, connection: Connection) -> None:
+        if len(self._idle) < self.IDLE_READERS:
+            self._idle.append((os.getpid(), connection))
+        else:
+            connection.close()
+
+    def close(self) -> None:
+        """Give the kept connections back to the pool (before ``engine.dispose()``)."""
+        while self._idle:
+            self._idle.pop()[1].close()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A short write transaction (the write lock taken when it begins on SQLite),
+        committed at the end of the block, rolled back if it raises."""
+        if self.bound is not None:
+            with self.bound.begin_nested():
+                yield self.bound
+            return
+        with write_intent(), self.engine.begin() as connection:
+            yield connection
 
 
 def discard_changes() -> None:

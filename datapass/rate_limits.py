@@ -3,7 +3,8 @@
 Each limit is a configuration variable (``config.RATE_LIMITS``, docs/security.md) read at
 request time, and counts per caller:
 
-- introspection: per introspection client (HTTP Basic user), or per token (legacy endpoint);
+- introspection: per introspection client (HTTP Basic user), or per token (legacy endpoint),
+  counted by the fast lane (``api/lane.py``) with the same storage, without Flask;
 - the OAuth token endpoint: per client id;
 - the sign-in callback: per IP address;
 - webhook tests, SIRET look-ups, uploaded files and new drafts: per signed-in user (new drafts
@@ -24,7 +25,6 @@ from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from datapass.crypto import digest
 from datapass.extensions import limiter
 
 # The description of the 429 (the JSON ``detail`` under /api; the page has its own text).
@@ -38,16 +38,6 @@ def _limit(name: str):
 def _user_key() -> str:
     if current_user.is_authenticated:
         return f"user:{current_user.id}"
-    return f"ip:{get_remote_address()}"
-
-
-def _introspection_client_key() -> str:
-    credentials = request.authorization
-    if credentials is not None and credentials.username:
-        return f"client:{credentials.username[:80]}"
-    token = request.headers.get("X-Api-Key")
-    if token:
-        return f"token:{digest(token)[:32]}"
     return f"ip:{get_remote_address()}"
 
 
@@ -71,12 +61,6 @@ def _posts_a_siret() -> bool:
     return request.method == "POST" and bool(request.form.get("siret", "").strip())
 
 
-introspection = limiter.limit(
-    _limit("RATELIMIT_INTROSPECTION"),
-    key_func=_introspection_client_key,
-    scope="introspection",
-    error_message=MESSAGE,
-)
 oauth_token = limiter.limit(
     _limit("RATELIMIT_OAUTH_TOKEN"),
     key_func=_oauth_client_key,

@@ -50,9 +50,22 @@ def content_security_policy(app: Flask) -> str:
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
+def fixed_headers(app: Flask) -> list[tuple[str, str]]:
+    """The headers every response carries (the fast lane's answers too, ``api/lane.py``)."""
+    headers = [
+        ("Content-Security-Policy", content_security_policy(app)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ]
+    if app.config["DATAPASS_ENV"] == "production":
+        headers.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+    return headers
+
+
 def register(app: Flask) -> None:
-    policy = content_security_policy(app)
-    production = app.config["DATAPASS_ENV"] == "production"
+    fixed = fixed_headers(app)
 
     def _bound_request_body():
         # MAX_CONTENT_LENGTH (MAX_REQUEST_BYTES) bounds every body, url-encoded forms and JSON
@@ -66,15 +79,10 @@ def register(app: Flask) -> None:
     @app.after_request
     def _headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", policy)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        for name, value in fixed:
+            headers.setdefault(name, value)
         if _personal(response):
             # Requests, steps, instruction, account, habilitations: no cache keeps a copy
             # (the browser's back button after sign-out, a shared proxy).
             headers["Cache-Control"] = "no-store"
-        if production:
-            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
         return response

@@ -129,6 +129,7 @@ def app(tmp_path_factory, database_url, idp_url, sirene_url):
         _db.drop_all()
         _db.create_all()
     yield app
+    app.extensions["datapass_lane"].connections.close()
     with app.app_context():
         _db.drop_all()
         _db.engine.dispose()
@@ -174,9 +175,14 @@ def db(app):
         )
         previous = _db.session
         _db.session = session
+        # The introspections' fast lane (api/lane.py) runs Core statements outside the ORM
+        # session: on this connection too.
+        lane_connections = app.extensions["datapass_lane"].connections
+        lane_connections.bind(connection)
         try:
             yield _db
         finally:
+            lane_connections.bind(None)
             session.remove()
             _db.session = previous
             if transaction.is_active:

@@ -4,7 +4,8 @@
   ``/api/openapi.yaml``), authenticated by OAuth 2 bearer tokens;
 - ``/api/oauth/token``: the OAuth 2 token endpoint (``oauth.py``, authlib's server);
 - ``/api/oauth/introspect`` and ``/api/introspect``: API providers' token introspection
-  (``introspection.py``), authenticated by HTTP Basic or by the token itself.
+  (``introspection.py``), authenticated by HTTP Basic or by the token itself, answered by
+  the fast lane (``lane.py``) in front of Flask.
 
 No browser session is involved, hence no CSRF token. The modules declare their routes on
 ``bp``; ``register`` imports them, then registers the blueprint. The developers' pages
@@ -35,8 +36,9 @@ class BrowserSessionInterface(SecureCookieSessionInterface):
 
 
 def register(app: Flask) -> None:
-    from datapass.api import introspection, oauth, v1  # noqa: F401  (declare the routes)
+    from datapass.api import introspection, lane, oauth, v1  # noqa: F401  (declare the routes)
 
     app.session_interface = BrowserSessionInterface()
     oauth.init_app(app)
     app.register_blueprint(bp)
+    lane.install(app)  # the introspections, answered before Flask

@@ -1,14 +1,17 @@
 """The lean introspection: one indexed statement per call, the client's check included.
 
 ``POST /api/oauth/introspect`` (RFC 7662) and API Particulier's ``GET /api/introspect`` are
-the hottest paths of DataPass: API providers call them for every request they serve. Each
-call is one statement on the unique indexes (the client's ``client_id``, the token's hash),
-that selects the columns the answer needs and nothing else (no ORM object, no lazy load of
-the habilitation's answers or of its organisation):
+the hottest paths of DataPass: API providers call them for every request they serve. They are
+answered by the fast lane (``api/lane.py``), before Flask, on ``Connections`` (Core, no ORM
+session). Each call is one statement on the unique indexes (the client's ``client_id``, the
+token's hash), that selects the columns the answer needs and nothing else (no ORM object, no
+lazy load of the habilitation's answers or of its organisation), run on its own (no
+``BEGIN``/``ROLLBACK`` round trips):
 
-- the client's authentication is in the statement: its row is the ``FROM`` (client id, hash
-  of the secret, kind, not revoked), the token is outer-joined to it. A revoked or rotated
-  client is refused by the very next call on every machine: no cache to invalidate;
+- the client's authentication is in the statement: its row is the ``FROM`` (client id,
+  SHA-256 of the secret, kind, not revoked), the token is outer-joined to it. Nothing is
+  cached: a revoked or rotated client is refused by the very next call on every machine, and
+  the secret's check costs one SHA-256 (no password hash to recompute);
 - the token's last use is written at most once a minute (``LAST_USED_PRECISION``), after the
   answer is built, in its own short transaction that can never fail the answer.
 """
@@ -24,7 +27,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from datapass.crypto import digest
-from datapass.database import write_transaction
+from datapass.database import Connections, write_transaction
 from datapass.extensions import db
 from datapass.models import ApiClient, ApiToken, Authorization, AuthorizationRequest
 from datapass.models.authorization import AUTHORIZATION_REVOKED
@@ -39,6 +42,7 @@ from datapass.services.tokens import (
 
 logger = logging.getLogger(__name__)
 INACTIVE = {"active": False}
+BUSY = "the last use of a token was not recorded (database busy)"
 
 
 @dataclass(frozen=True)
@@ -121,28 +125,28 @@ def answer(found: FoundToken) -> dict:
 
 @functools.cache
 def _client_statement():
-    """The client (by id, secret's hash, kind, not revoked) outer-joined to the token of a
-    hash among its definition's tokens; built once, compiled once (SQLAlchemy's cache)."""
-    tokens_of_definition = ApiToken.__table__.join(
-        Authorization.__table__, ApiToken.authorization_id == Authorization.id
-    ).join(Organization.__table__, Authorization.organization_id == Organization.id)
+    """The client (by id, secret's hash, kind, not revoked), then by flat outer joins the
+    token of a hash, its habilitation when of the client's definition (else NULL: another
+    definition's token is inactive), its organisation. At most one row: ``client_id`` and
+    ``token_hash`` are unique. Built once, compiled once (SQLAlchemy's cache)."""
     return (
         select(ApiClient.definition_id, *TOKEN_COLUMNS)
         .select_from(ApiClient)
+        .outerjoin(ApiToken, ApiToken.token_hash == bindparam("token_hash"))
         .outerjoin(
-            tokens_of_definition,
+            Authorization,
             and_(
-                ApiToken.token_hash == bindparam("token_hash"),
+                ApiToken.authorization_id == Authorization.id,
                 Authorization.definition_id == ApiClient.definition_id,
             ),
         )
+        .outerjoin(Organization, Authorization.organization_id == Organization.id)
         .where(
             ApiClient.client_id == bindparam("client_id"),
             ApiClient.secret_hash == bindparam("secret_hash"),
             ApiClient.kind == CLIENT_INTROSPECTION,
             ApiClient.revoked_at.is_(None),
         )
-        .limit(1)
     )
 
 
@@ -163,19 +167,25 @@ def _legacy_statement():
     )
 
 
-def _fetch(statement, **parameters):
-    """One row of a Core statement, on the session's connection (its transaction)."""
-    return db.session.connection().execute(statement, parameters).first()
+def _fetch(connections: Connections, statement, **parameters):
+    """One row of a Core statement, run on its own."""
+    return connections.first(statement, parameters)
 
 
 def introspect_for_client(
-    client_id: str, secret: str, value: str, *, now: datetime | None = None
+    connections: Connections,
+    client_id: str,
+    secret: str,
+    value: str,
+    *,
+    now: datetime | None = None,
 ) -> dict | None:
     """The answer to an introspection client, or None when its credentials are refused.
 
     One statement (``_client_statement``). Anything but an active token of the client's
     definition is ``{"active": false}``."""
     row = _fetch(
+        connections,
         _client_statement(),
         client_id=client_id or "",
         secret_hash=digest(secret or ""),
@@ -184,30 +194,63 @@ def introspect_for_client(
     )
     if row is None:
         return None
-    if row.id is None or not row.definition_id:
-        return dict(INACTIVE)
-    found = FoundToken(**{k: v for k, v in row._mapping.items() if k != "definition_id"})
+    if row.authorization_id is None or not row.definition_id:
+        return dict(INACTIVE)  # no such token, or another definition's
+    found = FoundToken(*row[1:])  # the columns after definition_id, in TOKEN_COLUMNS' order
     if not found.is_active(now := now or utcnow()):
         return dict(INACTIVE)
     result = answer(found)
-    record_use(found.id, found.last_used_at, now)
+    _record_use_on(connections, found, now)
     return result
 
 
-def introspect_legacy(value: str, *, now: datetime | None = None) -> dict | None:
+def introspect_legacy(
+    connections: Connections, value: str, *, now: datetime | None = None
+) -> dict | None:
     """API Particulier's legacy answer (``_id``, ``name``, ``scopes``) for its own active
     tokens; None for anything else. One statement (``_legacy_statement``)."""
     if not _well_formed(value):
         return None
-    row = _fetch(_legacy_statement(), token_hash=digest(value))
+    row = _fetch(connections, _legacy_statement(), token_hash=digest(value))
     if row is None:
         return None
-    found = FoundToken(**row._mapping)
+    found = FoundToken(*row)
     if not found.is_active(now := now or utcnow()):
         return None
     result = {"_id": found.jti, "name": found.intitule or "", "scopes": found.scopes}
-    record_use(found.id, found.last_used_at, now)
+    _record_use_on(connections, found, now)
     return result
+
+
+def _stale(last_used_at: datetime | None, now: datetime) -> bool:
+    return last_used_at is None or now - last_used_at >= LAST_USED_PRECISION
+
+
+def _stamp(token_id: int, now: datetime):
+    """The conditional UPDATE of a token's last use (another process may have stamped it)."""
+    return (
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(
+                ApiToken.last_used_at.is_(None),
+                ApiToken.last_used_at <= now - LAST_USED_PRECISION,
+            ),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _record_use_on(connections: Connections, found: FoundToken, now: datetime) -> None:
+    """``record_use`` for the fast lane: its own short transaction on ``connections``."""
+    if not _stale(found.last_used_at, now):
+        return
+    try:
+        with connections.write() as connection:
+            connection.execute(_stamp(found.id, now))
+    except DBAPIError:
+        logger.warning(BUSY, exc_info=True)
 
 
 def record_use(token_id: int, last_used_at: datetime | None, now: datetime) -> None:
@@ -216,21 +259,10 @@ def record_use(token_id: int, last_used_at: datetime | None, now: datetime) -> N
     The read transaction ends, then one conditional UPDATE (another process may have stamped
     it meanwhile) runs in its own transaction. A database too busy to take it within the
     busy timeout loses this stamp only, which the next minute's call writes."""
-    if last_used_at is not None and now - last_used_at < LAST_USED_PRECISION:
+    if not _stale(last_used_at, now):
         return
     try:
         with write_transaction():
-            db.session.execute(
-                update(ApiToken)
-                .where(
-                    ApiToken.id == token_id,
-                    or_(
-                        ApiToken.last_used_at.is_(None),
-                        ApiToken.last_used_at <= now - LAST_USED_PRECISION,
-                    ),
-                )
-                .values(last_used_at=now)
-                .execution_options(synchronize_session=False)
-            )
+            db.session.execute(_stamp(token_id, now))
     except DBAPIError:
-        logger.warning("the last use of a token was not recorded (database busy)", exc_info=True)
+        logger.warning(BUSY, exc_info=True)

@@ -38,10 +38,14 @@ def _is_api_request() -> bool:
     return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
 
 
+def api_error_body(error: HTTPException) -> dict:
+    """The API's JSON error (the introspections' fast lane, ``api/lane.py``, answers it too)."""
+    code = str(error.code or 500)
+    return {"errors": [{"status": code, "title": error.name, "detail": error.description}]}
+
+
 def _api_response(error: HTTPException):
-    code = error.code or 500
-    body = {"errors": [{"status": str(code), "title": error.name, "detail": error.description}]}
-    return jsonify(body), code
+    return jsonify(api_error_body(error)), error.code or 500
 
 
 def _copy_headers(error: HTTPException, response):

@@ -193,6 +193,7 @@ def live_server(tmp_path_factory):
             seed_demo_data()
         with ServerThread(app) as server:
             yield LiveServer(url=server.url, idp_url=idp.url, app=app, oauth_client=client)
+        app.extensions["datapass_lane"].connections.close()
         with app.app_context():
             db.engine.dispose()
 

@@ -5,20 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from datapass.database import configure_engine, may_write, reads, write_intent, writes
-
-
-@pytest.fixture
-def engine(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'writers.sqlite3'}")
-    configure_engine(engine)
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE counter (id INTEGER PRIMARY KEY, value INTEGER)"))
-        connection.execute(text("INSERT INTO counter VALUES (1, 0)"))
-    yield engine
-    engine.dispose()
+from datapass.database import may_write, reads, write_intent, writes
 
 
 def increment(engine, *, after_read=None, before_write=None):
