@@ -207,6 +207,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
             and not database_url.startswith("sqlite"),
             "pool_recycle": _int(env, "DATABASE_POOL_RECYCLE", 3600),
             "json_serializer": _json_dumps,
+            # A failed statement's message never carries its values (answers, emails,
+            # token and secret digests) into the logs.
+            "hide_parameters": True,
         },
         "PREFERRED_URL_SCHEME": env.get("PREFERRED_URL_SCHEME")
         or ("https" if production else "http"),

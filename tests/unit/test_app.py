@@ -27,3 +27,17 @@ def test_machine_endpoints_are_one_api_blueprint(app):
         for path, endpoint in endpoints.items()
         if path.startswith("/developpeurs/")
     )
+
+
+def test_a_failed_statement_never_carries_its_values_into_logs(app, db):
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    with pytest.raises((OperationalError, ProgrammingError)) as failure:
+        db.session.execute(
+            text("SELECT * FROM no_such_table WHERE email = :email"),
+            {"email": "agent@ccas.example.fr"},
+        )
+    assert "no_such_table" in str(failure.value)
+    assert "agent@ccas.example.fr" not in str(failure.value)
