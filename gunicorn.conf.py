@@ -25,8 +25,10 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
 graceful_timeout = 30
 keepalive = 5
 # Workers are replaced now and then (a slow leak cannot grow for ever), not all at once.
-max_requests = 10_000
-max_requests_jitter = 1_000
+# An API provider may introspect thousands of times a second: a restart (the app built again,
+# about a second) every 100 000 requests per worker.
+max_requests = 100_000
+max_requests_jitter = 10_000
 # Each worker builds the app itself: no database connection is ever shared across a fork.
 preload_app = False
 # Access log on stdout without query strings (searches may carry names) nor client

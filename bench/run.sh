@@ -47,7 +47,10 @@ cp "$floor_dir/app.py" "$work/floor/"
 (cd "$work/floor" && DATABASE_URL=$floor_url "$py/python" app.py seed "$n" >/dev/null)
 
 echo "==> serving the project on :$port and the floor on :$floor_port"
-"$py/gunicorn" --no-control-socket -w 2 -b "127.0.0.1:$port" --log-level warning wsgi:app &
+# Both servers with gunicorn's defaults: from the project root gunicorn would read the
+# production gunicorn.conf.py (an access log line per request, workers recycled every
+# max_requests), which the floor does not pay (docs/performance.md).
+"$py/gunicorn" -c /dev/null --no-control-socket -w 2 -b "127.0.0.1:$port" --log-level warning wsgi:app &
 pids+=($!)
 (cd "$work/floor" && DATABASE_URL=$floor_url exec "$py/gunicorn" --no-control-socket -w 2 -b "127.0.0.1:$floor_port" --log-level warning app:app) &
 pids+=($!)
