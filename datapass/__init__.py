@@ -131,7 +131,7 @@ def register_side_effects(app: Flask) -> None:
             periodic.Task(
                 "cleanup",
                 housekeeping.clean_up,
-                "Sessions expirées et tâches livrées anciennes",
+                "Sessions expirées, tâches livrées anciennes et invitations expirées",
                 config["CLEANUP_HOUR"],
             ),
             periodic.Task(

@@ -1,5 +1,6 @@
-"""Housekeeping, a periodic task: expired sessions, old delivered outbox rows and the
-documents of expired invitations go."""
+"""Housekeeping, a periodic task: expired sessions, old delivered outbox rows, the
+documents of expired invitations and, after ``INVITATION_RETENTION_DAYS``, what unclaimed
+invitations held go."""
 
 from __future__ import annotations
 
@@ -27,5 +28,5 @@ def clean_up(now: datetime) -> int:
         delete(OutboxJob).where(OutboxJob.state == JOB_DONE, OutboxJob.done_at < kept_since)
     ).rowcount
     db.session.commit()
-    # The documents prepared for an invitation that expired unclaimed (and their files).
+    # Expired unclaimed invitations: their documents, later their answers (invitation_answers).
     return sessions + jobs + invitation_answers.purge_expired(now)
