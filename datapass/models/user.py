@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint, inspect
+from sqlalchemy import ForeignKey, String, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from datapass.extensions import db
@@ -69,6 +69,9 @@ class User(UserMixin, db.Model):
     # Not a column: the administrator acting as this user for the current request
     # (« Se connecter en tant que », services/impersonation.py), set by the session loader.
     impersonator = None
+    # Not a column: the roles read with the session (services/sessions.py), served by
+    # ``roles`` while ``role_grants`` is not loaded; forgotten when the user is expired.
+    _role_snapshot = None  # frozenset[str] | None
 
     def get_id(self) -> str:
         """flask-login's id, from the identity key: signing in right after a commit must not
@@ -94,8 +97,16 @@ class User(UserMixin, db.Model):
                 return membership
         return None
 
+    def keep_roles(self, roles) -> None:
+        """The user's roles as read along with the user (``sessions.load_session``): served
+        by ``roles`` until ``role_grants`` is loaded (or changed) or the user expired."""
+        self._role_snapshot = frozenset(roles)
+
     @property
     def roles(self) -> set[str]:
+        snapshot = self._role_snapshot
+        if snapshot is not None and "role_grants" not in self.__dict__:
+            return set(snapshot)
         return {grant.role for grant in self.role_grants}
 
     @property
@@ -134,6 +145,14 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"
+
+
+@event.listens_for(User, "expire")
+def _forget_role_snapshot(user: User | None, attribute_names) -> None:
+    """An expired user (a commit, ``refresh``) reads its roles again when next asked (None:
+    an object already collected)."""
+    if user is not None and (attribute_names is None or "role_grants" in attribute_names):
+        user.__dict__.pop("_role_snapshot", None)
 
 
 class UserRole(db.Model):
