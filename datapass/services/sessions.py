@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, literal_column, select, update
 from sqlalchemy.orm import lazyload
 
 from datapass.extensions import db
@@ -30,8 +30,10 @@ def start_session(user: User, *, now: datetime | None = None) -> str:
     return key
 
 
-# Between the roles aggregated by the session's statement: no role name contains it.
-ROLE_SEPARATOR = "\x1f"
+# Between the roles aggregated by the session's statement: no role name contains it (roles
+# are catalogue ids, ``users.parse_role``). A literal of the SQL text, not a parameter:
+# ``aggregate_strings`` would render a parameter into the SQL at every execution.
+ROLE_SEPARATOR = "\n"
 
 
 @dataclass(slots=True)
@@ -63,7 +65,7 @@ def _session_statement():
     ``user_id`` index). The roles come as plain values: no collection is hydrated
     (``User.roles`` serves them while ``role_grants`` is not loaded)."""
     roles = (
-        select(func.aggregate_strings(UserRole.role, ROLE_SEPARATOR))
+        select(func.aggregate_strings(UserRole.role, literal_column(f"'{ROLE_SEPARATOR}'")))
         .where(UserRole.user_id == User.id)
         .scalar_subquery()
     )
