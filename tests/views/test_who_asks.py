@@ -4,9 +4,11 @@ transaction, the writes in one."""
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 
 import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import event, select
 from sqlalchemy.orm import lazyload
 
@@ -139,3 +141,43 @@ def test_what_may_write_still_begins_a_transaction(app, real_session, method):
         _db.session.remove()
     if engine.dialect.name == "sqlite":
         assert begins == ["BEGIN" if method == "worker" else "BEGIN IMMEDIATE"]
+
+
+def test_the_cookie_s_serializer_is_built_once_and_still_refuses_altered_or_old_cookies(
+    app, client, db, login_as, monkeypatch
+):
+    interface = app.session_interface
+    serializer = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is serializer
+    login_as(roles=[ROLE])
+    name = app.config["SESSION_COOKIE_NAME"]
+    value = client.get_cookie(name).value
+    assert client.get(QUEUE).status_code == 200
+
+    def answer(cookie: str) -> int:
+        client.set_cookie(name, cookie)
+        return client.get(QUEUE).status_code
+
+    signature = value.rsplit(".", 1)[1]
+    altered = value[: -len(signature)] + ("A" if signature[0] != "A" else "B") + signature[1:]
+    assert answer(altered) == 302  # to the sign-in page
+    # The same content signed before the cookie's lifetime: refused.
+    lifetime = int(app.permanent_session_lifetime.total_seconds())
+
+    class SignedLongAgo(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - lifetime - 60
+
+    old = URLSafeTimedSerializer(
+        app.secret_key,
+        salt=interface.salt,
+        serializer=interface.serializer,
+        signer=SignedLongAgo,
+        signer_kwargs={"key_derivation": "hmac", "digest_method": interface.digest_method},
+    )
+    assert answer(old.dumps(serializer.loads(value))) == 302
+    assert answer(value) == 200
+    # Another secret key: another serializer, which refuses the cookie signed with the first.
+    monkeypatch.setattr(app, "secret_key", "another-secret-key-for-this-test")
+    assert interface.get_signing_serializer(app) is not serializer
+    assert answer(value) == 302
