@@ -181,3 +181,11 @@ def test_the_cookie_s_serializer_is_built_once_and_still_refuses_altered_or_old_
     monkeypatch.setattr(app, "secret_key", "another-secret-key-for-this-test")
     assert interface.get_signing_serializer(app) is not serializer
     assert answer(value) == 302
+
+
+def test_no_rate_limit_check_runs_before_every_request(app):
+    # Every limit decorates its view and checks itself (tests/views/test_rate_limits.py).
+    from datapass.extensions import limiter
+
+    assert limiter.enabled
+    assert limiter._check_request_limit not in app.before_request_funcs[None]
