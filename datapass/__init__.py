@@ -221,8 +221,9 @@ def drop_idle_rate_limit_check(app: Flask) -> None:
         or any(manager.blueprint_limits(app, name) for name in app.blueprints)
     ):
         return
+    check = limiter._check_request_limit
     hooks = app.before_request_funcs.get(None, [])
-    app.before_request_funcs[None] = [hook for hook in hooks if hook != limiter._check_request_limit]
+    app.before_request_funcs[None] = [hook for hook in hooks if hook != check]
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -83,7 +83,7 @@ def register(app: Flask) -> None:
         # What a view set itself stays (setdefault's behaviour, one pass instead of a scan
         # of the headers per name).
         headers = response.headers
-        present = {name.lower() for name in headers.keys()}
+        present = {name.lower() for name, _ in headers.items()}
         headers.extend([(name, value) for key, name, value in fixed if key not in present])
         if _personal(response):
             # Requests, steps, instruction, account, habilitations: no cache keeps a copy
