@@ -23,9 +23,7 @@ QUEUE = "/instruction/tableau-de-bord/demandes?tri=recent"
 ROLE = "api_particulier:instructor"
 
 
-def test_session_user_and_roles_come_in_one_statement_with_no_role_object(
-    client, db, login_as
-):
+def test_session_user_and_roles_come_in_one_statement_with_no_role_object(client, db, login_as):
     user_id = login_as(roles=[ROLE]).id
     db.session.expunge_all()  # as in production: each request starts with nothing loaded
     loaded = []
