@@ -70,7 +70,7 @@ class User(UserMixin, db.Model):
     # (« Se connecter en tant que », services/impersonation.py), set by the session loader.
     impersonator = None
     # Not a column: the roles read with the session (services/sessions.py), served by
-    # ``roles`` while ``role_grants`` is not loaded; forgotten when the user is expired.
+    # ``roles`` while ``role_grants`` is not loaded; forgotten once ``role_grants`` changes.
     _role_snapshot = None  # frozenset[str] | None
 
     def get_id(self) -> str:
@@ -99,7 +99,7 @@ class User(UserMixin, db.Model):
 
     def keep_roles(self, roles) -> None:
         """The user's roles as read along with the user (``sessions.load_session``): served
-        by ``roles`` until ``role_grants`` is loaded (or changed) or the user expired."""
+        by ``roles`` while ``role_grants`` is not loaded, until it changes."""
         self._role_snapshot = frozenset(roles)
 
     @property
@@ -147,12 +147,14 @@ class User(UserMixin, db.Model):
         return f"<User {self.id}>"
 
 
-@event.listens_for(User, "expire")
-def _forget_role_snapshot(user: User | None, attribute_names) -> None:
-    """An expired user (a commit, ``refresh``) reads its roles again when next asked (None:
-    an object already collected)."""
-    if user is not None and (attribute_names is None or "role_grants" in attribute_names):
-        user.__dict__.pop("_role_snapshot", None)
+@event.listens_for(User.role_grants, "append")
+@event.listens_for(User.role_grants, "remove")
+@event.listens_for(User.role_grants, "bulk_replace")
+def _forget_role_snapshot(user: User, *_args) -> None:
+    """Roles change only through ``role_grants``: once changed, the collection wins, even
+    after a commit expired it (it loads again). An unchanged user keeps the snapshot across
+    a commit: nothing else writes roles."""
+    user.__dict__.pop("_role_snapshot", None)
 
 
 class UserRole(db.Model):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import lazyload
 
 from datapass.database import lone_statements, write_intent, write_transaction, writes
 from datapass.extensions import db as _db
-from datapass.models import User
+from datapass.models import User, UserRole
 from datapass.services import users
 from tests.factories import UserFactory
 from tests.support.queries import page_statements
@@ -72,9 +72,17 @@ def test_roles_read_with_the_user_serve_until_role_grants_load_or_the_user_expir
     assert "role_grants" not in user.__dict__
     assert [grant.role for grant in user.role_grants] == [ROLE]  # loaded: it wins
     assert user.roles == {ROLE} and not user.is_admin
-    user.keep_roles(["admin"])
-    db.session.expire(user)  # a commit expires every object: the snapshot goes too
-    assert user.roles == {ROLE}
+    # A commit expires the user (and the collection): unchanged, the snapshot serves again,
+    # without a lazy load (marking messages read on a page, then checking permissions).
+    user.keep_roles([ROLE])
+    db.session.commit()
+    assert "role_grants" not in user.__dict__
+    assert user.roles == {ROLE} and "role_grants" not in user.__dict__
+    # Changed through the collection: the collection wins, after a commit too.
+    user.role_grants.append(UserRole(role="admin"))
+    assert user.roles == {ROLE, "admin"}
+    db.session.commit()
+    assert user.roles == {ROLE, "admin"}
 
 
 @contextmanager
