@@ -83,6 +83,10 @@ def load_user(user_id: str):
 
 
 login_manager.login_view = "auth.login"
+# Flask-Login's session protection hashes the address and user agent at every request to
+# mark a session « not fresh » when they change: nothing here reads freshness (no
+# ``fresh_login_required``, no remember cookie), the server-side session is what is checked.
+login_manager.session_protection = None
 login_manager.login_message = "Veuillez vous connecter pour accéder à cette page."
 login_manager.login_message_category = "info"
 

@@ -195,3 +195,20 @@ def test_no_rate_limit_check_runs_before_every_request(app):
 
     assert limiter.enabled
     assert limiter._check_request_limit not in app.before_request_funcs[None]
+
+
+def test_another_address_or_browser_keeps_the_session_without_hashing_them(client, db, login_as):
+    from datapass.extensions import login_manager
+
+    login_as(roles=[ROLE])
+    assert client.get("/compte").status_code == 200  # the cookie becomes permanent
+    # The server-side session is what is checked: Flask-Login's session protection (a
+    # hash of the address and user agent at every request) is off, the cookie unchanged.
+    assert login_manager.session_protection is None
+    response = client.get(
+        "/compte",
+        headers={"User-Agent": "Autre navigateur"},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
