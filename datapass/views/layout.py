@@ -122,7 +122,9 @@ _FRAGMENTS: dict[tuple, tuple[Flask, object, Markup]] = {}
 MAX_FRAGMENTS = 1024
 
 
-def _kept(key: tuple, render: Callable[[], Markup]) -> Markup:
+def kept(key: tuple, render: Callable[[], Markup]) -> Markup:
+    """``render()``'s markup, kept under ``key`` + the app, catalogue and script root (``key``
+    holds everything else the markup depends on)."""
     app, catalog = _app(), get_catalog()
     full_key = (id(app), id(catalog), request.script_root, *key)
     kept = _FRAGMENTS.get(full_key)
@@ -133,17 +135,17 @@ def _kept(key: tuple, render: Callable[[], Markup]) -> Markup:
     return kept[2]
 
 
-def _macro(template: str, name: str):
+def macro(template: str, name: str):
     return getattr(_app().jinja_env.get_template(template).module, name)
 
 
-def fragment(template: str, macro: str, *args) -> Markup:
-    """The markup of ``macro`` of ``template`` for ``args``, rendered once per app, catalogue
-    and script root, then kept (up to ``MAX_FRAGMENTS``, then all rendered again).
+def fragment(template: str, name: str, *args) -> Markup:
+    """The markup of the macro ``name`` of ``template`` for ``args``, rendered once per app,
+    catalogue and script root, then kept (up to ``MAX_FRAGMENTS``, then all rendered again).
 
     ``args`` must hold everything the markup depends on besides these three: the macro reads
     no request, user or session (its links through ``path_for``/``static_path`` only)."""
-    return _kept((template, macro, args), lambda: _macro(template, macro)(*args))
+    return kept((template, name, args), lambda: macro(template, name)(*args))
 
 
 LAYOUT = "_layout.html"
@@ -181,7 +183,7 @@ def _section() -> tuple | str | None:
 
 def _navigation(user, section) -> Markup:
     spaces = tuple((editor.id, editor.name) for editor in permissions.editor_spaces(user))
-    return _macro(LAYOUT, "navigation")(
+    return macro(LAYOUT, "navigation")(
         bool(getattr(user, "is_authenticated", False)),
         bool(permissions.developer_definitions(user)),
         spaces,
@@ -199,7 +201,7 @@ def layout_navigation() -> Markup:
     signed_in = user is not None and getattr(user, "is_authenticated", False)
     roles = frozenset(user.roles) if signed_in else None
     section = _section()
-    return _kept(("navigation", roles, section), lambda: _navigation(user, section))
+    return kept(("navigation", roles, section), lambda: _navigation(user, section))
 
 
 def register(app: Flask) -> None:
