@@ -10,14 +10,14 @@ the data escaped, the badges joined from the badges rendered once by the DSFR ma
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from markupsafe import Markup, escape
+from datetime import UTC, date, datetime
+from markupsafe import Markup
 
 from datapass import workflow
 from datapass.catalog import Catalog
 from datapass.services.queue import QUEUE_STATES, SORTS, QueueCriteria, QueueRow
 from datapass.views import layout
-from datapass.views.template_helpers import date_fr, deadline_days, deadline_fr
+from datapass.views.template_helpers import date_fr, deadline_label, html_text, paris
 
 # The CRPA deadline badge's colour: overdue, due within this many days, later.
 DEADLINE_WARNING_DAYS = 14
@@ -117,11 +117,12 @@ def _badges(row: QueueRow, shown: dict) -> str:
     return " ".join(parts)  # Markup already
 
 
-def _deadline(row: QueueRow, now: datetime) -> str:
+def _deadline(row: QueueRow, today: date) -> str:
     """The CRPA deadline badge of a submitted request (markup), else ""."""
     if row.state != workflow.SUBMITTED or row.decision_deadline is None:
         return ""
-    days_left = deadline_days(row.decision_deadline, now)
+    due = paris(row.decision_deadline).date()
+    days_left = (due - today).days
     kind = (
         " fr-badge--error"
         if days_left < 0
@@ -131,8 +132,7 @@ def _deadline(row: QueueRow, now: datetime) -> str:
     )
     return (
         f'<p class="fr-badge fr-badge--sm fr-badge--no-icon{kind}" title="Délai de décision '
-        f'(CRPA) jusqu’au {escape(date_fr(row.decision_deadline))}">'
-        f"{escape(deadline_fr(row.decision_deadline, now))}</p>"
+        f'(CRPA) jusqu’au {date_fr(due)}">{html_text(deadline_label(days_left))}</p>'
     )
 
 
@@ -141,9 +141,9 @@ def _form_cells(catalog: Catalog) -> dict[str, str]:
     kept = _FORM_CELLS.get(id(catalog))
     if kept is None or kept[0] is not catalog:
         cells = {
-            uid: f'{escape(name)}<br><span class="fr-text--sm">{escape(editor)}</span>'
+            uid: f'{html_text(name)}<br><span class="fr-text--sm">{html_text(editor)}</span>'
             if editor
-            else str(escape(name))
+            else html_text(name)
             for uid, (name, editor) in _forms(catalog).items()
         }
         kept = _FORM_CELLS[id(catalog)] = (catalog, cells)
@@ -155,28 +155,28 @@ _FORM_CELLS: dict[int, tuple[Catalog, dict[str, str]]] = {}
 
 def queue_lines(rows: list[QueueRow], catalog: Catalog) -> Markup:
     """The table's lines (``<tr>``…), in the markup the template had: one f-string per line,
-    each value of the data escaped (``escape``), the badges and form cells rendered once."""
+    each value of the data escaped (``html_text``), the badges and form cells rendered once."""
     shown = layout.badges()
     path = layout.path_of("instruction.show", "request_id")
     cells = _form_cells(catalog)
-    now = datetime.now(UTC)
+    today = paris(datetime.now(UTC)).date()
     html = []
     for row in rows:
         form_cell = cells.get(row.form_uid)
         if form_cell is None:
-            form_cell = escape(row.form_uid)
-        organization = escape(row.organization_display_name)
+            form_cell = html_text(row.form_uid)
+        organization = html_text(row.organization_display_name)
         html.append(
             f"""
         <tr>
-          <td><a href="{path(row.id)}">{escape(row.public_reference)}</a></td>
+          <td><a href="{path(row.id)}">{row.public_reference}</a></td>
           <td>
             {_badges(row, shown)}
-            {_deadline(row, now)}
+            {_deadline(row, today)}
           </td>
-          <td>{escape(date_fr(row.last_submitted_at))}</td>
-          <td>{escape(row.applicant_email)}<br><span class="fr-text--sm">{organization}</span></td>
-          <td>{escape(row.intitule or "—")}</td>
+          <td>{date_fr(row.last_submitted_at)}</td>
+          <td>{html_text(row.applicant_email)}<br><span class="fr-text--sm">{organization}</span></td>
+          <td>{html_text(row.intitule or "—")}</td>
           <td>{form_cell}</td>
         </tr>
         """
