@@ -117,7 +117,7 @@ def plain_drafts_sort_nullable(criteria: QueueCriteria) -> bool:
     return with_plain_drafts(criteria) and criteria.sort in ("recent", "ancien")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class QueueRow(RequestLabels):
     """One line of the queue: the columns it shows, never the request's answers."""
 
@@ -285,7 +285,7 @@ def queue_page(
     results = results[:PAGE_SIZE]
     if backwards:
         results.reverse()
-    rows = [QueueRow(*r[:-3], *(bool(marker) for marker in r[-3:])) for r in results]
+    rows = [QueueRow(*r[:-3], bool(r[-3]), bool(r[-2]), bool(r[-1])) for r in results]
     has_next = more if not backwards else True
     has_previous = (cursor is not None) if not backwards else more
     return QueuePage(

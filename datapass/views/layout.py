@@ -193,15 +193,40 @@ def _navigation(user, section) -> Markup:
     )
 
 
+def _roles(user) -> frozenset[str] | None:
+    """The user's set of roles, what the predicates of ``permissions`` read (None: signed out)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return frozenset(user.roles)
+
+
 def layout_navigation() -> Markup:
     """The main navigation's entries: what the user may reach (the predicates of
     ``permissions``, which read the user's roles only), rendered once per set of roles and
     section of the site."""
     user = current_user
-    signed_in = user is not None and getattr(user, "is_authenticated", False)
-    roles = frozenset(user.roles) if signed_in else None
     section = _section()
-    return kept(("navigation", roles, section), lambda: _navigation(user, section))
+    return kept(("navigation", _roles(user), section), lambda: _navigation(user, section))
+
+
+TABS = "instruction/_tabs_links.html"
+
+
+def instruction_tabs(definitions) -> Markup:
+    """The instruction space's tabs and links (``TABS``), rendered once per page, set of
+    roles and definitions shown."""
+    user, endpoint = current_user, request.endpoint or ""
+    definitions = tuple(definitions or ())
+    return kept(
+        (TABS, endpoint, _roles(user), definitions),
+        lambda: macro(TABS, "tabs")(
+            endpoint,
+            tuple(
+                (d, permissions.can_instruct(user, d), permissions.can_manage(user, d))
+                for d in definitions
+            ),
+        ),
+    )
 
 
 def register(app: Flask) -> None:
@@ -214,4 +239,5 @@ def register(app: Flask) -> None:
         layout_navigation=layout_navigation,
         layout_footer=layout_footer,
         layout_scripts=layout_scripts,
+        instruction_tabs=instruction_tabs,
     )
