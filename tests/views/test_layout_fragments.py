@@ -17,6 +17,7 @@ from datapass.views.template_helpers import html_text
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 from tests.support.catalogs import add_definition
+from tests.support.queries import page_statements
 from tests.views.test_admin_support import impersonate
 
 QUEUE = "/instruction/tableau-de-bord/demandes"
@@ -202,3 +203,14 @@ def test_templates_read_the_application_s_globals(app):
     with app.test_request_context("/"):
         assert own.render() == f"x-{workflow.DRAFT}"
         assert render_template_string("{{ has_endpoint('public.home') }}") == "True"
+
+
+def test_the_unverified_marker_probes_the_membership_index(client, db, login_as):
+    """An outer join on memberships' unique (user, organisation) index: as a NOT EXISTS,
+    PostgreSQL hashed every verified membership at each page (a scan of the table)."""
+    login_as(roles=["api_particulier:instructor"])
+    submitted_request()
+    statements = page_statements(client, f"{QUEUE}?etat=submitted&tri=recent")
+    (page,) = [s for s in statements if "FROM authorization_requests" in s]
+    assert "LEFT OUTER JOIN memberships ON memberships.user_id" in page
+    assert not re.search(r"EXISTS \(SELECT \*\s+FROM memberships", page)
