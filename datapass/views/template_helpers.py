@@ -53,14 +53,20 @@ class TemplateEnvironment(Environment):
     copies it into every render's context key by key (``dict(ChainMap)``: some 40 µs per page
     with our 50 globals, a Python call per key). Our templates have no globals of their own:
     theirs is then the environment's dictionary itself, copied by C (Jinja 2's behaviour).
-    A template given globals of its own (``get_template(name, globals=…)``, unused here) keeps
-    the ``ChainMap``; globals are all registered before the first render (``create_app``).
+    A template made with globals of its own (``from_string(source, globals=…)``) keeps the
+    ``ChainMap``; a file template takes none (Jinja would add them to its cached globals: here
+    the environment's).
     """
 
     def make_globals(self, d):
         if not d:
             return self.globals
         return super().make_globals(d)
+
+    def _load_template(self, name, globals):
+        if globals:
+            raise TypeError("file templates take no globals of their own (TemplateEnvironment)")
+        return super()._load_template(name, globals)
 
 
 def has_endpoint(name: str) -> bool:

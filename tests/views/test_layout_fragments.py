@@ -203,6 +203,10 @@ def test_templates_read_the_application_s_globals(app):
     with app.test_request_context("/"):
         assert own.render() == f"x-{workflow.DRAFT}"
         assert render_template_string("{{ has_endpoint('public.home') }}") == "True"
+    # Jinja would add them to the template's globals: here the application's.
+    with pytest.raises(TypeError):
+        app.jinja_env.get_template("base.html", globals={"extra": "x"})
+    assert "extra" not in app.jinja_env.globals
 
 
 def test_the_unverified_marker_probes_the_membership_index(client, db, login_as):
