@@ -127,13 +127,13 @@ def kept(key: tuple, render: Callable[[], Markup]) -> Markup:
     holds everything else the markup depends on)."""
     app, catalog = _app(), get_catalog()
     full_key = (id(app), id(catalog), request.script_root, *key)
-    kept = _FRAGMENTS.get(full_key)
-    if kept is None or kept[0] is not app or kept[1] is not catalog:
+    entry = _FRAGMENTS.get(full_key)
+    if entry is None or entry[0] is not app or entry[1] is not catalog:
         if len(_FRAGMENTS) >= MAX_FRAGMENTS:
             _FRAGMENTS.clear()
         html = Markup(render())  # noqa: S704 (a macro of an autoescaping template)
-        kept = _FRAGMENTS[full_key] = (app, catalog, html)
-    return kept[2]
+        entry = _FRAGMENTS[full_key] = (app, catalog, html)
+    return entry[2]
 
 
 def macro(template: str, name: str):
