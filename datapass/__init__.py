@@ -21,6 +21,9 @@ def create_app(overrides: Mapping | None = None, environ: Mapping[str, str] | No
         static_folder="static",
         instance_relative_config=False,
     )
+    from datapass.views.template_helpers import TemplateEnvironment
+
+    app.jinja_environment = TemplateEnvironment  # before the first use of app.jinja_env
     app.config.from_mapping(load_config(environ))
     if overrides:
         app.config.from_mapping(overrides)
