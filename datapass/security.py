@@ -1,10 +1,12 @@
-"""HTTP security headers for every response; the size of every request body."""
+"""HTTP security headers for every response; the size of every request body; the CSRF
+token pages embed."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, current_app, g, request, session
 from flask_login import current_user
 
 # The only pages that take files: the wizard's steps (the legal block's délibérations).
@@ -77,9 +79,11 @@ def register(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, _bound_request_body)
 
     fixed = [(name.lower(), name, value) for name, value in fixed]
+    app.before_request(reuse_signed_csrf_token)
 
     @app.after_request
     def _headers(response):
+        keep_signed_csrf_token()
         # What a view set itself stays (setdefault's behaviour, one pass instead of a scan
         # of the headers per name).
         headers = response.headers
@@ -90,3 +94,52 @@ def register(app: Flask) -> None:
             # (the browser's back button after sign-out, a shared proxy).
             headers["Cache-Control"] = "no-store"
         return response
+
+
+# ---------------------------------------------------------------- CSRF token
+
+# How long a signed CSRF token is handed out again to the same session (per process) rather
+# than signed anew: Flask-WTF signs the session's token on every page that has a form (a
+# serializer, JSON and an HMAC: some 5 % of a list page). The token stays valid
+# ``WTF_CSRF_TIME_LIMIT`` (an hour) from its signature: a page given a kept one leaves at
+# most this much less time to send its form.
+CSRF_TOKEN_REUSE_SECONDS = 60
+_MAX_SIGNED_TOKENS = 4096
+_REUSED = "datapass_csrf_reused"
+# (secret, the session's raw token) -> (its signed form, when signed)
+_signed_tokens: dict[tuple[str, str], tuple[str, float]] = {}
+
+
+def _token_key() -> tuple[str, tuple[str, str] | None]:
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if request.endpoint == "static":  # no form; reading the session would add Vary: Cookie
+        return field, None
+    raw = session.get(field)
+    if not isinstance(raw, str):
+        return field, None
+    return field, (config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw)
+
+
+def reuse_signed_csrf_token() -> None:
+    """Before a request: the session's token signed less than ``CSRF_TOKEN_REUSE_SECONDS``
+    ago, put where Flask-WTF looks first (``g``): its forms and the templates'
+    ``csrf_token()`` take it as this request's."""
+    field, key = _token_key()
+    kept = _signed_tokens.get(key) if key else None
+    if kept is not None and time.time() - kept[1] < CSRF_TOKEN_REUSE_SECONDS:
+        setattr(g, field, kept[0])
+        setattr(g, _REUSED, True)
+
+
+def keep_signed_csrf_token() -> None:
+    """After a request: the token Flask-WTF signed for it (if any), kept for the next ones."""
+    if g.get(_REUSED):
+        return
+    field, key = _token_key()
+    signed = g.get(field)
+    if signed is None or key is None:
+        return
+    if len(_signed_tokens) >= _MAX_SIGNED_TOKENS:
+        _signed_tokens.clear()
+    _signed_tokens[key] = (signed, time.time())
