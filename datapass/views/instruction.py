@@ -50,11 +50,13 @@ from datapass.services import (
 )
 from datapass.services import queue as queue_service
 from datapass.services.impersonation import forbid_while_impersonating
-from datapass.views import check_action_form, int_arg, request_fragments
+from datapass.views import check_action_form, form_fragments, int_arg, request_fragments
 from datapass.views.queue_lines import form_checkboxes, queue_lines
 
 bp = Blueprint("instruction", __name__, url_prefix="/instruction")
 CRITERIA_KEY = "datapass_queue_criteria"
+MESSAGE_FIELDS = "instruction/_message_fields.html"
+TRANSFER_FIELDS = "instruction/_transfer_fields.html"
 TEMPLATE_KIND = {
     "approve": "approve",
     "request_changes": "request_changes",
@@ -151,6 +153,17 @@ def authorizations():
 # ---------------------------------------------------------------- request page
 
 
+def _message_form(authorization_request: AuthorizationRequest):
+    """The message templates, the one chosen (``?modele=``) and the message form's fields."""
+    templates = message_templates.templates_for(authorization_request.definition_id, "message")
+    chosen = next((t for t in templates if str(t.id) == request.args.get("modele")), None)
+    if chosen is None:  # a blank form: its fields rendered once
+        return templates, None, form_fragments.blank_form(MESSAGE_FIELDS, InstructorMessageForm)
+    form = InstructorMessageForm()
+    form.body.data = message_templates.render(chosen.content, authorization_request)
+    return templates, chosen, form_fragments.render_form(MESSAGE_FIELDS, form)
+
+
 @bp.get("/demandes/<int:request_id>")
 @login_required
 def show(request_id: int):
@@ -167,15 +180,9 @@ def show(request_id: int):
     catalog_form = get_catalog().form(authorization_request.form_uid)
     role = workflow.INSTRUCTOR if can_act else workflow.REPORTER
     decisions = [e for e in workflow.allowed_events(authorization_request, role) if e in DECISIONS]
-    message_form = InstructorMessageForm()
-    templates = (
-        message_templates.templates_for(authorization_request.definition_id, "message")
-        if can_act
-        else []
+    templates, chosen, message_fields = (
+        _message_form(authorization_request) if can_act else ([], None, None)
     )
-    chosen = next((t for t in templates if str(t.id) == request.args.get("modele")), None)
-    if chosen is not None:
-        message_form.body.data = message_templates.render(chosen.content, authorization_request)
     return render_template(
         "instruction/request.html",
         authorization_request=authorization_request,
@@ -196,10 +203,12 @@ def show(request_id: int):
             authorization_request, queue_service.visible_definitions(current_user)
         ),
         following=page.following,
-        message_form=message_form,
+        message_fields=message_fields,
         message_templates=templates,
         chosen_template=chosen,
-        transfer_form=InstructorTransferForm(data={"version": authorization_request.version})
+        transfer_fields=form_fragments.blank_form(
+            TRANSFER_FIELDS, InstructorTransferForm, version=authorization_request.version
+        )
         if can_act and workflow.can_transfer(authorization_request, role)
         else None,
     )
