@@ -3,14 +3,17 @@
 - the request, its organisation, the applicant's email, the applicant's membership of the
   organisation (and who verified it), whether the viewer follows the request: **one** statement
   (outer joins on unique keys);
-- its timeline and its messages with their authors' emails: one statement each, selecting the
-  emails only (never the authors as ``User`` objects, whose roles would load too);
-- its documents and its habilitations: one statement each.
+- its timeline and its messages with their authors' emails, and what the answers' fragment
+  depends on of its documents (``views/request_fragments.py``): one statement each, selecting
+  the columns shown as plain rows on the session's connection (an ORM entity costs its row
+  processors' set-up at every execution: about three times a plain statement);
+- its habilitations: one statement, as ``Authorization`` objects put into
+  ``authorization_request.authorizations`` (the workflow's rules read them).
 
-The collections are put into ``authorization_request.events`` / ``.messages`` /
-``.documents`` / ``.authorizations``, so that code reading them (``messaging.mark_read``, the
-workflow, the blocks' summary) loads nothing lazily. The statements are built once per
-process (not at every request): SQLAlchemy then reuses their compiled SQL and cache keys.
+The documents as objects are loaded only when the answers are rendered again
+(``load_documents``, a new version of the request or of its documents). The statements are
+built once per process (not at every request): SQLAlchemy then reuses their compiled SQL and
+cache keys.
 
 ``tests/views/test_request_page.py`` checks the count and that nothing loads lazily.
 """
@@ -19,11 +22,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from datapass import workflow
 from datapass.extensions import db
 from datapass.models import (
     Authorization,
@@ -37,6 +43,21 @@ from datapass.models import (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """An event of the timeline: what the page says of it (``presenter.describe_event``)."""
+
+    id: int
+    name: str
+    reason: str | None
+    payload: dict[str, Any] | None
+    created_at: datetime
+
+    @property
+    def label(self) -> str:
+        return workflow.EVENT_LABELS.get(self.name, self.name)
+
+
 @dataclass(slots=True)
 class RequestPage:
     authorization_request: AuthorizationRequest
@@ -45,9 +66,37 @@ class RequestPage:
     verifier_email: str | None  # who verified the membership, if someone did
     following: bool  # does the viewer follow the request
     # (event, its author's email), newest first, as the timeline shows them
-    events: list[tuple[AuthorizationRequestEvent, str | None]]
-    # (message, its author's email), oldest first
-    messages: list[tuple[Message, str]]
+    events: list[tuple[TimelineEvent, str | None]]
+    # (message, its author's email), oldest first; a message: a row of ``MESSAGE_COLUMNS``
+    messages: list[tuple[Any, str]]
+    # what the answers' fragment depends on: a row of ``DOCUMENT_COLUMNS`` per document
+    documents: list[Any]
+
+
+# The columns the page reads (rows with these attributes).
+MESSAGE_COLUMNS = (
+    Message.id,
+    Message.sender_side,
+    Message.body,
+    Message.read_at,
+    Message.processed_at,
+    Message.created_at,
+)
+EVENT_COLUMNS = (
+    AuthorizationRequestEvent.id,
+    AuthorizationRequestEvent.name,
+    AuthorizationRequestEvent.reason,
+    AuthorizationRequestEvent.payload,
+    AuthorizationRequestEvent.created_at,
+)
+DOCUMENT_COLUMNS = (
+    Document.id,
+    Document.field,
+    Document.filename,
+    Document.size,
+    Document.scan_state,
+    Document.text_state,
+)
 
 
 @functools.cache
@@ -79,7 +128,7 @@ def _statements():
         .options(joinedload(AuthorizationRequest.organization))
     )
     documents = (
-        select(Document)
+        select(*DOCUMENT_COLUMNS)
         .where(Document.authorization_request_id == request_id)
         .order_by(Document.id)
     )
@@ -89,22 +138,43 @@ def _statements():
         .order_by(Authorization.id)
     )
     events = (
-        select(AuthorizationRequestEvent, User.email)
+        select(*EVENT_COLUMNS, User.email)
         .outerjoin(User, User.id == AuthorizationRequestEvent.user_id)
         .where(AuthorizationRequestEvent.authorization_request_id == request_id)
-        .order_by(AuthorizationRequestEvent.id)
+        # Newest first, as the timeline shows them.
+        .order_by(AuthorizationRequestEvent.created_at.desc(), AuthorizationRequestEvent.id.desc())
     )
     messages = (
-        select(Message, User.email)
+        select(*MESSAGE_COLUMNS, User.email)
         .join(User, User.id == Message.author_id)
         .where(Message.authorization_request_id == request_id)
         .order_by(Message.id)
     )
     # What an earlier statement of the same session loaded may be stale (tests share it).
-    return tuple(
-        s.execution_options(populate_existing=True)
-        for s in (page, events, messages, documents, authorizations)
+    return (
+        page.execution_options(populate_existing=True),
+        events,
+        messages,
+        documents,
+        authorizations.execution_options(populate_existing=True),
     )
+
+
+@functools.cache
+def _documents_statement():
+    return (
+        select(Document)
+        .where(Document.authorization_request_id == bindparam("request_id"))
+        .order_by(Document.id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def load_documents(authorization_request: AuthorizationRequest) -> None:
+    """Put the request's documents into ``authorization_request.documents`` (the blocks'
+    summary reads them): when the answers are rendered again only."""
+    documents = db.session.scalars(_documents_statement(), {"request_id": authorization_request.id})
+    set_committed_value(authorization_request, "documents", list(documents))
 
 
 def load(request_id: int, viewer_id: int) -> RequestPage | None:
@@ -115,21 +185,27 @@ def load(request_id: int, viewer_id: int) -> RequestPage | None:
         return None
     authorization_request, applicant_email, membership, verifier_email, follow_id = row
     parameters = {"request_id": request_id}
-    events = list(db.session.execute(events_statement, parameters))
-    messages = list(db.session.execute(messages_statement, parameters))
-    # The collections other code reads, as the relationships would have loaded them.
-    set_committed_value(authorization_request, "events", [event for event, _ in events])
-    for name, statement in (("documents", documents), ("authorizations", authorizations)):
-        set_committed_value(
-            authorization_request, name, list(db.session.scalars(statement, parameters))
-        )
-    set_committed_value(authorization_request, "messages", [message for message, _ in messages])
+    connection = db.session.connection()
+    events = [
+        (TimelineEvent(*event[:-1]), event.email)
+        for event in connection.execute(events_statement, parameters)
+    ]
+    messages = [
+        (message, message.email) for message in connection.execute(messages_statement, parameters)
+    ]
+    # The collection the workflow's rules read, as the relationship would have loaded it.
+    set_committed_value(
+        authorization_request,
+        "authorizations",
+        list(db.session.scalars(authorizations, parameters)),
+    )
     return RequestPage(
         authorization_request=authorization_request,
         applicant_email=applicant_email,
         membership=membership,
         verifier_email=verifier_email,
         following=follow_id is not None,
-        events=sorted(events, key=lambda pair: (pair[0].created_at, pair[0].id), reverse=True),
+        events=events,
         messages=messages,
+        documents=list(connection.execute(documents, parameters)),
     )

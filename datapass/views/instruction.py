@@ -173,7 +173,7 @@ def show(request_id: int):
     ):
         abort(404)
     can_act = permissions.can_instruct(current_user, page.authorization_request.definition_id)
-    if can_act and messaging.mark_read(page.authorization_request, APPLICANT_SIDE):
+    if can_act and messaging.mark_messages_read((m for m, _ in page.messages), APPLICANT_SIDE):
         # The commit expired what the page shows: load it again, as eagerly.
         page = request_page.load(request_id, current_user.id)
     authorization_request = page.authorization_request
@@ -187,7 +187,7 @@ def show(request_id: int):
         "instruction/request.html",
         authorization_request=authorization_request,
         catalog_form=catalog_form,
-        answers=request_fragments.answers(catalog_form, authorization_request),
+        answers=request_fragments.answers(catalog_form, authorization_request, page.documents),
         timeline=[
             (event, email, presenter.describe_event(event, catalog_form))
             for event, email in page.events
