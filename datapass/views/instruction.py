@@ -155,7 +155,7 @@ def authorizations():
 
 def _message_form(authorization_request: AuthorizationRequest):
     """The message templates, the one chosen (``?modele=``) and the message form's fields."""
-    templates = message_templates.templates_for(authorization_request.definition_id, "message")
+    templates = message_templates.choices_for(authorization_request.definition_id, "message")
     chosen = next((t for t in templates if str(t.id) == request.args.get("modele")), None)
     if chosen is None:  # a blank form: its fields rendered once
         return templates, None, form_fragments.blank_form(MESSAGE_FIELDS, InstructorMessageForm)
@@ -229,7 +229,7 @@ def decide(request_id: int, event: str):
     form.reason.label.text = reason_label
     kind = TEMPLATE_KIND.get(event)
     templates = (
-        message_templates.templates_for(authorization_request.definition_id, kind) if kind else []
+        message_templates.choices_for(authorization_request.definition_id, kind) if kind else []
     )
     form.template.choices = [SelectChoice("", "Aucun modèle")] + [
         SelectChoice(str(t.id), t.title) for t in templates
