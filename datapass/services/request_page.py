@@ -10,8 +10,9 @@
 - its habilitations: one statement, as ``Authorization`` objects put into
   ``authorization_request.authorizations`` (the workflow's rules read them).
 
-The documents as objects are loaded only when the answers are rendered again
-(``load_documents``, a new version of the request or of its documents). The statements are
+The answers (the request's ``data``) and the documents as objects are loaded only when the
+answers' fragment is rendered again (``load_answers``: a new version of the request or of its
+documents). The statements are
 built once per process (not at every request): SQLAlchemy then reuses their compiled SQL and
 cache keys.
 
@@ -26,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from datapass import workflow
@@ -125,7 +126,8 @@ def _statements():
             ),
         )
         .where(AuthorizationRequest.id == request_id)
-        .options(joinedload(AuthorizationRequest.organization))
+        # The answers (2 kB of JSON to decode) only when they are rendered again.
+        .options(joinedload(AuthorizationRequest.organization), defer(AuthorizationRequest.data))
     )
     documents = (
         select(*DOCUMENT_COLUMNS)
@@ -161,20 +163,29 @@ def _statements():
 
 
 @functools.cache
-def _documents_statement():
+def _answers_statements():
+    request_id = bindparam("request_id")
     return (
+        select(AuthorizationRequest.data).where(AuthorizationRequest.id == request_id),
         select(Document)
-        .where(Document.authorization_request_id == bindparam("request_id"))
+        .where(Document.authorization_request_id == request_id)
         .order_by(Document.id)
-        .execution_options(populate_existing=True)
+        .execution_options(populate_existing=True),
     )
 
 
-def load_documents(authorization_request: AuthorizationRequest) -> None:
-    """Put the request's documents into ``authorization_request.documents`` (the blocks'
-    summary reads them): when the answers are rendered again only."""
-    documents = db.session.scalars(_documents_statement(), {"request_id": authorization_request.id})
-    set_committed_value(authorization_request, "documents", list(documents))
+def load_answers(authorization_request: AuthorizationRequest) -> None:
+    """Put the request's answers and documents into ``authorization_request.data`` and
+    ``.documents`` (the blocks' summary reads them): when the answers are rendered again only
+    (``load`` leaves them out)."""
+    data, documents = _answers_statements()
+    parameters = {"request_id": authorization_request.id}
+    set_committed_value(
+        authorization_request, "data", db.session.connection().execute(data, parameters).scalar()
+    )
+    set_committed_value(
+        authorization_request, "documents", list(db.session.scalars(documents, parameters))
+    )
 
 
 def load(request_id: int, viewer_id: int) -> RequestPage | None:

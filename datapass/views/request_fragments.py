@@ -92,7 +92,7 @@ def answers(catalog_form, authorization_request: AuthorizationRequest, documents
     ``answers_key``; the documents themselves load only when the fragment is rendered)."""
 
     def render() -> str:
-        request_page.load_documents(authorization_request)
+        request_page.load_answers(authorization_request)
         return render_template(
             "instruction/_answers.html",
             authorization_request=authorization_request,
