@@ -39,6 +39,7 @@ from datapass.models import (
     Document,
     Membership,
     Message,
+    Organization,
     RequestFollow,
     User,
 )
@@ -126,8 +127,12 @@ def _statements():
             ),
         )
         .where(AuthorizationRequest.id == request_id)
-        # The answers (2 kB of JSON to decode) only when they are rendered again.
-        .options(joinedload(AuthorizationRequest.organization), defer(AuthorizationRequest.data))
+        # Not the JSON the page does not show: the answers (some kB to decode) are read when
+        # they are rendered again (``load_answers``), the registry's payload never.
+        .options(
+            joinedload(AuthorizationRequest.organization).defer(Organization.insee_payload),
+            defer(AuthorizationRequest.data),
+        )
     )
     documents = (
         select(*DOCUMENT_COLUMNS)
