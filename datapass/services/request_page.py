@@ -3,18 +3,18 @@
 - the request, its organisation, the applicant's email, the applicant's membership of the
   organisation (and who verified it), whether the viewer follows the request: **one** statement
   (outer joins on unique keys);
-- its timeline and its messages with their authors' emails, and what the answers' fragment
-  depends on of its documents (``views/request_fragments.py``): one statement each, selecting
-  the columns shown as plain rows on the session's connection (an ORM entity costs its row
-  processors' set-up at every execution: about three times a plain statement);
+- its timeline, its messages with their authors' emails, what the answers' fragment depends
+  on of its documents (``views/request_fragments.py``) and the message templates of its
+  definition: **one** statement (``UNION ALL`` of the four lists' columns, as plain rows on
+  the session's connection: an ORM entity costs its row processors' set-up at every
+  execution, about three times a plain statement, and each statement a round trip);
 - its habilitations: one statement, as ``Authorization`` objects put into
   ``authorization_request.authorizations`` (the workflow's rules read them).
 
 The answers (the request's ``data``) and the documents as objects are loaded only when the
 answers' fragment is rendered again (``load_answers``: a new version of the request or of its
-documents). The statements are
-built once per process (not at every request): SQLAlchemy then reuses their compiled SQL and
-cache keys.
+documents). The statements are built once per process (not at every request): SQLAlchemy
+then reuses their compiled SQL and cache keys.
 
 ``tests/views/test_request_page.py`` checks the count and that nothing loads lazily.
 """
@@ -24,9 +24,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, cast, literal, null, select, union_all
 from sqlalchemy.orm import aliased, defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -39,6 +39,7 @@ from datapass.models import (
     Document,
     Membership,
     Message,
+    MessageTemplate,
     Organization,
     RequestFollow,
     User,
@@ -69,36 +70,144 @@ class RequestPage:
     following: bool  # does the viewer follow the request
     # (event, its author's email), newest first, as the timeline shows them
     events: list[tuple[TimelineEvent, str | None]]
-    # (message, its author's email), oldest first; a message: a row of ``MESSAGE_COLUMNS``
-    messages: list[tuple[Any, str]]
-    # what the answers' fragment depends on: a row of ``DOCUMENT_COLUMNS`` per document
-    documents: list[Any]
+    # (message, its author's email), oldest first
+    messages: list[tuple[PageMessage, str]]
+    documents: list[PageDocument]
+    message_templates: list[TemplateChoice]  # of the request's definition, by title
 
 
-# The columns the page reads (rows with these attributes).
-MESSAGE_COLUMNS = (
-    Message.id,
-    Message.sender_side,
-    Message.body,
-    Message.read_at,
-    Message.processed_at,
-    Message.created_at,
-)
-EVENT_COLUMNS = (
-    AuthorizationRequestEvent.id,
-    AuthorizationRequestEvent.name,
-    AuthorizationRequestEvent.reason,
-    AuthorizationRequestEvent.payload,
-    AuthorizationRequestEvent.created_at,
-)
-DOCUMENT_COLUMNS = (
-    Document.id,
-    Document.field,
-    Document.filename,
-    Document.size,
-    Document.scan_state,
-    Document.text_state,
-)
+class PageMessage(NamedTuple):
+    id: int
+    sender_side: str
+    body: str
+    read_at: datetime | None
+    processed_at: datetime | None
+    created_at: datetime
+
+
+class PageDocument(NamedTuple):
+    """What the answers' fragment depends on of a document (``views/request_fragments.py``)."""
+
+    id: int
+    field: str
+    filename: str
+    size: int
+    scan_state: str | None
+    text_state: str | None
+
+
+class TemplateChoice(NamedTuple):
+    """A message template the instructor may start from."""
+
+    id: int
+    title: str
+    content: str
+
+
+# The page's lists in one statement: events, messages, documents, message templates, each
+# a ``SELECT`` of the same columns (a kind, an id, two texts, then each kind's own, NULL for
+# the others), ``UNION ALL``.
+_KINDS = ("event", "message", "document", "template")
+_OWN_COLUMNS = {
+    "payload": AuthorizationRequestEvent.payload,
+    "created_at": Message.created_at,
+    "read_at": Message.read_at,
+    "processed_at": Message.processed_at,
+    "email": User.email,
+    "size": Document.size,
+    "scan_state": Document.scan_state,
+    "text_state": Document.text_state,
+}
+
+
+def _list(kind: str, id_, first, second, **own):
+    """One kind's ``SELECT``: its own columns named, the others typed NULLs (PostgreSQL
+    matches the UNION's column types)."""
+    return select(
+        literal(kind).label("kind"),
+        id_.label("id"),
+        first.label("first"),
+        second.label("second"),
+        *(
+            (own[name] if name in own else cast(null(), column.type)).label(name)
+            for name, column in _OWN_COLUMNS.items()
+        ),
+    )
+
+
+@functools.cache
+def _lists_statement():
+    request_id = bindparam("request_id")
+    event, message, document = AuthorizationRequestEvent, Message, Document
+    events = (
+        _list(
+            "event",
+            event.id,
+            event.name,
+            event.reason,
+            payload=event.payload,
+            created_at=event.created_at,
+            email=User.email,
+        )
+        .outerjoin(User, User.id == event.user_id)
+        .where(event.authorization_request_id == request_id)
+    )
+    messages = (
+        _list(
+            "message",
+            message.id,
+            message.sender_side,
+            message.body,
+            created_at=message.created_at,
+            read_at=message.read_at,
+            processed_at=message.processed_at,
+            email=User.email,
+        )
+        .join(User, User.id == message.author_id)
+        .where(message.authorization_request_id == request_id)
+    )
+    documents = _list(
+        "document",
+        document.id,
+        document.field,
+        document.filename,
+        size=document.size,
+        scan_state=document.scan_state,
+        text_state=document.text_state,
+    ).where(document.authorization_request_id == request_id)
+    templates = _list(
+        "template", MessageTemplate.id, MessageTemplate.title, MessageTemplate.content
+    ).where(
+        MessageTemplate.definition_id == bindparam("definition"),
+        MessageTemplate.kind == "message",
+    )
+    # The templates by title (the database's collation); the others are sorted in Python.
+    return union_all(events, messages, documents, templates).order_by("kind", "first", "id")
+
+
+def _lists(request_id: int, definition_id: str):
+    """The events (newest first), messages, documents (oldest first) and message templates
+    (by title) of the page, from one statement."""
+    lists: dict[str, list] = {kind: [] for kind in _KINDS}
+    rows = db.session.connection().execute(
+        _lists_statement(), {"request_id": request_id, "definition": definition_id}
+    )
+    for row in rows:
+        lists[row.kind].append(row)
+    events = [
+        (TimelineEvent(r.id, r.first, r.second, r.payload, r.created_at), r.email)
+        for r in sorted(lists["event"], key=lambda r: (r.created_at, r.id), reverse=True)
+    ]
+    messages = [
+        (PageMessage(r.id, r.first, r.second, r.read_at, r.processed_at, r.created_at), r.email)
+        for r in sorted(lists["message"], key=lambda r: r.id)
+    ]
+    documents = [
+        PageDocument(r.id, r.first, r.second, r.size, r.scan_state, r.text_state)
+        for r in sorted(lists["document"], key=lambda r: r.id)
+    ]
+    templates = [TemplateChoice(r.id, r.first, r.second) for r in lists["template"]]
+    return events, messages, documents, templates
 
 
 @functools.cache
@@ -134,35 +243,14 @@ def _statements():
             defer(AuthorizationRequest.data),
         )
     )
-    documents = (
-        select(*DOCUMENT_COLUMNS)
-        .where(Document.authorization_request_id == request_id)
-        .order_by(Document.id)
-    )
     authorizations = (
         select(Authorization)
         .where(Authorization.authorization_request_id == request_id)
         .order_by(Authorization.id)
     )
-    events = (
-        select(*EVENT_COLUMNS, User.email)
-        .outerjoin(User, User.id == AuthorizationRequestEvent.user_id)
-        .where(AuthorizationRequestEvent.authorization_request_id == request_id)
-        # Newest first, as the timeline shows them.
-        .order_by(AuthorizationRequestEvent.created_at.desc(), AuthorizationRequestEvent.id.desc())
-    )
-    messages = (
-        select(*MESSAGE_COLUMNS, User.email)
-        .join(User, User.id == Message.author_id)
-        .where(Message.authorization_request_id == request_id)
-        .order_by(Message.id)
-    )
     # What an earlier statement of the same session loaded may be stale (tests share it).
     return (
         page.execution_options(populate_existing=True),
-        events,
-        messages,
-        documents,
         authorizations.execution_options(populate_existing=True),
     )
 
@@ -195,25 +283,17 @@ def load_answers(authorization_request: AuthorizationRequest) -> None:
 
 def load(request_id: int, viewer_id: int) -> RequestPage | None:
     """The page's data, or None when there is no such request (the view checks permissions)."""
-    page, events_statement, messages_statement, documents, authorizations = _statements()
+    page, authorizations = _statements()
     row = db.session.execute(page, {"request_id": request_id, "viewer_id": viewer_id}).first()
     if row is None:
         return None
     authorization_request, applicant_email, membership, verifier_email, follow_id = row
-    parameters = {"request_id": request_id}
-    connection = db.session.connection()
-    events = [
-        (TimelineEvent(*event[:-1]), event.email)
-        for event in connection.execute(events_statement, parameters)
-    ]
-    messages = [
-        (message, message.email) for message in connection.execute(messages_statement, parameters)
-    ]
+    events, messages, documents, templates = _lists(request_id, authorization_request.definition_id)
     # The collection the workflow's rules read, as the relationship would have loaded it.
     set_committed_value(
         authorization_request,
         "authorizations",
-        list(db.session.scalars(authorizations, parameters)),
+        list(db.session.scalars(authorizations, {"request_id": request_id})),
     )
     return RequestPage(
         authorization_request=authorization_request,
@@ -223,5 +303,6 @@ def load(request_id: int, viewer_id: int) -> RequestPage | None:
         following=follow_id is not None,
         events=events,
         messages=messages,
-        documents=list(connection.execute(documents, parameters)),
+        documents=documents,
+        message_templates=templates,
     )

@@ -153,9 +153,8 @@ def authorizations():
 # ---------------------------------------------------------------- request page
 
 
-def _message_form(authorization_request: AuthorizationRequest):
+def _message_form(authorization_request: AuthorizationRequest, templates: list):
     """The message templates, the one chosen (``?modele=``) and the message form's fields."""
-    templates = message_templates.choices_for(authorization_request.definition_id, "message")
     chosen = next((t for t in templates if str(t.id) == request.args.get("modele")), None)
     if chosen is None:  # a blank form: its fields rendered once
         return templates, None, form_fragments.blank_form(MESSAGE_FIELDS, InstructorMessageForm)
@@ -181,7 +180,9 @@ def show(request_id: int):
     role = workflow.INSTRUCTOR if can_act else workflow.REPORTER
     decisions = [e for e in workflow.allowed_events(authorization_request, role) if e in DECISIONS]
     templates, chosen, message_fields = (
-        _message_form(authorization_request) if can_act else ([], None, None)
+        _message_form(authorization_request, page.message_templates)
+        if can_act
+        else ([], None, None)
     )
     return render_template(
         "instruction/request.html",

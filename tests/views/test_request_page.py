@@ -20,9 +20,9 @@ from tests.support.queries import page_statements, recorded_lazy_loads
 
 INSTRUCTOR = "api_particulier:instructor"
 # Statements of the page (SQLite counts its BEGIN): the session, the request with its applicant's
-# email, membership and follow, its timeline, messages, documents, habilitations, the message
-# templates, the organisation's history.
-MAX_STATEMENTS = 9
+# email, membership and follow, its lists (timeline, messages, documents, message templates),
+# habilitations, the organisation's history.
+MAX_STATEMENTS = 6
 
 
 @pytest.fixture
