@@ -1,15 +1,14 @@
 """What the instruction request page shows, loaded in a constant and small number of statements.
 
-- the request, its organisation, the applicant's email, the applicant's membership of the
-  organisation (and who verified it), whether the viewer follows the request: **one** statement
-  (outer joins on unique keys);
+- the request, its organisation, its habilitations (the workflow's rules read them), the
+  applicant's email, the applicant's membership of the organisation (and who verified it),
+  whether the viewer follows the request: **one** statement (outer joins on unique keys, and
+  one row per habilitation);
 - its timeline, its messages with their authors' emails, what the answers' fragment depends
   on of its documents (``views/request_fragments.py``) and the message templates of its
   definition: **one** statement (``UNION ALL`` of the four lists' columns, as plain rows on
   the session's connection: an ORM entity costs its row processors' set-up at every
   execution, about three times a plain statement, and each statement a round trip);
-- its habilitations: one statement, as ``Authorization`` objects put into
-  ``authorization_request.authorizations`` (the workflow's rules read them).
 
 The answers (the request's ``data``) and the documents as objects are loaded only when the
 answers' fragment is rendered again (``load_answers``: a new version of the request or of its
@@ -33,7 +32,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from datapass import workflow
 from datapass.extensions import db
 from datapass.models import (
-    Authorization,
     AuthorizationRequest,
     AuthorizationRequestEvent,
     Document,
@@ -240,19 +238,13 @@ def _statements():
         # they are rendered again (``load_answers``), the registry's payload never.
         .options(
             joinedload(AuthorizationRequest.organization).defer(Organization.insee_payload),
+            # A few at most (one per validation): the rows they add cost less than a statement.
+            joinedload(AuthorizationRequest.authorizations),
             defer(AuthorizationRequest.data),
         )
     )
-    authorizations = (
-        select(Authorization)
-        .where(Authorization.authorization_request_id == request_id)
-        .order_by(Authorization.id)
-    )
     # What an earlier statement of the same session loaded may be stale (tests share it).
-    return (
-        page.execution_options(populate_existing=True),
-        authorizations.execution_options(populate_existing=True),
-    )
+    return page.execution_options(populate_existing=True)
 
 
 @functools.cache
@@ -283,18 +275,13 @@ def load_answers(authorization_request: AuthorizationRequest) -> None:
 
 def load(request_id: int, viewer_id: int) -> RequestPage | None:
     """The page's data, or None when there is no such request (the view checks permissions)."""
-    page, authorizations = _statements()
-    row = db.session.execute(page, {"request_id": request_id, "viewer_id": viewer_id}).first()
-    if row is None:
+    parameters = {"request_id": request_id, "viewer_id": viewer_id}
+    # All the rows (one per habilitation), made one by ``unique``.
+    rows = db.session.execute(_statements(), parameters).unique().all()
+    if not rows:
         return None
-    authorization_request, applicant_email, membership, verifier_email, follow_id = row
+    authorization_request, applicant_email, membership, verifier_email, follow_id = rows[0]
     events, messages, documents, templates = _lists(request_id, authorization_request.definition_id)
-    # The collection the workflow's rules read, as the relationship would have loaded it.
-    set_committed_value(
-        authorization_request,
-        "authorizations",
-        list(db.session.scalars(authorizations, {"request_id": request_id})),
-    )
     return RequestPage(
         authorization_request=authorization_request,
         applicant_email=applicant_email,
