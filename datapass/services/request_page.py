@@ -42,6 +42,7 @@ from datapass.models import (
     RequestFollow,
     User,
 )
+from datapass.models.organization import MembershipLabels, OrganizationLabels
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +60,41 @@ class TimelineEvent:
         return workflow.EVENT_LABELS.get(self.name, self.name)
 
 
+@dataclass(frozen=True, slots=True)
+class PageOrganization(OrganizationLabels):
+    """The request's organisation: what the page shows of it."""
+
+    id: int
+    siret: str
+    name: str | None
+    address: str | None
+    naf_code: str | None
+    naf_label: str | None
+    administrative_state: str | None
+    last_refreshed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PageMembership(MembershipLabels):
+    """The applicant's membership of the request's organisation: what the page shows of it."""
+
+    verified: bool
+    verified_at: datetime | None
+    verification_reason: str | None
+
+
+ORGANIZATION_COLUMNS = tuple(
+    getattr(Organization, name) for name in PageOrganization.__dataclass_fields__
+)
+MEMBERSHIP_COLUMNS = (Membership.verified, Membership.verified_at, Membership.verification_reason)
+
+
 @dataclass(slots=True)
 class RequestPage:
     authorization_request: AuthorizationRequest
+    organization: PageOrganization
     applicant_email: str
-    membership: Membership | None
+    membership: PageMembership | None
     verifier_email: str | None  # who verified the membership, if someone did
     following: bool  # does the viewer follow the request
     # (event, its author's email), newest first, as the timeline shows them
@@ -216,8 +247,17 @@ def _statements():
     verifier = aliased(User)
     request_id = bindparam("request_id")
     page = (
-        select(AuthorizationRequest, applicant.email, Membership, verifier.email, RequestFollow.id)
+        select(
+            AuthorizationRequest,
+            applicant.email,
+            Membership.id,
+            *MEMBERSHIP_COLUMNS,
+            verifier.email,
+            RequestFollow.id,
+            *ORGANIZATION_COLUMNS,
+        )
         .join(applicant, applicant.id == AuthorizationRequest.applicant_id)
+        .join(Organization, Organization.id == AuthorizationRequest.organization_id)
         .outerjoin(
             Membership,
             and_(
@@ -234,10 +274,9 @@ def _statements():
             ),
         )
         .where(AuthorizationRequest.id == request_id)
-        # Not the JSON the page does not show: the answers (some kB to decode) are read when
-        # they are rendered again (``load_answers``), the registry's payload never.
+        # Not the answers (some kB of JSON to decode): read when they are rendered again
+        # (``load_answers``). The organisation and membership as columns (no ORM objects).
         .options(
-            joinedload(AuthorizationRequest.organization).defer(Organization.insee_payload),
             # A few at most (one per validation): the rows they add cost less than a statement.
             joinedload(AuthorizationRequest.authorizations),
             defer(AuthorizationRequest.data),
@@ -280,12 +319,15 @@ def load(request_id: int, viewer_id: int) -> RequestPage | None:
     rows = db.session.execute(_statements(), parameters).unique().all()
     if not rows:
         return None
-    authorization_request, applicant_email, membership, verifier_email, follow_id = rows[0]
+    row = rows[0]
+    authorization_request, applicant_email, membership_id = row[:3]
+    verifier_email, follow_id = row[6:8]
     events, messages, documents, templates = _lists(request_id, authorization_request.definition_id)
     return RequestPage(
         authorization_request=authorization_request,
+        organization=PageOrganization(*row[8:]),
         applicant_email=applicant_email,
-        membership=membership,
+        membership=None if membership_id is None else PageMembership(*row[3:6]),
         verifier_email=verifier_email,
         following=follow_id is not None,
         events=events,

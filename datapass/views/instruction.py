@@ -187,6 +187,7 @@ def show(request_id: int):
     return render_template(
         "instruction/request.html",
         authorization_request=authorization_request,
+        organization=page.organization,
         catalog_form=catalog_form,
         answers=request_fragments.answers(catalog_form, authorization_request, page.documents),
         timeline=[
