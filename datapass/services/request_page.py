@@ -149,16 +149,19 @@ _OWN_COLUMNS = {
 }
 
 
-def _list(kind: str, id_, first, second, **own):
-    """One kind's ``SELECT``: its own columns named, the others typed NULLs (PostgreSQL
-    matches the UNION's column types)."""
+def _list(kind: str, model, first: str, second: str, *own: str, email=None):
+    """One kind's ``SELECT`` of ``model``: its id, two texts, its ``own`` columns named, the
+    others typed NULLs (PostgreSQL matches the UNION's column types)."""
+    columns = {name: getattr(model, name) for name in own}
+    if email is not None:
+        columns["email"] = email
     return select(
         literal(kind).label("kind"),
-        id_.label("id"),
-        first.label("first"),
-        second.label("second"),
+        model.id.label("id"),
+        getattr(model, first).label("first"),
+        getattr(model, second).label("second"),
         *(
-            (own[name] if name in own else cast(null(), column.type)).label(name)
+            columns.get(name, cast(null(), column.type)).label(name)
             for name, column in _OWN_COLUMNS.items()
         ),
     )
@@ -169,44 +172,20 @@ def _lists_statement():
     request_id = bindparam("request_id")
     event, message, document = AuthorizationRequestEvent, Message, Document
     events = (
-        _list(
-            "event",
-            event.id,
-            event.name,
-            event.reason,
-            payload=event.payload,
-            created_at=event.created_at,
-            email=User.email,
-        )
+        _list("event", event, "name", "reason", "payload", "created_at", email=User.email)
         .outerjoin(User, User.id == event.user_id)
         .where(event.authorization_request_id == request_id)
     )
+    message_columns = ("created_at", "read_at", "processed_at")
     messages = (
-        _list(
-            "message",
-            message.id,
-            message.sender_side,
-            message.body,
-            created_at=message.created_at,
-            read_at=message.read_at,
-            processed_at=message.processed_at,
-            email=User.email,
-        )
+        _list("message", message, "sender_side", "body", *message_columns, email=User.email)
         .join(User, User.id == message.author_id)
         .where(message.authorization_request_id == request_id)
     )
     documents = _list(
-        "document",
-        document.id,
-        document.field,
-        document.filename,
-        size=document.size,
-        scan_state=document.scan_state,
-        text_state=document.text_state,
+        "document", document, "field", "filename", "size", "scan_state", "text_state"
     ).where(document.authorization_request_id == request_id)
-    templates = _list(
-        "template", MessageTemplate.id, MessageTemplate.title, MessageTemplate.content
-    ).where(
+    templates = _list("template", MessageTemplate, "title", "content").where(
         MessageTemplate.definition_id == bindparam("definition"),
         MessageTemplate.kind == "message",
     )
