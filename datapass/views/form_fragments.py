@@ -55,7 +55,11 @@ def render_form(template: str, form) -> Markup:
 
 
 def _pieces(template: str, form_class, names: tuple[str, ...]) -> _Pieces:
-    form = form_class(formdata=None, data={name: _MARK.format(name) for name in names})
+    form = (
+        None
+        if form_class is None
+        else form_class(formdata=None, data={name: _MARK.format(name) for name in names})
+    )
     # The token of this request (the form's field, or ``csrf_token()`` where the form has
     # none) is no part of the kept markup.
     html = str(render_form(template, form)).replace(generate_csrf(), _MARK.format(CSRF))
@@ -63,9 +67,10 @@ def _pieces(template: str, form_class, names: tuple[str, ...]) -> _Pieces:
     return _Pieces(texts=tuple(parts[0::2]), names=tuple(parts[1::2]))
 
 
-def blank_form(template: str, form_class, **values: object) -> Markup:
+def blank_form(template: str, form_class=None, **values: object) -> Markup:
     """The fields of a blank ``form_class`` as ``template`` renders them, with this
-    request's CSRF token and ``values`` (field name → the field's data)."""
+    request's CSRF token and ``values`` (field name → the field's data). Without a form
+    class, ``form`` is None: a form-less button's CSRF field."""
     cache = current_app.extensions.setdefault("blank_forms", {})
     key = (template, form_class, tuple(sorted(values)))
     pieces = cache.get(key)

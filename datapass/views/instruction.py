@@ -57,6 +57,7 @@ bp = Blueprint("instruction", __name__, url_prefix="/instruction")
 CRITERIA_KEY = "datapass_queue_criteria"
 MESSAGE_FIELDS = "instruction/_message_fields.html"
 TRANSFER_FIELDS = "instruction/_transfer_fields.html"
+CSRF_FIELD = "instruction/_csrf_field.html"
 TEMPLATE_KIND = {
     "approve": "approve",
     "request_changes": "request_changes",
@@ -188,6 +189,7 @@ def show(request_id: int):
         "instruction/request.html",
         authorization_request=authorization_request,
         organization=page.organization,
+        csrf_field=form_fragments.blank_form(CSRF_FIELD),
         catalog_form=catalog_form,
         answers=request_fragments.answers(catalog_form, authorization_request, page.documents),
         timeline=[
