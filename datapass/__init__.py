@@ -21,6 +21,9 @@ def create_app(overrides: Mapping | None = None, environ: Mapping[str, str] | No
         static_folder="static",
         instance_relative_config=False,
     )
+    from datapass.views.template_helpers import TemplateEnvironment
+
+    app.jinja_environment = TemplateEnvironment  # before the first use of app.jinja_env
     app.config.from_mapping(load_config(environ))
     if overrides:
         app.config.from_mapping(overrides)
@@ -32,6 +35,7 @@ def create_app(overrides: Mapping | None = None, environ: Mapping[str, str] | No
     register_catalog(app)
     register_side_effects(app)
     register_blueprints(app)
+    drop_idle_rate_limit_check(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_cli(app)
@@ -202,6 +206,27 @@ def register_blueprints(app: Flask) -> None:
         from datapass.views import dev
 
         app.register_blueprint(dev.bp)
+
+
+def drop_idle_rate_limit_check(app: Flask) -> None:
+    """Flask-Limiter checks the default, application, meta and blueprint limits before every
+    request. We have none: every limit decorates its view (``rate_limits.py``) and is checked
+    when that view is called, so the hook would only cost every page its time. It stays if
+    such a limit is ever configured."""
+    from datapass.extensions import limiter
+
+    manager = limiter.limit_manager
+    if (
+        any(app.config.get(name) for name in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"))
+        or app.config.get("RATELIMIT_META")
+        or manager.default_limits
+        or manager.application_limits
+        or any(manager.blueprint_limits(app, name) for name in app.blueprints)
+    ):
+        return
+    check = limiter._check_request_limit
+    hooks = app.before_request_funcs.get(None, [])
+    app.before_request_funcs[None] = [hook for hook in hooks if hook != check]
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -10,9 +10,18 @@ and then sees the latest data.
 Which transactions may write: those of unsafe HTTP requests (POST…) but the views marked
 ``@reads``, those of the views marked ``@writes`` (a GET that signs in), of
 ``write_intent()`` blocks, and everything outside a request (CLI, worker). A GET page reads
-in a deferred transaction, without the lock, and so do the worker's deliveries
+without a transaction (``ReadsAloneSession``: each statement on its own, no ``BEGIN`` and
+no ``ROLLBACK``), the worker's deliveries in a deferred transaction, without the lock
 (``write_intent(False)``: they wait for other servers).
 PostgreSQL needs none of this: its row locks make writers wait.
+
+Why a page that only reads needs no transaction: it holds no lock and writes nothing to
+undo, and each of its statements is consistent on its own. Its statements may see
+different snapshots (a change committed between two of them shows in the second), which
+is what PostgreSQL's READ COMMITTED, our production engine, already gives inside a
+transaction: the pages are written for it (a lazy load, a count beside a list). A read
+followed by a write (``write_transaction``, ``@writes``) begins a real transaction, which
+takes the write lock on SQLite and reads again what it changes.
 
 ``Connections`` serves the machine endpoints' fast lane (``api/lane.py``), which runs Core
 statements outside the ORM session and outside any Flask context: a lone read runs without
@@ -30,6 +39,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import g, has_request_context, request
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import DBAPIError
@@ -141,14 +151,40 @@ def configure_engine(engine: Engine) -> None:
 
 # The execution option of ``lone_statements`` on SQLite (PostgreSQL has AUTOCOMMIT).
 LONE_STATEMENTS = "datapass_lone_statements"
+_LONE_ENGINES: dict[Engine, Engine] = {}
 
 
 def lone_statements(engine: Engine) -> Engine:
     """The engine (same pool) whose connections run each statement on its own, outside a
     transaction: for a single read, no ``BEGIN`` and no ``ROLLBACK`` round trip."""
-    if engine.dialect.name == "sqlite":
-        return engine.execution_options(**{LONE_STATEMENTS: True})
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+    lone = _LONE_ENGINES.get(engine)
+    if lone is None:
+        if engine.dialect.name == "sqlite":
+            lone = engine.execution_options(**{LONE_STATEMENTS: True})
+        else:
+            lone = engine.execution_options(isolation_level="AUTOCOMMIT")
+        _LONE_ENGINES[engine] = lone
+    return lone
+
+
+def reads_alone() -> bool:
+    """Whether the request's statements run on their own (no transaction): a request that
+    only reads (a GET page, a ``@reads`` view), outside any ``write_intent`` block."""
+    return _write_intent.get() is None and has_request_context() and not may_write()
+
+
+class ReadsAloneSession(FlaskSession):
+    """``db.session``: in a request that only reads (``reads_alone``), its statements run on
+    a connection of ``lone_statements`` (no ``BEGIN``, no ``ROLLBACK``; see the module's
+    docstring for why); anywhere else in a transaction as usual. A read that turns into a
+    write (``write_transaction``, ``@writes``) commits first, and its transaction then
+    begins on an ordinary connection."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        engine = super().get_bind(mapper, clause, bind, **kwargs)
+        if bind is None and isinstance(engine, Engine) and reads_alone():
+            return lone_statements(engine)
+        return engine
 
 
 class Connections:

@@ -10,6 +10,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from datapass.database import ReadsAloneSession
+
 # A stable naming convention keeps Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -24,7 +26,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# A request that only reads runs its statements without a transaction (datapass/database.py).
+db = SQLAlchemy(model_class=Base, session_options={"class_": ReadsAloneSession})
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -76,11 +76,15 @@ def register(app: Flask) -> None:
     # First of all hooks: CSRF protection reads the form, with the limit it finds then.
     app.before_request_funcs.setdefault(None, []).insert(0, _bound_request_body)
 
+    fixed = [(name.lower(), name, value) for name, value in fixed]
+
     @app.after_request
     def _headers(response):
+        # What a view set itself stays (setdefault's behaviour, one pass instead of a scan
+        # of the headers per name).
         headers = response.headers
-        for name, value in fixed:
-            headers.setdefault(name, value)
+        present = {name.lower() for name, _ in headers.items()}
+        headers.extend([(name, value) for key, name, value in fixed if key not in present])
         if _personal(response):
             # Requests, steps, instruction, account, habilitations: no cache keeps a copy
             # (the browser's back button after sign-out, a shared proxy).

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 from datapass.extensions import csrf
 
@@ -27,7 +28,20 @@ MACHINE_PATH_PREFIX = "/api/"
 class BrowserSessionInterface(SecureCookieSessionInterface):
     """The signed session cookie, for browsers only: a machine endpoint (``/api/…``) gets
     the null session, so that no cookie is read or verified, no user loaded (Flask-Login finds
-    no user id in it) and no cookie sent back (an empty, unmodified session is not saved)."""
+    no user id in it) and no cookie sent back (an empty, unmodified session is not saved).
+
+    The signing serializer is built once per set of keys instead of at every request (and
+    again to send the cookie): the same keys, salt and signature, each cookie verified as
+    before (``loads`` checks the signature and the age at every call)."""
+
+    _kept: tuple[tuple, URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        kept = self._kept
+        if kept is None or kept[0] != keys:
+            kept = self._kept = (keys, super().get_signing_serializer(app))
+        return kept[1]
 
     def open_session(self, app, request):
         if request.path.startswith(MACHINE_PATH_PREFIX):

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint, inspect
+from sqlalchemy import ForeignKey, String, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from datapass.extensions import db
@@ -69,6 +69,9 @@ class User(UserMixin, db.Model):
     # Not a column: the administrator acting as this user for the current request
     # (« Se connecter en tant que », services/impersonation.py), set by the session loader.
     impersonator = None
+    # Not a column: the roles read with the session (services/sessions.py), served by
+    # ``roles`` while ``role_grants`` is not loaded; forgotten once ``role_grants`` changes.
+    _role_snapshot = None  # frozenset[str] | None
 
     def get_id(self) -> str:
         """flask-login's id, from the identity key: signing in right after a commit must not
@@ -94,8 +97,16 @@ class User(UserMixin, db.Model):
                 return membership
         return None
 
+    def keep_roles(self, roles) -> None:
+        """The user's roles as read along with the user (``sessions.load_session``): served
+        by ``roles`` while ``role_grants`` is not loaded, until it changes."""
+        self._role_snapshot = frozenset(roles)
+
     @property
     def roles(self) -> set[str]:
+        snapshot = self._role_snapshot
+        if snapshot is not None and "role_grants" not in self.__dict__:
+            return set(snapshot)
         return {grant.role for grant in self.role_grants}
 
     @property
@@ -134,6 +145,16 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"
+
+
+@event.listens_for(User.role_grants, "append")
+@event.listens_for(User.role_grants, "remove")
+@event.listens_for(User.role_grants, "bulk_replace")
+def _forget_role_snapshot(user: User, *_args) -> None:
+    """Roles change only through ``role_grants``: once changed, the collection wins, even
+    after a commit expired it (it loads again). An unchanged user keeps the snapshot across
+    a commit: nothing else writes roles."""
+    user.__dict__.pop("_role_snapshot", None)
 
 
 class UserRole(db.Model):

@@ -22,7 +22,7 @@ from datapass.extensions import db
 from datapass.models import User, UserSession
 from datapass.models.audit import IMPERSONATION_STARTED, IMPERSONATION_STOPPED
 from datapass.models.base import utcnow
-from datapass.services import audit
+from datapass.services import audit, sessions
 from datapass.services.support import SupportError, clean_reason
 
 logger = logging.getLogger(__name__)
@@ -52,48 +52,62 @@ def max_duration() -> timedelta:
     return timedelta(minutes=current_app.config["IMPERSONATION_MAX_MINUTES"])
 
 
-def start(user_session: UserSession, target: User, reason: str | None) -> None:
+def _mark(user_session, row, user_id: int | None, until) -> None:
+    """The row's impersonation columns, mirrored on the request's snapshot of the session
+    (``g.user_session``, ``sessions.ActiveSession``) so that the rest of the request sees
+    them."""
+    for holder in (row, user_session):
+        holder.impersonated_user_id = user_id
+        holder.impersonation_expires_at = until
+
+
+def start(
+    user_session: sessions.ActiveSession | UserSession, target: User, reason: str | None
+) -> None:
     """The administrator of ``user_session`` acts as ``target`` from now on. Commits."""
     reason = clean_reason(reason)
-    admin = user_session.user
-    if user_session.impersonated_user_id is not None:
+    row = sessions.row_of(user_session)
+    admin = row.user
+    if row.impersonated_user_id is not None:
         raise SupportError(ALREADY_IMPERSONATING)
     if target.is_admin or target.id == admin.id:
         raise SupportError(NOT_AN_ADMIN_TARGET)
     if target.is_banned:
         raise SupportError(BANNED_TARGET)
-    now = utcnow()
-    user_session.impersonated_user_id = target.id
-    user_session.impersonation_reason = reason[:500]
-    user_session.impersonation_expires_at = min(now + max_duration(), user_session.expires_at)
+    until = min(utcnow() + max_duration(), row.expires_at)
+    _mark(user_session, row, target.id, until)
+    row.impersonation_reason = reason[:500]
     audit.record(
         IMPERSONATION_STARTED,
         actor=admin,
         reason=reason,
         target_user=target,
-        details={"until": user_session.impersonation_expires_at.isoformat()},
+        details={"until": until.isoformat()},
     )
     db.session.commit()
     logger.info("user %s impersonates user %s", admin.id, target.id)
 
 
 def stop(
-    user_session: UserSession, *, expired: bool = False, signed_out: bool = False
+    user_session: sessions.ActiveSession | UserSession,
+    *,
+    expired: bool = False,
+    signed_out: bool = False,
 ) -> User | None:
     """End the impersonation of the session (on « Arrêter », at its limit, or when the
     administrator signs out). Commits. Returns the user who was impersonated (None when
     there was none)."""
-    target = user_session.impersonated_user
+    row = sessions.row_of(user_session)
+    target = row.impersonated_user
     if target is None:
         return None
     target.impersonator = None
-    user_session.impersonated_user_id = None
-    user_session.impersonated_user = None
-    user_session.impersonation_reason = None
-    user_session.impersonation_expires_at = None
+    _mark(user_session, row, None, None)
+    row.impersonated_user = None
+    row.impersonation_reason = None
     audit.record(
         IMPERSONATION_STOPPED,
-        actor=user_session.user,
+        actor=row.user,
         target_user=target,
         details={"expired": expired, **({"signed_out": True} if signed_out else {})},
     )
@@ -102,12 +116,14 @@ def stop(
     return target
 
 
-def acting_user(user_session: UserSession, now) -> tuple[User, bool]:
+def acting_user(user_session: sessions.ActiveSession, now) -> tuple[User, bool]:
     """Who the session acts as now, and whether an impersonation just expired (ended here,
     committed). The impersonated user carries ``impersonator``; anyone else none."""
     admin = user_session.user
     admin.impersonator = None
-    target = user_session.impersonated_user
+    if user_session.impersonated_user_id is None:
+        return admin, False
+    target = db.session.get(User, user_session.impersonated_user_id)
     if target is None:
         return admin, False
     expires_at = user_session.impersonation_expires_at

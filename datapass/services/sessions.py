@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, func, literal_column, select, update
+from sqlalchemy.orm import lazyload
 
 from datapass.extensions import db
-from datapass.models import User, UserSession
+from datapass.models import User, UserRole, UserSession
 from datapass.models.base import utcnow
 from datapass.models.user_session import hash_session_key
 
@@ -29,23 +30,82 @@ def start_session(user: User, *, now: datetime | None = None) -> str:
     return key
 
 
+# Between the roles aggregated by the session's statement: no role name contains it (roles
+# are catalogue ids, ``users.parse_role``). A literal of the SQL text, not a parameter:
+# ``aggregate_strings`` would render a parameter into the SQL at every execution.
+ROLE_SEPARATOR = "\n"
+
+
+@dataclass(slots=True)
+class ActiveSession:
+    """The session row's columns that every page needs, beside its user (``load_session``).
+
+    Not an ORM object: reading it costs no object of its own. The services that write the
+    session (impersonation, sign-out) load the row itself (``row_of``)."""
+
+    key_hash: str
+    user: User
+    expires_at: datetime
+    revoked_at: datetime | None
+    impersonated_user_id: int | None
+    impersonation_expires_at: datetime | None
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
+
+    is_active = UserSession.is_active
+
+
 @cache
 def _session_statement():
     """Every page's first query, built once (its compiled form is then cached by SQLAlchemy
-    too): the session row by its primary key, its user and the user's roles joined."""
+    too): the user of the session row found by its primary key, the row's columns the pages
+    need, and the user's roles aggregated into one string (a scalar subquery, on the roles'
+    ``user_id`` index). The roles come as plain values: no collection is hydrated
+    (``User.roles`` serves them while ``role_grants`` is not loaded)."""
+    roles = (
+        select(func.aggregate_strings(UserRole.role, literal_column(f"'{ROLE_SEPARATOR}'")))
+        .where(UserRole.user_id == User.id)
+        .scalar_subquery()
+    )
     return (
-        select(UserSession)
-        .options(joinedload(UserSession.user).joinedload(User.role_grants))
+        select(
+            User,
+            UserSession.expires_at,
+            UserSession.revoked_at,
+            UserSession.impersonated_user_id,
+            UserSession.impersonation_expires_at,
+            roles,
+        )
+        .select_from(UserSession)
+        .join(User, UserSession.user_id == User.id)
         .where(UserSession.key_hash == bindparam("key_hash"))
+        .options(lazyload(User.role_grants))
     )
 
 
-def load_session(key: str | None) -> UserSession | None:
-    """The session row, its user and the user's roles in one query (by the primary key's
+def load_session(key: str | None) -> ActiveSession | None:
+    """The session, its user and the user's roles in one query (by the primary key's
     index), or None."""
     if not key:
         return None
-    return db.session.scalar(_session_statement(), {"key_hash": hash_session_key(key)})
+    key_hash = hash_session_key(key)
+    row = db.session.execute(_session_statement(), {"key_hash": key_hash}).first()
+    if row is None:
+        return None
+    user, expires_at, revoked_at, impersonated_user_id, impersonation_expires_at, roles = row
+    user.keep_roles(roles.split(ROLE_SEPARATOR) if roles else ())
+    return ActiveSession(
+        key_hash, user, expires_at, revoked_at, impersonated_user_id, impersonation_expires_at
+    )
+
+
+def row_of(user_session: ActiveSession | UserSession) -> UserSession:
+    """The ORM row of a session, to write it (one lookup by the primary key)."""
+    if isinstance(user_session, UserSession):
+        return user_session
+    return db.session.get(UserSession, user_session.key_hash)
 
 
 def end_session(key: str | None) -> None:

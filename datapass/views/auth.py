@@ -61,28 +61,32 @@ def safe_next(target: str | None) -> str | None:
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    row = sessions.load_session(session.get(SESSION_KEY))
-    if row is None or str(row.user_id) != user_id:
+    active = sessions.load_session(session.get(SESSION_KEY))
+    if active is None or str(active.user_id) != user_id:
         return None
     now = utcnow()
-    if row.user.is_banned or not row.is_active(now):
+    if active.user.is_banned or not active.is_active(now):
         session.pop(SESSION_KEY, None)
         session.pop(ID_TOKEN_KEY, None)
-        if row.user.is_banned:
+        if active.user.is_banned:
             raise AccountSuspended()
-        flash("Votre session a expiré : veuillez vous reconnecter.", "warning")
+        flash("Votre session a expiré : veuillez vous reconnecter.", "warning")
         return None
-    user, expired = impersonation.acting_user(row, now)
+    user, expired = impersonation.acting_user(active, now)
     if expired:
         flash(
             "La connexion « en tant que » a pris fin\u00a0: vous agissez de nouveau en votre nom.",
             "info",
         )
-    g.user_session = row
+    g.user_session = active
     return user
 
 
 login_manager.login_view = "auth.login"
+# Flask-Login's session protection hashes the address and user agent at every request to
+# mark a session « not fresh » when they change: nothing here reads freshness (no
+# ``fresh_login_required``, no remember cookie), the server-side session is what is checked.
+login_manager.session_protection = None
 login_manager.login_message = "Veuillez vous connecter pour accéder à cette page."
 login_manager.login_message_category = "info"
 

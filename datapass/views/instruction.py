@@ -51,7 +51,7 @@ from datapass.services import (
 from datapass.services import queue as queue_service
 from datapass.services.impersonation import forbid_while_impersonating
 from datapass.views import check_action_form, form_fragments, int_arg, request_fragments
-from datapass.views.queue_lines import form_checkboxes, queue_lines
+from datapass.views.queue_lines import filter_fields, queue_lines
 
 bp = Blueprint("instruction", __name__, url_prefix="/instruction")
 CRITERIA_KEY = "datapass_queue_criteria"
@@ -106,15 +106,12 @@ def queue():
     return render_template(
         "instruction/queue.html",
         criteria=criteria,
+        # The criteria's query string, built once (the pages' links, the CSV export).
+        criteria_query=url_for("instruction.queue", **remembered).partition("?")[2],
         page=page,
         lines=queue_lines(page.rows, catalog),
-        catalog=catalog,
+        filter_fields=filter_fields(catalog, definitions, criteria),
         definitions=definitions,
-        states=queue_service.QUEUE_STATES,
-        state_labels=workflow.STATE_LABELS,
-        sorts=queue_service.SORTS,
-        form_checkboxes=form_checkboxes(catalog, definitions, criteria.form_uids),
-        editors=list(catalog.editors.values()),
     )
 
 

@@ -9,23 +9,33 @@ line of a list), and a macro call per badge costs more than the badge. Here:
   mounts the site under, ``request.script_root``) and kept;
 - ``path_of(endpoint, argument)``: a link per line of a list (``path_of("instruction.show",
   "request_id")(row.id)``): the path around an integer argument, built once, then joined;
-- ``request_state_badge_html`` …: the state badges' markup, rendered once by the DSFR
-  ``badge`` macro (templates/dsfr/components.html stays the only source of the markup), then
-  a dictionary lookup per line.
+- ``badges()``: the state badges' markup, rendered once by the DSFR ``badge`` macro
+  (templates/dsfr/components.html stays the only source of the markup), then a dictionary
+  lookup per line;
+- ``fragment(template, macro, *args)``: a macro's markup for hashable arguments, rendered
+  once per script root (and catalogue) and kept; ``layout_head()``, ``layout_navigation()``,
+  ``layout_footer()``, ``layout_scripts()`` are base.html's parts rendered that way
+  (templates/_layout.html), the navigation once per set of roles and section of the site.
 
-Nothing here depends on the user or on the data: only on the URL map, the catalogue-free
-state tables of ``workflow`` and the templates, which do not change while a process runs.
+Nothing kept depends on the user's identity or on the data: only on the URL map, the
+catalogue, the templates (which do not change while a process runs) and, for the
+navigation, the user's set of roles: what the user's *name*, CSRF token or flashes show is
+rendered at each request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 from flask import Flask, current_app, request, url_for
+from flask_login import current_user
 from markupsafe import Markup
 
-from datapass import workflow
+from datapass import permissions, workflow
+from datapass.catalog import get_catalog
 from datapass.models.authorization import AUTHORIZATION_STATE_BADGES, AUTHORIZATION_STATE_LABELS
+from datapass.services import accessibility
 
 # An integer no page uses as a value, replaced by each line's own (within the SQL integer
 # range of the ``int`` converter).
@@ -106,7 +116,129 @@ def badges() -> dict:
     return _badges(_app())
 
 
+# Kept fragments: key → (app, catalogue, markup); the app and catalogue are kept in the value
+# and checked by identity (a test may give the app another catalogue: new fragments).
+_FRAGMENTS: dict[tuple, tuple[Flask, object, Markup]] = {}
+MAX_FRAGMENTS = 1024
+
+
+def kept(key: tuple, render: Callable[[], Markup]) -> Markup:
+    """``render()``'s markup, kept under ``key`` + the app, catalogue and script root (``key``
+    holds everything else the markup depends on)."""
+    app, catalog = _app(), get_catalog()
+    full_key = (id(app), id(catalog), request.script_root, *key)
+    entry = _FRAGMENTS.get(full_key)
+    if entry is None or entry[0] is not app or entry[1] is not catalog:
+        if len(_FRAGMENTS) >= MAX_FRAGMENTS:
+            _FRAGMENTS.clear()
+        html = Markup(render())  # noqa: S704 (a macro of an autoescaping template)
+        entry = _FRAGMENTS[full_key] = (app, catalog, html)
+    return entry[2]
+
+
+def macro(template: str, name: str):
+    return getattr(_app().jinja_env.get_template(template).module, name)
+
+
+def fragment(template: str, name: str, *args) -> Markup:
+    """The markup of the macro ``name`` of ``template`` for ``args``, rendered once per app,
+    catalogue and script root, then kept (up to ``MAX_FRAGMENTS``, then all rendered again).
+
+    ``args`` must hold everything the markup depends on besides these three: the macro reads
+    no request, user or session (its links through ``path_for``/``static_path`` only)."""
+    return kept((template, name, args), lambda: macro(template, name)(*args))
+
+
+LAYOUT = "_layout.html"
+
+
+def layout_head() -> Markup:
+    """The assets' links of every page's ``<head>``."""
+    return fragment(LAYOUT, "head_links")
+
+
+def layout_scripts() -> Markup:
+    return fragment(LAYOUT, "scripts")
+
+
+def layout_footer() -> Markup:
+    # The self-assessment's state is read-only (services/accessibility.py).
+    return fragment(LAYOUT, "footer", accessibility.declared_state())
+
+
+def _section() -> tuple | str | None:
+    """Which entry of the navigation the page belongs to (its ``aria-current``)."""
+    endpoint = request.endpoint or ""
+    if endpoint in ("public.home", "applicant.dashboard_view"):
+        return endpoint
+    if endpoint.startswith("developers."):
+        return "developers"
+    if endpoint.startswith("editors."):
+        return ("editors", (request.view_args or {}).get("editor_id"))
+    if endpoint.startswith("admin"):
+        return "admin"
+    if endpoint.startswith("instruction"):
+        return "instruction"
+    return None
+
+
+def _navigation(user, section) -> Markup:
+    spaces = tuple((editor.id, editor.name) for editor in permissions.editor_spaces(user))
+    return macro(LAYOUT, "navigation")(
+        bool(getattr(user, "is_authenticated", False)),
+        bool(permissions.developer_definitions(user)),
+        spaces,
+        permissions.is_admin(user),
+        permissions.can_access_instruction(user),
+        section,
+    )
+
+
+def _roles(user) -> frozenset[str] | None:
+    """The user's set of roles, what the predicates of ``permissions`` read (None: signed out)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return frozenset(user.roles)
+
+
+def layout_navigation() -> Markup:
+    """The main navigation's entries: what the user may reach (the predicates of
+    ``permissions``, which read the user's roles only), rendered once per set of roles and
+    section of the site."""
+    user = current_user
+    section = _section()
+    return kept(("navigation", _roles(user), section), lambda: _navigation(user, section))
+
+
+TABS = "instruction/_tabs_links.html"
+
+
+def instruction_tabs(definitions) -> Markup:
+    """The instruction space's tabs and links (``TABS``), rendered once per page, set of
+    roles and definitions shown."""
+    user, endpoint = current_user, request.endpoint or ""
+    definitions = tuple(definitions or ())
+    return kept(
+        (TABS, endpoint, _roles(user), definitions),
+        lambda: macro(TABS, "tabs")(
+            endpoint,
+            tuple(
+                (d, permissions.can_instruct(user, d), permissions.can_manage(user, d))
+                for d in definitions
+            ),
+        ),
+    )
+
+
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(
-        path_for=path_for, static_path=static_path, path_of=path_of, badges=badges
+        path_for=path_for,
+        static_path=static_path,
+        path_of=path_of,
+        badges=badges,
+        layout_head=layout_head,
+        layout_navigation=layout_navigation,
+        layout_footer=layout_footer,
+        layout_scripts=layout_scripts,
+        instruction_tabs=instruction_tabs,
     )

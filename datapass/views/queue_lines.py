@@ -1,45 +1,27 @@
 """The instruction queue's lines as the page shows them, prepared in one pass.
 
 A queue page has 25 lines of some thirty values each: looked up, formatted and escaped one by
-one by the template, they cost more than the query that found them. Here each line becomes a
-tuple of display-ready values (the template unpacks it, without attribute look-ups), its
-badges joined from the badges rendered once by the DSFR macro (``views/layout.py``).
+one by the template, they cost more than the query that found them. Here the lines are
+rendered in one pass, one f-string per line (the only markup of the table kept out of
+templates/instruction/queue.html, like the « Démarches » checkboxes below), each value of
+the data escaped, the badges joined from the badges rendered once by the DSFR macro
+(``views/layout.py``), the forms' cells rendered once per catalogue.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import NamedTuple
+from datetime import UTC, date, datetime
 
 from markupsafe import Markup
 
 from datapass import workflow
 from datapass.catalog import Catalog
-from datapass.services.queue import QueueRow
+from datapass.services.queue import QUEUE_STATES, SORTS, QueueCriteria, QueueRow
 from datapass.views import layout
-from datapass.views.template_helpers import date_fr, deadline_days, deadline_fr
+from datapass.views.template_helpers import date_fr, deadline_label, html_text, paris
 
 # The CRPA deadline badge's colour: overdue, due within this many days, later.
 DEADLINE_WARNING_DAYS = 14
-
-
-class Deadline(NamedTuple):
-    kind: str  # "error", "warning" or "" (the plain badge)
-    date: str  # « 22 novembre 2026 »
-    label: str  # « J-12 », « Délai dépassé de 3 jours »
-
-
-class QueueLine(NamedTuple):
-    path: str
-    reference: str
-    badges: Markup
-    deadline: Deadline | None
-    submitted: str
-    applicant_email: str
-    organization: str
-    intitule: str
-    form_name: str
-    editor_name: str
 
 
 # Per catalogue (which does not change while a process runs): the forms' names and editors,
@@ -78,8 +60,8 @@ def form_options(catalog: Catalog, definitions: list[str]) -> list[tuple[str, st
     return kept[1]
 
 
-# The « Démarches » checkboxes rendered, by catalogue, set of definitions and set of chosen
-# forms (a few hundred options: escaping them on every page was a tenth of its cost).
+# The « Démarches » checkboxes (a few hundred options: escaping them on every page was a tenth
+# of its cost), rendered with the filter's other fields (``filter_fields``) and kept.
 _CHECKBOX = Markup(
     '<div class="fr-fieldset__element">\n'
     '<div class="fr-checkbox-group fr-checkbox-group--sm">\n'
@@ -87,26 +69,43 @@ _CHECKBOX = Markup(
     '<label class="fr-label" for="formulaire-{uid}">{label}</label>\n'
     "</div>\n</div>\n"
 )
-_CHECKBOXES: dict[tuple, tuple[Catalog, Markup]] = {}
 
 
 def form_checkboxes(catalog: Catalog, definitions: list[str], chosen) -> Markup:
     """The filter's « Démarches » checkboxes (``form_options``), ``chosen`` ones checked."""
-    key = (id(catalog), tuple(definitions), frozenset(chosen or ()))
-    kept = _CHECKBOXES.get(key)
-    if kept is None or kept[0] is not catalog:
-        if len(_CHECKBOXES) >= _MAX_OPTION_SETS:
-            _CHECKBOXES.clear()
-        checked = Markup(" checked")
-        html = Markup("").join(
-            _CHECKBOX.format(uid=uid, label=label, checked=checked if uid in key[2] else "")
-            for uid, label in form_options(catalog, definitions)
-        )
-        kept = _CHECKBOXES[key] = (catalog, html)
-    return kept[1]
+    checked = Markup(" checked")
+    return Markup("").join(
+        _CHECKBOX.format(uid=uid, label=label, checked=checked if uid in chosen else "")
+        for uid, label in form_options(catalog, definitions)
+    )
 
 
-def _badges(row: QueueRow, shown: dict) -> Markup:
+FILTER = "instruction/_queue_filter.html"
+
+
+def filter_fields(catalog: Catalog, definitions: list[str], criteria: QueueCriteria) -> Markup:
+    """The filter's fields but the searched text (templates/instruction/_queue_filter.html),
+    rendered once per catalogue, visible definitions and criteria (the text aside), kept."""
+    states, chosen = frozenset(criteria.states), frozenset(criteria.definitions)
+    form_uids = frozenset(criteria.form_uids)
+    key = (FILTER, tuple(definitions), criteria.sort, criteria.editor, states, chosen, form_uids)
+    return layout.kept(
+        key,
+        lambda: layout.macro(FILTER, "filter_fields")(
+            tuple(SORTS.items()),
+            criteria.sort,
+            tuple((editor.id, editor.name) for editor in catalog.editors.values()),
+            criteria.editor,
+            tuple((state, workflow.STATE_LABELS[state]) for state in QUEUE_STATES),
+            states,
+            form_checkboxes(catalog, definitions, form_uids),
+            tuple((d, catalog.definitions[d].name) for d in definitions),
+            chosen,
+        ),
+    )
+
+
+def _badges(row: QueueRow, shown: dict) -> str:
     parts = [shown["request"][row.state]]
     if row.is_reopening:
         parts.append(shown["reopening"])
@@ -116,37 +115,72 @@ def _badges(row: QueueRow, shown: dict) -> Markup:
         parts.append(shown["answered_changes"])
     if row.unverified_membership:
         parts.append(shown["unverified_membership"])
-    return Markup(" ").join(parts)
+    return " ".join(parts)  # Markup already
 
 
-def _deadline(row: QueueRow, now: datetime) -> Deadline | None:
+def _deadline(row: QueueRow, today: date) -> str:
+    """The CRPA deadline badge of a submitted request (markup), else ""."""
     if row.state != workflow.SUBMITTED or row.decision_deadline is None:
-        return None
-    days_left = deadline_days(row.decision_deadline, now)
-    kind = "error" if days_left < 0 else "warning" if days_left <= DEADLINE_WARNING_DAYS else ""
-    return Deadline(kind, date_fr(row.decision_deadline), deadline_fr(row.decision_deadline, now))
+        return ""
+    due = paris(row.decision_deadline).date()
+    days_left = (due - today).days
+    kind = (
+        " fr-badge--error"
+        if days_left < 0
+        else " fr-badge--warning"
+        if days_left <= DEADLINE_WARNING_DAYS
+        else ""
+    )
+    return (
+        f'<p class="fr-badge fr-badge--sm fr-badge--no-icon{kind}" title="Délai de décision '
+        f'(CRPA) jusqu’au {date_fr(due)}">{html_text(deadline_label(days_left))}</p>'
+    )
 
 
-def queue_lines(rows: list[QueueRow], catalog: Catalog) -> list[QueueLine]:
+def _form_cells(catalog: Catalog) -> dict[str, str]:
+    """The « Démarche » cell of each form of the catalogue: its name and editor, escaped."""
+    kept = _FORM_CELLS.get(id(catalog))
+    if kept is None or kept[0] is not catalog:
+        cells = {
+            uid: f'{html_text(name)}<br><span class="fr-text--sm">{html_text(editor)}</span>'
+            if editor
+            else html_text(name)
+            for uid, (name, editor) in _forms(catalog).items()
+        }
+        kept = _FORM_CELLS[id(catalog)] = (catalog, cells)
+    return kept[1]
+
+
+_FORM_CELLS: dict[int, tuple[Catalog, dict[str, str]]] = {}
+
+
+def queue_lines(rows: list[QueueRow], catalog: Catalog) -> Markup:
+    """The table's lines (``<tr>``…), in the markup the template had: one f-string per line,
+    each value of the data escaped (``html_text``), the badges and form cells rendered once."""
     shown = layout.badges()
     path = layout.path_of("instruction.show", "request_id")
-    forms = _forms(catalog)
-    now = datetime.now(UTC)
-    lines = []
+    cells = _form_cells(catalog)
+    today = paris(datetime.now(UTC)).date()
+    html = []
     for row in rows:
-        form_name, editor_name = forms.get(row.form_uid, (row.form_uid, ""))
-        lines.append(
-            QueueLine(
-                path(row.id),
-                row.public_reference,
-                _badges(row, shown),
-                _deadline(row, now),
-                date_fr(row.last_submitted_at),
-                row.applicant_email,
-                row.organization_display_name,
-                row.intitule or "—",
-                form_name,
-                editor_name,
-            )
+        form_cell = cells.get(row.form_uid)
+        if form_cell is None:
+            form_cell = html_text(row.form_uid)
+        email = html_text(row.applicant_email)
+        organization = html_text(row.organization_display_name)
+        html.append(
+            f"""
+        <tr>
+          <td><a href="{path(row.id)}">{row.public_reference}</a></td>
+          <td>
+            {_badges(row, shown)}
+            {_deadline(row, today)}
+          </td>
+          <td>{date_fr(row.last_submitted_at)}</td>
+          <td>{email}<br><span class="fr-text--sm">{organization}</span></td>
+          <td>{html_text(row.intitule or "—")}</td>
+          <td>{form_cell}</td>
+        </tr>
+        """
         )
-    return lines
+    return Markup("".join(html))  # noqa: S704 (every value of the data through html_text)
