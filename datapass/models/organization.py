@@ -38,7 +38,39 @@ def organization_display_name(name: str | None, siret: str) -> str:
     return name or f"Organisation {siret}"
 
 
-class Organization(db.Model):
+class OrganizationLabels:
+    """How pages name an organisation and its state; for the model and for pages holding its
+    columns only (services/request_page.py)."""
+
+    __slots__ = ()
+    name: str | None
+    siret: str
+    administrative_state: str | None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.administrative_state == "F"
+
+    @property
+    def display_name(self) -> str:
+        return organization_display_name(self.name, self.siret)
+
+
+class MembershipLabels:
+    """How pages say why a membership is (not) verified; for the model and for pages holding
+    its columns only (services/request_page.py)."""
+
+    __slots__ = ()
+    verification_reason: str | None
+
+    @property
+    def reason_label(self) -> str:
+        """The reason in French: a label for the codes, an administrator's words as typed."""
+        reason = self.verification_reason or ""
+        return REASON_LABELS.get(reason, reason)
+
+
+class Organization(OrganizationLabels, db.Model):
     __tablename__ = "organizations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,19 +90,11 @@ class Organization(db.Model):
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organization")
 
-    @property
-    def is_closed(self) -> bool:
-        return self.administrative_state == "F"
-
-    @property
-    def display_name(self) -> str:
-        return organization_display_name(self.name, self.siret)
-
     def __repr__(self) -> str:
         return f"<Organization {self.siret}>"
 
 
-class Membership(db.Model):
+class Membership(MembershipLabels, db.Model):
     """A user's link to an organisation.
 
     ``verified`` when a trusted identity provider asserted the SIRET, an administrator checked
@@ -95,9 +119,3 @@ class Membership(db.Model):
     user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
     organization: Mapped[Organization] = relationship(back_populates="memberships")
     verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
-
-    @property
-    def reason_label(self) -> str:
-        """The reason in French: a label for the codes, an administrator's words as typed."""
-        reason = self.verification_reason or ""
-        return REASON_LABELS.get(reason, reason)

@@ -49,3 +49,24 @@ def _templates_statement(with_kind: bool):
 def templates_for(definition_id: str, kind: str | None = None) -> list[MessageTemplate]:
     statement = _templates_statement(kind is not None)
     return list(db.session.scalars(statement, {"definition": definition_id, "kind": kind}))
+
+
+@functools.cache
+def _choices_statement():
+    return (
+        select(MessageTemplate.id, MessageTemplate.title, MessageTemplate.content)
+        .where(
+            MessageTemplate.definition_id == bindparam("definition"),
+            MessageTemplate.kind == bindparam("kind"),
+        )
+        .order_by(MessageTemplate.title)
+    )
+
+
+def choices_for(definition_id: str, kind: str) -> list:
+    """The templates of a kind to choose from (rows of ``id``, ``title``, ``content``): plain
+    columns, for the pages offering them at every view (no ORM objects)."""
+    connection = db.session.connection()
+    return list(
+        connection.execute(_choices_statement(), {"definition": definition_id, "kind": kind})
+    )

@@ -6,6 +6,8 @@ A message is recorded with a timeline event (``applicant_message`` or
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import update
 
 from datapass.database import write_transaction
@@ -36,9 +38,15 @@ def post_message(
 
 def mark_read(authorization_request: AuthorizationRequest, side: str) -> int:
     """Mark the messages written by ``side`` as read by the other side; commit if any."""
+    return mark_messages_read(authorization_request.messages, side)
+
+
+def mark_messages_read(messages: Iterable, side: str) -> int:
+    """``mark_read`` for messages already read (anything with ``id``, ``sender_side`` and
+    ``read_at``: the request page's rows). No transaction opens when all are read."""
     unread = [
         message.id
-        for message in authorization_request.messages
+        for message in messages
         if message.sender_side == side and message.read_at is None
     ]
     if unread:

@@ -52,11 +52,17 @@ class OrganizationHistory:
     more_authorizations: bool
 
 
+def _definition_names(count: int) -> tuple[str, ...]:
+    return tuple(f"definition_{n}" for n in range(count))
+
+
 @functools.cache
-def _statement(limit: int):
-    """Built once per limit: SQLAlchemy then reuses its compiled SQL and its cache key."""
+def _statement(limit: int, definition_count: int):
+    """Built once per limit and number of definitions (one parameter each: an « expanding »
+    list would be spliced into the SQL at every execution): SQLAlchemy then reuses its
+    compiled SQL and its cache key."""
     organization_id = bindparam("organization_id")
-    definitions = bindparam("definitions", expanding=True)
+    definitions = [bindparam(name) for name in _definition_names(definition_count)]
     requests = (
         select(
             literal("r").label("kind"),
@@ -104,14 +110,10 @@ def _statement(limit: int):
 def organization_history(
     authorization_request: AuthorizationRequest, definitions: list[str], *, limit: int = LIMIT
 ) -> OrganizationHistory:
-    rows = db.session.execute(
-        _statement(limit),
-        {
-            "organization_id": authorization_request.organization_id,
-            "request_id": authorization_request.id,
-            "definitions": definitions,
-        },
-    ).all()
+    parameters = dict(zip(_definition_names(len(definitions)), definitions, strict=True))
+    parameters["organization_id"] = authorization_request.organization_id
+    parameters["request_id"] = authorization_request.id
+    rows = db.session.connection().execute(_statement(limit, len(definitions)), parameters).all()
     other_requests = [
         OtherRequest(row.id, row.intitule, row.state, row.last_validated_at, row.reopened_at)
         for row in reversed(rows)

@@ -50,11 +50,14 @@ from datapass.services import (
 )
 from datapass.services import queue as queue_service
 from datapass.services.impersonation import forbid_while_impersonating
-from datapass.views import check_action_form, int_arg, request_fragments
+from datapass.views import check_action_form, form_fragments, int_arg, request_fragments
 from datapass.views.queue_lines import filter_fields, queue_lines
 
 bp = Blueprint("instruction", __name__, url_prefix="/instruction")
 CRITERIA_KEY = "datapass_queue_criteria"
+MESSAGE_FIELDS = "instruction/_message_fields.html"
+TRANSFER_FIELDS = "instruction/_transfer_fields.html"
+CSRF_FIELD = "instruction/_csrf_field.html"
 TEMPLATE_KIND = {
     "approve": "approve",
     "request_changes": "request_changes",
@@ -148,6 +151,16 @@ def authorizations():
 # ---------------------------------------------------------------- request page
 
 
+def _message_form(authorization_request: AuthorizationRequest, templates: list):
+    """The message templates, the one chosen (``?modele=``) and the message form's fields."""
+    chosen = next((t for t in templates if str(t.id) == request.args.get("modele")), None)
+    if chosen is None:  # a blank form: its fields rendered once
+        return templates, None, form_fragments.blank_form(MESSAGE_FIELDS, InstructorMessageForm)
+    form = InstructorMessageForm()
+    form.body.data = message_templates.render(chosen.content, authorization_request)
+    return templates, chosen, form_fragments.render_form(MESSAGE_FIELDS, form)
+
+
 @bp.get("/demandes/<int:request_id>")
 @login_required
 def show(request_id: int):
@@ -157,27 +170,25 @@ def show(request_id: int):
     ):
         abort(404)
     can_act = permissions.can_instruct(current_user, page.authorization_request.definition_id)
-    if can_act and messaging.mark_read(page.authorization_request, APPLICANT_SIDE):
+    if can_act and messaging.mark_messages_read((m for m, _ in page.messages), APPLICANT_SIDE):
         # The commit expired what the page shows: load it again, as eagerly.
         page = request_page.load(request_id, current_user.id)
     authorization_request = page.authorization_request
     catalog_form = get_catalog().form(authorization_request.form_uid)
     role = workflow.INSTRUCTOR if can_act else workflow.REPORTER
     decisions = [e for e in workflow.allowed_events(authorization_request, role) if e in DECISIONS]
-    message_form = InstructorMessageForm()
-    templates = (
-        message_templates.templates_for(authorization_request.definition_id, "message")
+    templates, chosen, message_fields = (
+        _message_form(authorization_request, page.message_templates)
         if can_act
-        else []
+        else ([], None, None)
     )
-    chosen = next((t for t in templates if str(t.id) == request.args.get("modele")), None)
-    if chosen is not None:
-        message_form.body.data = message_templates.render(chosen.content, authorization_request)
     return render_template(
         "instruction/request.html",
         authorization_request=authorization_request,
+        organization=page.organization,
+        csrf_field=form_fragments.blank_form(CSRF_FIELD),
         catalog_form=catalog_form,
-        answers=request_fragments.answers(catalog_form, authorization_request),
+        answers=request_fragments.answers(catalog_form, authorization_request, page.documents),
         timeline=[
             (event, email, presenter.describe_event(event, catalog_form))
             for event, email in page.events
@@ -193,10 +204,12 @@ def show(request_id: int):
             authorization_request, queue_service.visible_definitions(current_user)
         ),
         following=page.following,
-        message_form=message_form,
+        message_fields=message_fields,
         message_templates=templates,
         chosen_template=chosen,
-        transfer_form=InstructorTransferForm(data={"version": authorization_request.version})
+        transfer_fields=form_fragments.blank_form(
+            TRANSFER_FIELDS, InstructorTransferForm, version=authorization_request.version
+        )
         if can_act and workflow.can_transfer(authorization_request, role)
         else None,
     )
@@ -217,7 +230,7 @@ def decide(request_id: int, event: str):
     form.reason.label.text = reason_label
     kind = TEMPLATE_KIND.get(event)
     templates = (
-        message_templates.templates_for(authorization_request.definition_id, kind) if kind else []
+        message_templates.choices_for(authorization_request.definition_id, kind) if kind else []
     )
     form.template.choices = [SelectChoice("", "Aucun modèle")] + [
         SelectChoice(str(t.id), t.title) for t in templates

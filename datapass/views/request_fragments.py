@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 
 from flask import current_app, render_template
 from markupsafe import Markup
@@ -29,7 +29,7 @@ from markupsafe import Markup
 from datapass import blocks
 from datapass.catalog import get_catalog
 from datapass.models import AuthorizationRequest
-from datapass.services import deliberation_analysis
+from datapass.services import deliberation_analysis, request_page
 
 FRAGMENT_CACHE_SIZE = 512
 
@@ -69,11 +69,11 @@ def fragment_cache() -> FragmentCache:
     return current_app.extensions.setdefault("request_fragments", FragmentCache())
 
 
-def answers_key(authorization_request: AuthorizationRequest) -> tuple:
-    """What the answers fragment depends on (see the module's docstring)."""
+def answers_key(authorization_request: AuthorizationRequest, documents: Iterable) -> tuple:
+    """What the answers fragment depends on (see the module's docstring); ``documents``:
+    the request's, with the attributes of ``request_page.DOCUMENT_COLUMNS``."""
     documents = tuple(
-        (d.id, d.field, d.filename, d.size, d.scan_state, d.text_state)
-        for d in authorization_request.documents
+        (d.id, d.field, d.filename, d.size, d.scan_state, d.text_state) for d in documents
     )
     return (
         "answers",
@@ -87,10 +87,12 @@ def answers_key(authorization_request: AuthorizationRequest) -> tuple:
     )
 
 
-def answers(catalog_form, authorization_request: AuthorizationRequest) -> Markup:
-    """Every block's answers and the délibérations' analysis, as HTML."""
+def answers(catalog_form, authorization_request: AuthorizationRequest, documents) -> Markup:
+    """Every block's answers and the délibérations' analysis, as HTML (``documents``: as for
+    ``answers_key``; the documents themselves load only when the fragment is rendered)."""
 
     def render() -> str:
+        request_page.load_answers(authorization_request)
         return render_template(
             "instruction/_answers.html",
             authorization_request=authorization_request,
@@ -98,4 +100,4 @@ def answers(catalog_form, authorization_request: AuthorizationRequest) -> Markup
             deliberations=deliberation_analysis.analyses(catalog_form, authorization_request),
         )
 
-    return fragment_cache().get_or_render(answers_key(authorization_request), render)
+    return fragment_cache().get_or_render(answers_key(authorization_request, documents), render)

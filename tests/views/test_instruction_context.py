@@ -15,7 +15,7 @@ from datapass.models import (
     RequestFollow,
 )
 from datapass.models.message import APPLICANT_SIDE
-from datapass.services import decisions, messaging
+from datapass.services import decisions, messaging, organization_history
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 from tests.support.http import post_form
@@ -172,3 +172,22 @@ def test_no_one_outside_the_instruction_follows_or_unfollows(client, db, login_a
         response = post_form(client, f"/instruction/demandes/{request.id}/{action}", page=page)
         assert response.status_code == 404
     assert db.session.scalar(select(RequestFollow.id)) is None
+
+
+@pytest.mark.parametrize(
+    ("definitions", "shown"),
+    [
+        ([DEFINITION], True),
+        (["autre_definition", DEFINITION, "encore_une"], True),  # one parameter each
+        (["autre_definition"], False),
+        ([], False),
+    ],
+)
+def test_the_history_lists_the_definitions_the_instructor_reads(app, db, definitions, shown):
+    applicant = UserFactory()
+    with app.test_request_context():
+        validated = _approved(applicant)
+        current = submitted_request(applicant)
+    history = organization_history.organization_history(current, definitions)
+    assert [other.id for other in history.requests] == ([validated.id] if shown else [])
+    assert len(history.authorizations) == (1 if shown else 0)
