@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +59,23 @@ class RequestLabels:
         )
 
 
-class AuthorizationRequest(RequestLabels, db.Model):
+class HeldLabels:
+    """What the workflow's rules read of a request's habilitations (oldest first); for the
+    model and for the request page (services/request_page.py), which holds their columns."""
+
+    __slots__ = ()
+    authorizations: Sequence[Any]
+
+    @property
+    def has_active_authorization(self) -> bool:
+        return any(a.is_active for a in self.authorizations)
+
+    @property
+    def latest_authorization_is_active(self) -> bool:
+        return bool(self.authorizations) and self.authorizations[-1].is_active
+
+
+class AuthorizationRequest(RequestLabels, HeldLabels, db.Model):
     __tablename__ = "authorization_requests"
     __table_args__ = (
         CheckConstraint(_state_check(), name="state"),
@@ -124,14 +141,6 @@ class AuthorizationRequest(RequestLabels, db.Model):
     @property
     def is_editable(self) -> bool:
         return self.state in workflow.EDITABLE_STATES
-
-    @property
-    def has_active_authorization(self) -> bool:
-        return any(a.is_active for a in self.authorizations)
-
-    @property
-    def latest_authorization_is_active(self) -> bool:
-        return bool(self.authorizations) and self.authorizations[-1].is_active
 
     def record_event(
         self,

@@ -2,25 +2,27 @@
 
 The request page shows the organisation's other requests (submitted at least once: plain
 drafts stay the applicant's business) and its habilitations, on the definitions the
-instructor reads, newest first: **one** statement whatever their number (``UNION ALL`` of
-``LIMIT`` rows of each plus one, to know whether there are more; the queue, searched by
-SIRET, lists them all), selecting the columns the page shows (never the answers).
+instructor reads, newest first: ``LIMIT`` rows of each plus one, to know whether there are
+more (the queue, searched by SIRET, lists them all), selecting the columns the page shows
+(never the answers), as two parts of the page's lists statement (``services/request_page.py``:
+no round trip of their own).
 """
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, cast, literal, null, select, union_all
+from sqlalchemy import Select, bindparam, select
 
-from datapass.extensions import db
 from datapass.models import Authorization, AuthorizationRequest
 from datapass.models.authorization import AuthorizationLabels
 from datapass.models.authorization_request import RequestLabels
 
 LIMIT = 10
+# The kinds of the rows of ``history_selects``.
+KINDS = ("history_request", "history_authorization")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,49 +54,47 @@ class OrganizationHistory:
     more_authorizations: bool
 
 
-def _definition_names(count: int) -> tuple[str, ...]:
+def definition_names(count: int) -> tuple[str, ...]:
+    """The parameters naming the instructor's definitions (one each: an « expanding » list
+    would be spliced into the SQL at every execution)."""
     return tuple(f"definition_{n}" for n in range(count))
 
 
-@functools.cache
-def _statement(limit: int, definition_count: int):
-    """Built once per limit and number of definitions (one parameter each: an « expanding »
-    list would be spliced into the SQL at every execution): SQLAlchemy then reuses its
-    compiled SQL and its cache key."""
+def history_selects(row: Callable[..., Select], definition_count: int, limit: int = LIMIT):
+    """The two parts of the history, each a ``SELECT`` of ``LIMIT`` rows plus one, as
+    ``row(kind, id, first, second, **own)`` lays them out (``services/request_page.py``
+    unions them with the page's lists: one round trip). Parameters: ``organization_id``,
+    ``request_id`` and the definitions (``definition_names``)."""
     organization_id = bindparam("organization_id")
-    definitions = [bindparam(name) for name in _definition_names(definition_count)]
+    definitions = [bindparam(name) for name in definition_names(definition_count)]
+    request = AuthorizationRequest
     requests = (
-        select(
-            literal("r").label("kind"),
-            AuthorizationRequest.id,
-            AuthorizationRequest.intitule,
-            AuthorizationRequest.state,
-            AuthorizationRequest.last_validated_at,
-            AuthorizationRequest.reopened_at,
-            AuthorizationRequest.created_at,
-            AuthorizationRequest.id.label("request_id"),
+        row(
+            KINDS[0],
+            request.id,
+            request.intitule,
+            request.state,
+            last_validated_at=request.last_validated_at,
+            reopened_at=request.reopened_at,
         )
         .where(
-            AuthorizationRequest.organization_id == organization_id,
-            AuthorizationRequest.id != bindparam("request_id"),
-            AuthorizationRequest.definition_id.in_(definitions),
-            AuthorizationRequest.last_submitted_at.is_not(None),
+            request.organization_id == organization_id,
+            request.id != bindparam("request_id"),
+            request.definition_id.in_(definitions),
+            request.last_submitted_at.is_not(None),
         )
-        .order_by(AuthorizationRequest.id.desc())
+        .order_by(request.id.desc())
         .limit(limit + 1)
         .subquery()
     )
     authorizations = (
-        select(
-            literal("a").label("kind"),
+        row(
+            KINDS[1],
             Authorization.id,
-            # Typed NULLs: PostgreSQL matches the UNION's column types.
-            cast(null(), AuthorizationRequest.intitule.type).label("intitule"),
             Authorization.state,
-            cast(null(), AuthorizationRequest.last_validated_at.type).label("last_validated_at"),
-            cast(null(), AuthorizationRequest.reopened_at.type).label("reopened_at"),
-            Authorization.created_at,
-            Authorization.authorization_request_id.label("request_id"),
+            None,
+            created_at=Authorization.created_at,
+            request_id=Authorization.authorization_request_id,
         )
         .where(
             Authorization.organization_id == organization_id,
@@ -104,25 +104,18 @@ def _statement(limit: int, definition_count: int):
         .limit(limit + 1)
         .subquery()
     )
-    return union_all(select(requests), select(authorizations)).order_by("kind", "id")
+    return select(requests), select(authorizations)
 
 
-def organization_history(
-    authorization_request: AuthorizationRequest, definitions: list[str], *, limit: int = LIMIT
-) -> OrganizationHistory:
-    parameters = dict(zip(_definition_names(len(definitions)), definitions, strict=True))
-    parameters["organization_id"] = authorization_request.organization_id
-    parameters["request_id"] = authorization_request.id
-    rows = db.session.connection().execute(_statement(limit, len(definitions)), parameters).all()
+def history(requests: list, authorizations: list, limit: int = LIMIT) -> OrganizationHistory:
+    """The history from the rows of ``history_selects`` (any order)."""
     other_requests = [
-        OtherRequest(row.id, row.intitule, row.state, row.last_validated_at, row.reopened_at)
-        for row in reversed(rows)
-        if row.kind == "r"
+        OtherRequest(r.id, r.first, r.second, r.last_validated_at, r.reopened_at)
+        for r in sorted(requests, key=lambda r: r.id, reverse=True)
     ]
     held = [
-        OrganizationAuthorization(row.id, row.request_id, row.state, row.created_at)
-        for row in reversed(rows)
-        if row.kind == "a"
+        OrganizationAuthorization(r.id, r.request_id, r.first, r.created_at)
+        for r in sorted(authorizations, key=lambda r: r.id, reverse=True)
     ]
     return OrganizationHistory(
         other_requests[:limit], len(other_requests) > limit, held[:limit], len(held) > limit

@@ -25,13 +25,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, cast, literal, null, select, union_all
-from sqlalchemy.orm import aliased, defer, joinedload
+from sqlalchemy import Text, and_, bindparam, cast, literal, null, select, union_all
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from datapass import workflow
 from datapass.extensions import db
 from datapass.models import (
+    Authorization,
     AuthorizationRequest,
     AuthorizationRequestEvent,
     Document,
@@ -42,7 +43,11 @@ from datapass.models import (
     RequestFollow,
     User,
 )
+from datapass.models.authorization import AuthorizationLabels
+from datapass.models.authorization_request import HeldLabels, RequestLabels
 from datapass.models.organization import MembershipLabels, OrganizationLabels
+from datapass.services import organization_history
+from datapass.services.organization_history import OrganizationHistory
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,40 @@ class PageMembership(MembershipLabels):
     verification_reason: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class PageAuthorization(AuthorizationLabels):
+    """One of the request's habilitations: what the page and the workflow's rules read."""
+
+    id: int
+    state: str
+    revocation_reason: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest(RequestLabels, HeldLabels):
+    """The request: what the page, the workflow's rules and the answers' key read of it
+    (columns, no ORM object: its answers load with it on a cache miss, ``load_answers``)."""
+
+    id: int
+    public_id: str
+    version: int
+    form_uid: str
+    definition_id: str
+    organization_id: int
+    state: str
+    intitule: str | None
+    last_validated_at: datetime | None
+    reopened_at: datetime | None
+    last_submitted_at: datetime | None
+    authorizations: list[PageAuthorization]  # oldest first
+
+
+REQUEST_COLUMNS = tuple(
+    getattr(AuthorizationRequest, name)
+    for name in PageRequest.__dataclass_fields__
+    if name != "authorizations"
+)
 ORGANIZATION_COLUMNS = tuple(
     getattr(Organization, name) for name in PageOrganization.__dataclass_fields__
 )
@@ -91,7 +130,7 @@ MEMBERSHIP_COLUMNS = (Membership.verified, Membership.verified_at, Membership.ve
 
 @dataclass(slots=True)
 class RequestPage:
-    authorization_request: AuthorizationRequest
+    authorization_request: PageRequest
     organization: PageOrganization
     applicant_email: str
     membership: PageMembership | None
@@ -103,6 +142,7 @@ class RequestPage:
     messages: list[tuple[PageMessage, str]]
     documents: list[PageDocument]
     message_templates: list[TemplateChoice]  # of the request's definition, by title
+    history: OrganizationHistory  # the organisation's other requests and habilitations
 
 
 class PageMessage(NamedTuple):
@@ -133,10 +173,11 @@ class TemplateChoice(NamedTuple):
     content: str
 
 
-# The page's lists in one statement: events, messages, documents, message templates, each
-# a ``SELECT`` of the same columns (a kind, an id, two texts, then each kind's own, NULL for
-# the others), ``UNION ALL``.
-_KINDS = ("event", "message", "document", "template")
+# The page's lists in one statement: events, messages, documents, message templates,
+# habilitations, the organisation's history, each a ``SELECT`` of the same columns (a kind,
+# an id, two texts, then each kind's own, NULL for the others), ``UNION ALL``.
+_KINDS = ("event", "message", "document", "template", "authorization")
+_KINDS += organization_history.KINDS
 _OWN_COLUMNS = {
     "payload": AuthorizationRequestEvent.payload,
     "created_at": Message.created_at,
@@ -146,29 +187,38 @@ _OWN_COLUMNS = {
     "size": Document.size,
     "scan_state": Document.scan_state,
     "text_state": Document.text_state,
+    "last_validated_at": AuthorizationRequest.last_validated_at,
+    "reopened_at": AuthorizationRequest.reopened_at,
+    "request_id": Authorization.authorization_request_id,
 }
 
 
-def _list(kind: str, model, first: str, second: str, *own: str, email=None):
-    """One kind's ``SELECT`` of ``model``: its id, two texts, its ``own`` columns named, the
-    others typed NULLs (PostgreSQL matches the UNION's column types)."""
-    columns = {name: getattr(model, name) for name in own}
-    if email is not None:
-        columns["email"] = email
+def _row(kind: str, id_, first, second, **own):
+    """One kind's ``SELECT``: its id, two texts (``None``: a NULL), its ``own`` columns
+    named, the others typed NULLs (PostgreSQL matches the UNION's column types)."""
     return select(
         literal(kind).label("kind"),
-        model.id.label("id"),
-        getattr(model, first).label("first"),
-        getattr(model, second).label("second"),
+        id_.label("id"),
+        first.label("first"),
+        (cast(null(), Text) if second is None else second).label("second"),
         *(
-            columns.get(name, cast(null(), column.type)).label(name)
+            own.get(name, cast(null(), column.type)).label(name)
             for name, column in _OWN_COLUMNS.items()
         ),
     )
 
 
+def _list(kind: str, model, first: str, second: str, *own: str, email=None):
+    """``_row`` for ``model``'s columns named ``first``, ``second`` and ``own``."""
+    columns = {name: getattr(model, name) for name in own}
+    if email is not None:
+        columns["email"] = email
+    return _row(kind, model.id, getattr(model, first), getattr(model, second), **columns)
+
+
 @functools.cache
-def _lists_statement():
+def _lists_statement(definition_count: int):
+    """Built once per number of the viewer's definitions (the history's parameters)."""
     request_id = bindparam("request_id")
     event, message, document = AuthorizationRequestEvent, Message, Document
     events = (
@@ -189,50 +239,48 @@ def _lists_statement():
         MessageTemplate.definition_id == bindparam("definition"),
         MessageTemplate.kind == "message",
     )
+    authorizations = _list(
+        "authorization", Authorization, "state", "revocation_reason", "created_at"
+    ).where(Authorization.authorization_request_id == request_id)
+    history = organization_history.history_selects(_row, definition_count)
     # The templates by title (the database's collation); the others are sorted in Python.
-    return union_all(events, messages, documents, templates).order_by("kind", "first", "id")
-
-
-def _lists(request_id: int, definition_id: str):
-    """The events (newest first), messages, documents (oldest first) and message templates
-    (by title) of the page, from one statement."""
-    lists: dict[str, list] = {kind: [] for kind in _KINDS}
-    rows = db.session.connection().execute(
-        _lists_statement(), {"request_id": request_id, "definition": definition_id}
+    return union_all(events, messages, documents, templates, authorizations, *history).order_by(
+        "kind", "first", "id"
     )
-    for row in rows:
-        lists[row.kind].append(row)
-    events = [
-        (TimelineEvent(r.id, r.first, r.second, r.payload, r.created_at), r.email)
-        for r in sorted(lists["event"], key=lambda r: (r.created_at, r.id), reverse=True)
-    ]
-    messages = [
-        (PageMessage(r.id, r.first, r.second, r.read_at, r.processed_at, r.created_at), r.email)
-        for r in sorted(lists["message"], key=lambda r: r.id)
-    ]
-    documents = [
-        PageDocument(r.id, r.first, r.second, r.size, r.scan_state, r.text_state)
-        for r in sorted(lists["document"], key=lambda r: r.id)
-    ]
-    templates = [TemplateChoice(r.id, r.first, r.second) for r in lists["template"]]
-    return events, messages, documents, templates
+
+
+def _lists(row, definitions: list[str]) -> dict[str, list]:
+    """The rows of the page's lists by kind (the templates by title), from one statement."""
+    lists: dict[str, list] = {kind: [] for kind in _KINDS}
+    parameters = dict(
+        zip(organization_history.definition_names(len(definitions)), definitions, strict=True)
+    )
+    parameters.update(request_id=row.id, definition=row.definition_id)
+    parameters["organization_id"] = row.organization_id
+    statement = _lists_statement(len(definitions))
+    for list_row in db.session.connection().execute(statement, parameters):
+        lists[list_row.kind].append(list_row)
+    return lists
+
+
+def _by_id(rows: list, *, newest_first: bool = False) -> list:
+    return sorted(rows, key=lambda r: r.id, reverse=newest_first)
 
 
 @functools.cache
-def _statements():
-    """The page's statements, built once per process: their SQL compilation is cached
-    by SQLAlchemy, and an already built statement also skips recomputing its cache key."""
+def _statement():
+    """The request's row, built once per process: its SQL compilation is cached by
+    SQLAlchemy, and an already built statement also skips recomputing its cache key."""
     applicant = aliased(User)
     verifier = aliased(User)
-    request_id = bindparam("request_id")
-    page = (
+    return (
         select(
-            AuthorizationRequest,
-            applicant.email,
-            Membership.id,
+            *REQUEST_COLUMNS,
+            applicant.email.label("applicant_email"),
+            Membership.id.label("membership_id"),
             *MEMBERSHIP_COLUMNS,
-            verifier.email,
-            RequestFollow.id,
+            verifier.email.label("verifier_email"),
+            RequestFollow.id.label("follow_id"),
             *ORGANIZATION_COLUMNS,
         )
         .join(applicant, applicant.id == AuthorizationRequest.applicant_id)
@@ -252,24 +300,17 @@ def _statements():
                 RequestFollow.user_id == bindparam("viewer_id"),
             ),
         )
-        .where(AuthorizationRequest.id == request_id)
-        # Not the answers (some kB of JSON to decode): read when they are rendered again
-        # (``load_answers``). The organisation and membership as columns (no ORM objects).
-        .options(
-            # A few at most (one per validation): the rows they add cost less than a statement.
-            joinedload(AuthorizationRequest.authorizations),
-            defer(AuthorizationRequest.data),
-        )
+        .where(AuthorizationRequest.id == bindparam("request_id"))
     )
-    # What an earlier statement of the same session loaded may be stale (tests share it).
-    return page.execution_options(populate_existing=True)
 
 
 @functools.cache
 def _answers_statements():
     request_id = bindparam("request_id")
     return (
-        select(AuthorizationRequest.data).where(AuthorizationRequest.id == request_id),
+        select(AuthorizationRequest)
+        .where(AuthorizationRequest.id == request_id)
+        .execution_options(populate_existing=True),
         select(Document)
         .where(Document.authorization_request_id == request_id)
         .order_by(Document.id)
@@ -277,40 +318,54 @@ def _answers_statements():
     )
 
 
-def load_answers(authorization_request: AuthorizationRequest) -> None:
-    """Put the request's answers and documents into ``authorization_request.data`` and
-    ``.documents`` (the blocks' summary reads them): when the answers are rendered again only
-    (``load`` leaves them out)."""
-    data, documents = _answers_statements()
-    parameters = {"request_id": authorization_request.id}
-    set_committed_value(
-        authorization_request, "data", db.session.connection().execute(data, parameters).scalar()
-    )
+def load_answers(request_id: int) -> AuthorizationRequest:
+    """The request with its answers and documents (the blocks' summary reads them): when the
+    answers are rendered again only (``load`` reads columns)."""
+    request, documents = _answers_statements()
+    parameters = {"request_id": request_id}
+    authorization_request = db.session.scalars(request, parameters).one()
     set_committed_value(
         authorization_request, "documents", list(db.session.scalars(documents, parameters))
     )
+    return authorization_request
 
 
-def load(request_id: int, viewer_id: int) -> RequestPage | None:
-    """The page's data, or None when there is no such request (the view checks permissions)."""
+def load(request_id: int, viewer_id: int, definitions: list[str]) -> RequestPage | None:
+    """The page's data, or None when there is no such request (the view checks permissions);
+    ``definitions``: those whose requests the viewer reads (the organisation's history)."""
     parameters = {"request_id": request_id, "viewer_id": viewer_id}
-    # All the rows (one per habilitation), made one by ``unique``.
-    rows = db.session.execute(_statements(), parameters).unique().all()
-    if not rows:
+    row = db.session.connection().execute(_statement(), parameters).first()
+    if row is None:
         return None
-    row = rows[0]
-    authorization_request, applicant_email, membership_id = row[:3]
-    verifier_email, follow_id = row[6:8]
-    events, messages, documents, templates = _lists(request_id, authorization_request.definition_id)
+    lists = _lists(row, definitions)
+    count = len(REQUEST_COLUMNS)
+    authorizations = [
+        PageAuthorization(r.id, r.first, r.second, r.created_at)
+        for r in _by_id(lists["authorization"])
+    ]
+    organization = PageOrganization(*row[-len(ORGANIZATION_COLUMNS) :])
+    membership = None if row.membership_id is None else PageMembership(*row[count + 2 : count + 5])
     return RequestPage(
-        authorization_request=authorization_request,
-        organization=PageOrganization(*row[8:]),
-        applicant_email=applicant_email,
-        membership=None if membership_id is None else PageMembership(*row[3:6]),
-        verifier_email=verifier_email,
-        following=follow_id is not None,
-        events=events,
-        messages=messages,
-        documents=documents,
-        message_templates=templates,
+        authorization_request=PageRequest(*row[:count], authorizations),
+        organization=organization,
+        applicant_email=row.applicant_email,
+        membership=membership,
+        verifier_email=row.verifier_email,
+        following=row.follow_id is not None,
+        events=[
+            (TimelineEvent(r.id, r.first, r.second, r.payload, r.created_at), r.email)
+            for r in sorted(lists["event"], key=lambda r: (r.created_at, r.id), reverse=True)
+        ],
+        messages=[
+            (PageMessage(r.id, r.first, r.second, r.read_at, r.processed_at, r.created_at), r.email)
+            for r in _by_id(lists["message"])
+        ],
+        documents=[
+            PageDocument(r.id, r.first, r.second, r.size, r.scan_state, r.text_state)
+            for r in _by_id(lists["document"])
+        ],
+        message_templates=[TemplateChoice(r.id, r.first, r.second) for r in lists["template"]],
+        history=organization_history.history(
+            lists["history_request"], lists["history_authorization"]
+        ),
     )

@@ -41,7 +41,6 @@ from datapass.services import (
     follows,
     message_templates,
     messaging,
-    organization_history,
     organizations,
     presenter,
     queue_export,
@@ -164,15 +163,15 @@ def _message_form(authorization_request: AuthorizationRequest, templates: list):
 @bp.get("/demandes/<int:request_id>")
 @login_required
 def show(request_id: int):
-    page = request_page.load(request_id, current_user.id)
+    definitions = queue_service.visible_definitions(current_user)  # the organisation's history
+    page = request_page.load(request_id, current_user.id, definitions)
     if page is None or not permissions.can_report(
         current_user, page.authorization_request.definition_id
     ):
         abort(404)
     can_act = permissions.can_instruct(current_user, page.authorization_request.definition_id)
     if can_act and messaging.mark_messages_read((m for m, _ in page.messages), APPLICANT_SIDE):
-        # The commit expired what the page shows: load it again, as eagerly.
-        page = request_page.load(request_id, current_user.id)
+        page = request_page.load(request_id, current_user.id, definitions)  # as now read
     authorization_request = page.authorization_request
     catalog_form = get_catalog().form(authorization_request.form_uid)
     role = workflow.INSTRUCTOR if can_act else workflow.REPORTER
@@ -200,9 +199,7 @@ def show(request_id: int):
         can_act=can_act,
         membership=page.membership,
         verifier_email=page.verifier_email,
-        history=organization_history.organization_history(
-            authorization_request, queue_service.visible_definitions(current_user)
-        ),
+        history=page.history,
         following=page.following,
         message_fields=message_fields,
         message_templates=templates,

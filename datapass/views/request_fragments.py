@@ -28,7 +28,6 @@ from markupsafe import Markup
 
 from datapass import blocks
 from datapass.catalog import get_catalog
-from datapass.models import AuthorizationRequest
 from datapass.services import deliberation_analysis, request_page
 
 FRAGMENT_CACHE_SIZE = 512
@@ -69,7 +68,7 @@ def fragment_cache() -> FragmentCache:
     return current_app.extensions.setdefault("request_fragments", FragmentCache())
 
 
-def answers_key(authorization_request: AuthorizationRequest, documents: Iterable) -> tuple:
+def answers_key(authorization_request: request_page.PageRequest, documents: Iterable) -> tuple:
     """What the answers fragment depends on (see the module's docstring); ``documents``:
     the request's, with the attributes of ``request_page.DOCUMENT_COLUMNS``."""
     documents = tuple(
@@ -87,17 +86,18 @@ def answers_key(authorization_request: AuthorizationRequest, documents: Iterable
     )
 
 
-def answers(catalog_form, authorization_request: AuthorizationRequest, documents) -> Markup:
+def answers(catalog_form, authorization_request: request_page.PageRequest, documents) -> Markup:
     """Every block's answers and the délibérations' analysis, as HTML (``documents``: as for
-    ``answers_key``; the documents themselves load only when the fragment is rendered)."""
+    ``answers_key``; the request as an object, with its answers and documents, loads only
+    when the fragment is rendered)."""
 
     def render() -> str:
-        request_page.load_answers(authorization_request)
+        loaded = request_page.load_answers(authorization_request.id)
         return render_template(
             "instruction/_answers.html",
-            authorization_request=authorization_request,
-            view=blocks.summary(catalog_form, authorization_request) if catalog_form else [],
-            deliberations=deliberation_analysis.analyses(catalog_form, authorization_request),
+            authorization_request=loaded,
+            view=blocks.summary(catalog_form, loaded) if catalog_form else [],
+            deliberations=deliberation_analysis.analyses(catalog_form, loaded),
         )
 
     return fragment_cache().get_or_render(answers_key(authorization_request, documents), render)
