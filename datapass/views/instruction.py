@@ -175,7 +175,10 @@ def show(request_id: int):
     authorization_request = page.authorization_request
     catalog_form = get_catalog().form(authorization_request.form_uid)
     role = workflow.INSTRUCTOR if can_act else workflow.REPORTER
-    decisions = [e for e in workflow.allowed_events(authorization_request, role) if e in DECISIONS]
+    decisions = request_fragments.decision_paths(
+        authorization_request.id,
+        [e for e in workflow.allowed_events(authorization_request, role) if e in DECISIONS],
+    )
     templates, chosen, message_fields = (
         _message_form(authorization_request, page.message_templates)
         if can_act

@@ -15,7 +15,7 @@ from datapass.models import (
     RequestFollow,
 )
 from datapass.models.message import APPLICANT_SIDE
-from datapass.services import decisions, messaging, organization_history
+from datapass.services import decisions, messaging, request_page
 from tests.factories import UserFactory
 from tests.support.authorization_requests import submitted_request
 from tests.support.http import post_form
@@ -188,6 +188,6 @@ def test_the_history_lists_the_definitions_the_instructor_reads(app, db, definit
     with app.test_request_context():
         validated = _approved(applicant)
         current = submitted_request(applicant)
-    history = organization_history.organization_history(current, definitions)
+    history = request_page.load(current.id, applicant.id, definitions).history
     assert [other.id for other in history.requests] == ([validated.id] if shown else [])
     assert len(history.authorizations) == (1 if shown else 0)
