@@ -7,12 +7,20 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask import url_for
 
+from datapass import workflow
 from datapass.catalog import get_catalog
 from datapass.models import Document, RequestFollow
 from datapass.models.document import SCAN_CLEAN, SCAN_PENDING
 from datapass.models.message import APPLICANT_SIDE, INSTRUCTOR_SIDE
-from datapass.services import authorization_requests, decisions, messaging, submission
+from datapass.services import (
+    authorization_requests,
+    decisions,
+    messaging,
+    request_page,
+    submission,
+)
 from datapass.views.request_fragments import fragment_cache
 from tests.factories import UserFactory
 from tests.support.authorization_requests import approved_request, submitted_request
@@ -20,9 +28,9 @@ from tests.support.queries import page_statements, recorded_lazy_loads
 
 INSTRUCTOR = "api_particulier:instructor"
 # Statements of the page (SQLite counts its BEGIN): the session, the request with its
-# habilitations, applicant's email, membership and follow, its lists (timeline, messages,
-# documents, message templates), the organisation's history.
-MAX_STATEMENTS = 5
+# applicant's email, membership and follow, its lists (timeline, messages, documents, message
+# templates, habilitations, the organisation's history).
+MAX_STATEMENTS = 4
 
 
 @pytest.fixture
@@ -170,3 +178,31 @@ def test_the_timeline_shows_the_newest_event_first(client, db, instructor):
     page = client.get(f"/instruction/demandes/{submitted_request().id}").text
     history = page[page.index('<h2 class="fr-mt-6w">Historique</h2>') :]
     assert history.index("Soumission de la demande") < history.index("Création de la demande")
+
+
+def test_the_page_offers_the_decisions_the_request_allows(app, client, db, instructor):
+    """The page reads the request as columns (``request_page.PageRequest``): the workflow's
+    rules see there what they see on the model (state, reopening, habilitations)."""
+    approved = approved_request(app)
+    reopened = approved_request(app)
+    with app.test_request_context():
+        authorization_requests.reopen_request(reopened, reopened.applicant)
+    assert reopened.is_reopening and reopened.has_active_authorization
+    for request in (submitted_request(), approved, reopened):
+        page = request_page.load(request.id, instructor.id, [])
+        for role in workflow.ROLES:
+            expected = workflow.allowed_events(request, role)
+            assert workflow.allowed_events(page.authorization_request, role) == expected
+            assert page.authorization_request.is_reopening == request.is_reopening
+
+
+@pytest.mark.parametrize("script_root", ["", "/datapass"])
+def test_the_decisions_link_to_their_pages(app, client, db, instructor, script_root):
+    request = submitted_request()
+    url = f"/instruction/demandes/{request.id}"
+    page = client.get(url, environ_overrides={"SCRIPT_NAME": script_root}).text
+    with app.test_request_context(environ_overrides={"SCRIPT_NAME": script_root}):
+        for event in ("request_changes", "approve", "refuse"):
+            path = url_for("instruction.decide", request_id=request.id, event=event)
+            assert path.startswith(f"{script_root}/instruction/")
+            assert f'href="{path}"' in page
