@@ -1,19 +1,20 @@
 """What the instruction request page shows, loaded in a constant and small number of statements.
 
-- the request, its organisation, its habilitations (the workflow's rules read them), the
-  applicant's email, the applicant's membership of the organisation (and who verified it),
-  whether the viewer follows the request: **one** statement (outer joins on unique keys, and
-  one row per habilitation);
+- the request (its columns: no ORM object, whose loading cost about a fifth of the page),
+  its organisation, the applicant's email, the applicant's membership of the organisation
+  (and who verified it), whether the viewer follows the request: **one** row (outer joins on
+  unique keys);
 - its timeline, its messages with their authors' emails, what the answers' fragment depends
-  on of its documents (``views/request_fragments.py``) and the message templates of its
-  definition: **one** statement (``UNION ALL`` of the four lists' columns, as plain rows on
-  the session's connection: an ORM entity costs its row processors' set-up at every
-  execution, about three times a plain statement, and each statement a round trip);
+  on of its documents, the message templates of its definition, its habilitations (the
+  workflow's rules read them) and the organisation's history (``organization_history``):
+  **one** statement (``UNION ALL`` of the lists' columns, as plain rows on the session's
+  connection: an ORM entity costs its row processors' set-up at every execution, about three
+  times a plain statement, and each statement a round trip on PostgreSQL).
 
-The answers (the request's ``data``) and the documents as objects are loaded only when the
-answers' fragment is rendered again (``load_answers``: a new version of the request or of its
-documents). The statements are built once per process (not at every request): SQLAlchemy
-then reuses their compiled SQL and cache keys.
+The answers (the request's ``data``) and the documents, with the request as an ORM object,
+are loaded only when the answers' fragment is rendered again (``load_answers``: a new version
+of the request or of its documents). The statements are built once per process (not at every
+request): SQLAlchemy then reuses their compiled SQL and cache keys.
 
 ``tests/views/test_request_page.py`` checks the count and that nothing loads lazily.
 """
