@@ -71,7 +71,7 @@ def fragment_cache() -> FragmentCache:
 
 def answers_key(authorization_request: request_page.PageRequest, documents: Iterable) -> tuple:
     """What the answers fragment depends on (see the module's docstring); ``documents``:
-    the request's, with the attributes of ``request_page.DOCUMENT_COLUMNS``."""
+    the request's, as ``request_page.PageDocument`` rows or ``Document`` objects."""
     documents = tuple(
         (d.id, d.field, d.filename, d.size, d.scan_state, d.text_state) for d in documents
     )
