@@ -2,7 +2,8 @@
 
 python bench/paths.py prepare OUT_DIR   the deep page's cursor, wrk's Lua scripts, paths.json
 python bench/paths.py queries OUT_DIR   queries per path (in process, same database)
-python bench/paths.py report OUT_DIR    the table, from OUT_DIR/wrk/*.txt
+python bench/paths.py report OUT_DIR    the table, from OUT_DIR/wrk/*.txt (median of the rounds)
+python bench/paths.py floor-key KEY     the floor's path KEY compares with
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import base64
 import json
 import os
 import re
+import statistics
 import sys
 from pathlib import Path
 
@@ -36,6 +38,17 @@ def _lua(method: str, headers: dict[str, str], body: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _kept_cookie(app, facts: dict, path: str) -> dict[str, str]:
+    """The session cookie a browser holds once it has seen ``path``: wrk replays one cookie
+    and never keeps the one a page sends back, but a browser does (the session's CSRF token,
+    the queue's criteria, written by the first visit only)."""
+    name, value = facts["cookie"].split("=", 1)
+    client = app.test_client()
+    client.set_cookie(name, value)
+    assert client.get(path).status_code == 200, path
+    return {"Cookie": f"{name}={client.get_cookie(name).value}"}
+
+
 def prepare(out: Path) -> None:
     from datapass import create_app
     from datapass.catalog import get_catalog
@@ -48,14 +61,16 @@ def prepare(out: Path) -> None:
         page = queue.queue_page(criteria)
         for _ in range(DEEP_PAGE - 2):
             page = queue.queue_page(criteria, after=page.next_cursor)
-    cookie = {"Cookie": facts["cookie"]}
     basic = base64.b64encode(f"{facts['client_id']}:{facts['client_secret']}".encode()).decode()
+    deep = f"{QUEUE}&apres={page.next_cursor}"
+    request_page = f"/instruction/demandes/{facts['request_id']}"
+    siret, fulltext = f"{QUEUE}&q={facts['siret']}", f"{QUEUE}&q={facts['rare_query']}"
     paths = {
-        "queue": (QUEUE, _lua("GET", cookie)),
-        "deep": (f"{QUEUE}&apres={page.next_cursor}", _lua("GET", cookie)),
-        "request": (f"/instruction/demandes/{facts['request_id']}", _lua("GET", cookie)),
-        "siret": (f"{QUEUE}&q={facts['siret']}", _lua("GET", cookie)),
-        "fulltext": (f"{QUEUE}&q={facts['rare_query']}", _lua("GET", cookie)),
+        "queue": (QUEUE, _lua("GET", _kept_cookie(app, facts, QUEUE))),
+        "deep": (deep, _lua("GET", _kept_cookie(app, facts, deep))),
+        "request": (request_page, _lua("GET", _kept_cookie(app, facts, request_page))),
+        "siret": (siret, _lua("GET", _kept_cookie(app, facts, siret))),
+        "fulltext": (fulltext, _lua("GET", _kept_cookie(app, facts, fulltext))),
         "introspect": (
             "/api/oauth/introspect",
             _lua(
@@ -117,27 +132,50 @@ def _rate(path: Path) -> tuple[float, str, str]:
     return (float(rate.group(1)) if rate else 0.0), (latency.group(1) if latency else "?"), note
 
 
+def floor_key(key: str) -> None:
+    """The floor's path a project path compares with (for bench/run.sh)."""
+    print(next(floor for k, _, floor in PATHS if k == key))
+
+
+def _rounds(out: Path, key: str) -> list[tuple[float, float, str, str]]:
+    """(floor req/s, project req/s, latency, note) of each round measured for ``key``."""
+    found = []
+    for project_file in sorted((out / "wrk").glob(f"{key}.r*.txt")):
+        round_ = project_file.name[len(key) + 1 : -len(".txt")]
+        floor, _, _ = _rate(out / "wrk" / f"floor-{key}.{round_}.txt")
+        project, latency, note = _rate(project_file)
+        found.append((floor, project, latency, note))
+    return found
+
+
 def report(out: Path) -> None:
+    """The table: per path, the median of the rounds' ratios (each against the floor measured
+    just before it), with the median req/s of both sides."""
     counts = json.loads((out / "queries.json").read_text())
     engine = os.environ.get("BENCH_ENGINE", "SQLite")
     requests = json.loads((out / "bench.json").read_text())["requests"]
     print(f"\n{engine}, {requests} requests, gunicorn 2 workers, wrk 1 thread x 8 connections\n")
-    print("| path | floor req/s | project req/s | ratio | mean latency | queries | notes |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| path | floor req/s | project req/s | ratio (median) | ratios by round "
+        "| mean latency | queries | notes |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     hello, _, _ = _rate(out / "wrk" / "floor-hello.txt")
-    for key, label, floor_key in PATHS:
-        if not (out / "wrk" / f"{key}.txt").exists():
+    for key, label, _ in PATHS:
+        rounds = _rounds(out, key)
+        if not rounds:
             continue  # not measured (BENCH_PATHS)
-        floor, _, _ = _rate(out / "wrk" / f"floor-{floor_key}.txt")
-        project, latency, note = _rate(out / "wrk" / f"{key}.txt")
+        ratios = [project / floor if floor else 0.0 for floor, project, _, _ in rounds]
+        notes = " ".join(sorted({note for *_, note in rounds if note}))
         status = counts.get(key, {}).get("status")
         if status and status != 200:
-            note = f"{note} HTTP {status}".strip()
-        ratio = f"{project / floor:.2f}×" if floor else "?"
+            notes = f"{notes} HTTP {status}".strip()
         queries_count = counts.get(key, {}).get("queries", "?")
         print(
-            f"| {label} | {_number(floor)} | {_number(project)} | {ratio} | {latency} "
-            f"| {queries_count} | {note} |"
+            f"| {label} | {_number(statistics.median(r[0] for r in rounds))} "
+            f"| {_number(statistics.median(r[1] for r in rounds))} "
+            f"| {statistics.median(ratios):.2f}× | {' / '.join(f'{r:.2f}' for r in ratios)} "
+            f"| {rounds[-1][2]} | {queries_count} | {notes} |"
         )
     print(f"\nfloor hello (no database): {_number(hello)} req/s")
 
@@ -147,4 +185,7 @@ def _number(value: float) -> str:
 
 
 if __name__ == "__main__":
-    {"prepare": prepare, "queries": queries, "report": report}[sys.argv[1]](Path(sys.argv[2]))
+    if sys.argv[1] == "floor-key":
+        floor_key(sys.argv[2])
+    else:
+        {"prepare": prepare, "queries": queries, "report": report}[sys.argv[1]](Path(sys.argv[2]))

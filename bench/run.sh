@@ -10,7 +10,7 @@ root=$(pwd)
 py=$root/.venv/bin
 n=${BENCH_REQUESTS:-100000}
 floor_dir=$(cd "${FLOOR_DIR:-../shared/bench/floor}" && pwd)
-duration=${BENCH_DURATION:-10s}
+duration=${BENCH_DURATION:-5s}
 port=${BENCH_PORT:-8766}
 floor_port=${FLOOR_PORT:-8765}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk"; exit 1; }
@@ -64,14 +64,26 @@ load() {  # name url [lua]
   for _ in 1 2 3; do curl -s -m 120 -o /dev/null "${2%%/[a-z]*}/" || true; done
 }
 printf 'wrk.method = "POST"\nwrk.body = "token=tok_4242"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n' > "$work/floor/post.lua"
+floor_url() {  # the floor's path a project path compares with (bench/paths.py PATHS)
+  case "$1" in
+    queue1) echo "http://127.0.0.1:$floor_port/queue?page=1" ;;
+    queue400) echo "http://127.0.0.1:$floor_port/queue?page=400" ;;
+    introspect) echo "http://127.0.0.1:$floor_port/introspect $work/floor/post.lua" ;;
+  esac
+}
 echo "==> floor"
 load floor-hello "http://127.0.0.1:$floor_port/hello"
-load floor-queue1 "http://127.0.0.1:$floor_port/queue?page=1"
-load floor-queue400 "http://127.0.0.1:$floor_port/queue?page=400"
-load floor-introspect "http://127.0.0.1:$floor_port/introspect" "$work/floor/post.lua"
-echo "==> project"
-for key in ${BENCH_PATHS:-queue deep request siret fulltext introspect legacy}; do
-  path=$("$py/python" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/paths.json" "$key")
-  load "$key" "http://127.0.0.1:$port$path" "$work/$key.lua"
+# Each project path right after the floor's path it compares with, in BENCH_ROUNDS rounds:
+# the machine's speed drifts (a shared host), a ratio of two measures seconds apart does not.
+rounds=${BENCH_ROUNDS:-3}
+for round in $(seq 1 "$rounds"); do
+  echo "==> round $round of $rounds: floor, then project, path by path"
+  for key in ${BENCH_PATHS:-queue deep request siret fulltext introspect legacy}; do
+    floor_key=$("$py/python" bench/paths.py floor-key "$key")
+    # shellcheck disable=SC2046  # the URL and, for a POST, its script
+    load "floor-$key.r$round" $(floor_url "$floor_key")
+    path=$("$py/python" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/paths.json" "$key")
+    load "$key.r$round" "http://127.0.0.1:$port$path" "$work/$key.lua"
+  done
 done
 "$py/python" bench/paths.py report "$work"
