@@ -5,6 +5,8 @@
 #   BENCH_DATABASE_URL=postgresql+psycopg://user@host:port/db   PostgreSQL (two databases are
 #   created next to it, then dropped); SQLite files in a temporary directory otherwise.
 #   BENCH_PATHS="queue request"   measure only these paths (keys of bench/paths.py; default all)
+#   BENCH_ROUNDS=3 BENCH_DURATION=5s   rounds of (floor's path, project's path) pairs; the table
+#   gives the median ratio (docs/performance.md: why interleaved)
 set -euo pipefail
 root=$(pwd)
 py=$root/.venv/bin
