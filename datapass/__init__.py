@@ -10,12 +10,13 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from config import load_config
+from datapass.request_cycle import DataPassFlask, drop_repeated_context_processor
 
 
 def create_app(overrides: Mapping | None = None, environ: Mapping[str, str] | None = None) -> Flask:
     """Build the application from the environment, then apply ``overrides`` (tests)."""
     root = Path(__file__).resolve().parent.parent
-    app = Flask(
+    app = DataPassFlask(
         __name__,
         template_folder=str(root / "templates"),
         static_folder="static",
@@ -39,6 +40,7 @@ def create_app(overrides: Mapping | None = None, environ: Mapping[str, str] | No
     register_errorhandlers(app)
     register_template_helpers(app)
     register_cli(app)
+    drop_repeated_context_processor(app)
     return app
 
 

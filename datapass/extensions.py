@@ -3,14 +3,13 @@
 from authlib.integrations.flask_client import OAuth
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from datapass.database import ReadsAloneSession
+from datapass.request_cycle import DataPassCSRFProtect, DataPassLoginManager
 
 # A stable naming convention keeps Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -29,8 +28,9 @@ class Base(DeclarativeBase):
 # A request that only reads runs its statements without a transaction (datapass/database.py).
 db = SQLAlchemy(model_class=Base, session_options={"class_": ReadsAloneSession})
 migrate = Migrate()
-csrf = CSRFProtect()
-login_manager = LoginManager()
+# Flask-WTF's and Flask-Login's, their per-request hooks cheaper (datapass/request_cycle.py).
+csrf = DataPassCSRFProtect()
+login_manager = DataPassLoginManager()
 oauth = OAuth()
 # Storage and limits come from the configuration (RATELIMIT_*); see datapass/rate_limits.py.
 limiter = Limiter(key_func=get_remote_address)

@@ -18,11 +18,18 @@ def _origin(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
-def _personal(response) -> bool:
-    """A page for a signed-in person, or an answer to a credentialed API call."""
-    if request.endpoint == "static" or "no-store" in (response.headers.get("Cache-Control") or ""):
+def _personal(response, present: set[str]) -> bool:
+    """A page for a signed-in person, or an answer to a credentialed API call.
+
+    ``present``: the response's header names, lower case. A header is looked up only when
+    present (werkzeug raises and catches an HTTP exception for each one missing)."""
+    if request.endpoint == "static":
         return False
-    return bool(request.authorization) or bool(getattr(current_user, "is_authenticated", False))
+    if "cache-control" in present and "no-store" in (response.headers.get("Cache-Control") or ""):
+        return False
+    if "HTTP_AUTHORIZATION" in request.environ and request.authorization:
+        return True
+    return bool(getattr(current_user, "is_authenticated", False))
 
 
 def content_security_policy(app: Flask) -> str:
@@ -89,7 +96,7 @@ def register(app: Flask) -> None:
         headers = response.headers
         present = {name.lower() for name, _ in headers.items()}
         headers.extend([(name, value) for key, name, value in fixed if key not in present])
-        if _personal(response):
+        if _personal(response, present):
             # Requests, steps, instruction, account, habilitations: no cache keeps a copy
             # (the browser's back button after sign-out, a shared proxy).
             headers["Cache-Control"] = "no-store"

@@ -14,9 +14,11 @@ No browser session is involved, hence no CSRF token. The modules declare their r
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, Flask
 from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from datapass.extensions import csrf
 
@@ -31,22 +33,64 @@ class BrowserSessionInterface(SecureCookieSessionInterface):
     no user id in it) and no cookie sent back (an empty, unmodified session is not saved).
 
     The signing serializer is built once per set of keys instead of at every request (and
-    again to send the cookie): the same keys, salt and signature, each cookie verified as
-    before (``loads`` checks the signature and the age at every call)."""
+    again to send the cookie): the same keys, salt and signature.
 
-    _kept: tuple[tuple, URLSafeTimedSerializer | None] | None = None
+    A cookie is verified (its signature) once per process and set of keys: the exact cookie
+    that passed is kept with its timestamp and its JSON (at most ``VERIFIED_COOKIES``), and
+    at its next requests only its age is checked again (``PERMANENT_SESSION_LIFETIME``,
+    itsdangerous's rule) and its JSON decoded anew into the request's own session. Any other
+    value, a single byte changed, goes through itsdangerous as before. What the session
+    designates (the server-side session, its user, their roles) is read at every request."""
 
-    def get_signing_serializer(self, app) -> URLSafeTimedSerializer | None:
+    VERIFIED_COOKIES = 1024
+    # (keys, their serializer, cookie -> (timestamp, its JSON))
+    _kept: tuple[tuple, URLSafeTimedSerializer | None, dict[str, tuple[int, str]]] | None = None
+
+    def _kept_for(self, app) -> tuple[tuple, URLSafeTimedSerializer | None, dict]:
         keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
         kept = self._kept
         if kept is None or kept[0] != keys:
-            kept = self._kept = (keys, super().get_signing_serializer(app))
-        return kept[1]
+            kept = self._kept = (keys, super().get_signing_serializer(app), {})
+        return kept
+
+    def get_signing_serializer(self, app) -> URLSafeTimedSerializer | None:
+        return self._kept_for(app)[1]
 
     def open_session(self, app, request):
         if request.path.startswith(MACHINE_PATH_PREFIX):
             return self.make_null_session(app)
-        return super().open_session(app, request)
+        _, serializer, verified = self._kept_for(app)
+        value = request.cookies.get(self.get_cookie_name(app)) if serializer else None
+        if not value:
+            return super().open_session(app, request)
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        known = verified.get(value)
+        if known is not None:
+            age = int(time.time()) - known[0]
+            if 0 <= age <= max_age:
+                return self.session_class(self.serializer.loads(known[1]))
+            verified.pop(value, None)
+            return self.session_class()  # itsdangerous's SignatureExpired
+        try:
+            data, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        if len(verified) >= self.VERIFIED_COOKIES:
+            verified.clear()
+        verified[value] = (int(signed_at.timestamp()), self.serializer.dumps(data))
+        return self.session_class(data)
+
+    def save_session(self, app, session, response) -> None:
+        if session.accessed:
+            # Flask's ``response.vary.add("Cookie")`` (a header set parsed and written back);
+            # the later ones it makes when the cookie is sent find it there.
+            vary = response.headers.getlist("Vary")
+            if not vary:
+                response.headers["Vary"] = "Cookie"
+            elif "cookie" not in {part.strip().lower() for v in vary for part in v.split(",")}:
+                response.vary.add("Cookie")
+            session.accessed = False  # this request's session is being saved: its last use
+        super().save_session(app, session, response)
 
 
 def register(app: Flask) -> None:
