@@ -4,6 +4,7 @@ token pages embed."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, request, session
@@ -18,15 +19,16 @@ def _origin(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
-def _personal(response, present: set[str]) -> bool:
+def _personal(response) -> bool:
     """A page for a signed-in person, or an answer to a credentialed API call.
 
-    ``present``: the response's header names, lower case. A header is looked up only when
-    present (werkzeug raises and catches an HTTP exception for each one missing)."""
+    Headers are looked up only when present: werkzeug raises and catches an HTTP exception
+    for each one missing."""
     if request.endpoint == "static":
         return False
-    if "cache-control" in present and "no-store" in (response.headers.get("Cache-Control") or ""):
-        return False
+    for name, value in response.headers.items():
+        if name.lower() == "cache-control" and "no-store" in value:
+            return False
     if "HTTP_AUTHORIZATION" in request.environ and request.authorization:
         return True
     return bool(getattr(current_user, "is_authenticated", False))
@@ -60,7 +62,8 @@ def content_security_policy(app: Flask) -> str:
 
 
 def fixed_headers(app: Flask) -> list[tuple[str, str]]:
-    """The headers every response carries (the fast lane's answers too, ``api/lane.py``)."""
+    """The headers every response carries (``with_fixed_headers``; the fast lane's own
+    answers too, ``api/lane.py``)."""
     headers = [
         ("Content-Security-Policy", content_security_policy(app)),
         ("X-Content-Type-Options", "nosniff"),
@@ -73,9 +76,25 @@ def fixed_headers(app: Flask) -> list[tuple[str, str]]:
     return headers
 
 
-def register(app: Flask) -> None:
-    fixed = fixed_headers(app)
+def with_fixed_headers(app: Flask) -> Callable[[Callable], Callable]:
+    """The WSGI ``start_response`` wrapper that adds the fixed headers to every answer of
+    Flask (``api/lane.py`` puts it around Flask's WSGI callable): to the status and header
+    list Flask hands to the server, once it is final, after the hooks, the session's cookie
+    and the error handlers. What a view set itself stays (setdefault's behaviour)."""
+    fixed = [(name.lower(), name, value) for name, value in fixed_headers(app)]
 
+    def wrap(start_response: Callable) -> Callable:
+        def start(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            headers = headers + [(name, value) for key, name, value in fixed if key not in present]
+            return start_response(status, headers, exc_info)
+
+        return start
+
+    return wrap
+
+
+def register(app: Flask) -> None:
     def _bound_request_body():
         # MAX_CONTENT_LENGTH (MAX_REQUEST_BYTES) bounds every body, url-encoded forms and JSON
         # included; the upload pages get MAX_UPLOAD_REQUEST_BYTES. Over it: the French 413.
@@ -84,22 +103,15 @@ def register(app: Flask) -> None:
 
     # First of all hooks: CSRF protection reads the form, with the limit it finds then.
     app.before_request_funcs.setdefault(None, []).insert(0, _bound_request_body)
-
-    fixed = [(name.lower(), name, value) for name, value in fixed]
     app.before_request(reuse_signed_csrf_token)
 
     @app.after_request
     def _headers(response):
         keep_signed_csrf_token()
-        # What a view set itself stays (setdefault's behaviour, one pass instead of a scan
-        # of the headers per name).
-        headers = response.headers
-        present = {name.lower() for name, _ in headers.items()}
-        headers.extend([(name, value) for key, name, value in fixed if key not in present])
-        if _personal(response, present):
+        if _personal(response):
             # Requests, steps, instruction, account, habilitations: no cache keeps a copy
             # (the browser's back button after sign-out, a shared proxy).
-            headers["Cache-Control"] = "no-store"
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 

@@ -8,10 +8,11 @@ its storage and ``RATELIMIT_*`` values, the same counters), the credentials, one
 (``services/introspection.py`` on ``database.Connections``), the JSON answer with the
 security headers of every response (``security.fixed_headers``).
 
-Anything else goes to Flask, whose routes (``api/introspection.py``) give the same answers
-through the same functions: another method (``HEAD``, ``OPTIONS``), a body that is not a
-plain url-encoded form of a declared length within ``MAX_REQUEST_BYTES`` (Flask answers 413
-or parses multipart), a body that is not UTF-8. An unexpected error is logged (no token or
+Anything else goes to Flask, whose answers get the same security headers on their way to
+the server (``security.with_fixed_headers``). Flask's routes (``api/introspection.py``)
+give the same answers through the same functions: another method (``HEAD``, ``OPTIONS``), a
+body that is not a plain url-encoded form of a declared length within ``MAX_REQUEST_BYTES``
+(Flask answers 413 or parses multipart), a body that is not UTF-8. An unexpected error is logged (no token or
 secret: only the exception) and answered as the API's JSON 500.
 """
 
@@ -35,7 +36,7 @@ from datapass.crypto import digest
 from datapass.database import Connections
 from datapass.extensions import limiter
 from datapass.rate_limits import MESSAGE
-from datapass.security import fixed_headers
+from datapass.security import fixed_headers, with_fixed_headers
 from datapass.services import introspection
 from datapass.views.errors import api_error_body
 
@@ -87,6 +88,7 @@ class Lane:
         self.config = app.config
         self.connections = connections
         self.flask = app.wsgi_app
+        self.with_fixed_headers = with_fixed_headers(app)
         self.headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
         self.headers += fixed_headers(app)
 
@@ -139,7 +141,7 @@ class Lane:
         if path == INTROSPECT_PATH and method == "POST":
             token = self._form_token(environ)
             if token is None:
-                return self.flask(environ, start_response)
+                return self.to_flask(environ, start_response)
             call = lambda: self.client_answer(  # noqa: E731
                 Authorization.from_header(environ.get("HTTP_AUTHORIZATION")),
                 token,
@@ -150,7 +152,7 @@ class Lane:
                 environ.get("HTTP_X_API_KEY", ""), environ.get("REMOTE_ADDR", "")
             )
         else:
-            return self.flask(environ, start_response)
+            return self.to_flask(environ, start_response)
         try:
             answer = call()
         except Exception:
@@ -163,6 +165,10 @@ class Lane:
         status = HTTPStatus(answer.status)
         start_response(f"{status.value} {status.phrase}", headers)
         return [body]
+
+    def to_flask(self, environ, start_response):
+        """Flask's answer, with the security headers of every response."""
+        return self.flask(environ, self.with_fixed_headers(start_response))
 
     def _propagates(self) -> bool:
         """Flask's rule: ``PROPAGATE_EXCEPTIONS``, by default in tests and debug."""

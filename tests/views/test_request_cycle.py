@@ -131,3 +131,11 @@ def test_vary_cookie_once_on_a_page_that_reads_the_session(client, db, login_as)
     response = client.get(PAGE)
     vary = [part.strip() for value in response.headers.getlist("Vary") for part in value.split(",")]
     assert vary.count("Cookie") == 1
+
+
+@pytest.mark.parametrize("path", [PUBLIC, "/nulle-part", "/static/css/nothing-here.css"])
+def test_every_answer_of_flask_carries_the_security_headers_once(client, db, path):
+    response = client.get(path)
+    for name in ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options"):
+        assert len(response.headers.getlist(name)) == 1, (path, name)
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
