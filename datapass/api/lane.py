@@ -12,8 +12,8 @@ Anything else goes to Flask, whose answers get the same security headers on thei
 the server (``security.with_fixed_headers``). Flask's routes (``api/introspection.py``)
 give the same answers through the same functions: another method (``HEAD``, ``OPTIONS``), a
 body that is not a plain url-encoded form of a declared length within ``MAX_REQUEST_BYTES``
-(Flask answers 413 or parses multipart), a body that is not UTF-8. An unexpected error is logged (no token or
-secret: only the exception) and answered as the API's JSON 500.
+(Flask answers 413 or parses multipart), a body that is not UTF-8. An unexpected error is
+logged (no token or secret: only the exception) and answered as the API's JSON 500.
 """
 
 from __future__ import annotations
