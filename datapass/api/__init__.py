@@ -60,9 +60,13 @@ class BrowserSessionInterface(SecureCookieSessionInterface):
         if request.path.startswith(MACHINE_PATH_PREFIX):
             return self.make_null_session(app)
         _, serializer, verified = self._kept_for(app)
-        value = request.cookies.get(self.get_cookie_name(app)) if serializer else None
+        if serializer is None:
+            return None  # no secret key: Flask's null session
+        # ``in`` first: werkzeug's ``get`` raises and catches an HTTP exception when absent.
+        name, cookies = self.get_cookie_name(app), request.cookies
+        value = cookies[name] if name in cookies else None  # noqa: SIM401
         if not value:
-            return super().open_session(app, request)
+            return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
         known = verified.get(value)
         if known is not None:
