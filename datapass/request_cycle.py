@@ -14,7 +14,8 @@ known in advance (docs/performance.md, « plumb »):
   Both return at once in that case, and do all their work otherwise.
 - ``DataPassCSRFProtect``: Flask-WTF's before-request hook looks up the view's exemption
   (the blueprint, the view, an f-string) before the method: on a GET it then does nothing.
-  The method is checked first; an unsafe method is protected exactly as before.
+  The method is checked first; an unsafe method is protected exactly as before. Its
+  template context processor, which repeats two of the Jinja globals it sets, is removed.
 """
 
 from __future__ import annotations
@@ -72,14 +73,16 @@ class DataPassCSRFProtect(CSRFProtect):
     """Flask-WTF's CSRF protection, whose before-request hook checks the method first."""
 
     HOOK = "CSRFProtect.init_app.<locals>.csrf_protect"
+    PROCESSOR = "CSRFProtect.init_app.<locals>.<lambda>"
 
     def init_app(self, app: Flask) -> None:
         super().init_app(app)
         hooks = app.before_request_funcs[None]
-        positions = [i for i, hook in enumerate(hooks) if hook.__qualname__ == self.HOOK]
-        if len(positions) != 1:
-            raise RuntimeError("Flask-WTF's csrf_protect hook was not found once")
-        hooks[positions[0]] = self.protect_unsafe_request
+        hooks[_only_position(hooks, self.HOOK)] = self.protect_unsafe_request
+        # Its template context processor gives each render ``csrf_token`` and
+        # ``csrf_meta_tag``, the very functions it has just put in the Jinja globals.
+        processors = app.template_context_processors[None]
+        del processors[_only_position(processors, self.PROCESSOR)]
 
     def protect_unsafe_request(self) -> None:
         """Flask-WTF's ``csrf_protect``: the same checks, the method's first (the others
@@ -91,6 +94,13 @@ class DataPassCSRFProtect(CSRFProtect):
             and config["WTF_CSRF_CHECK_DEFAULT"]
         ):
             self.protect(apply_exemptions=True)
+
+
+def _only_position(functions: list[Callable], qualname: str) -> int:
+    positions = [i for i, f in enumerate(functions) if getattr(f, "__qualname__", "") == qualname]
+    if len(positions) != 1:
+        raise RuntimeError(f"Flask-WTF's {qualname} was not found once")
+    return positions[0]
 
 
 def drop_repeated_context_processor(app: Flask) -> None:

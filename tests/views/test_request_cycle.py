@@ -75,6 +75,13 @@ def test_blueprints_do_not_repeat_the_default_context_processor(app):
         assert name is None or _default_template_ctx_processor not in processors, name
 
 
+def test_csrf_token_comes_from_the_jinja_globals_alone(app, client, db, login_as):
+    processors = app.template_context_processors[None]
+    assert all(p.__qualname__ != csrf.PROCESSOR for p in processors)
+    login_as()
+    assert 'name="csrf_token" value="' in client.get(PAGE).get_data(as_text=True)
+
+
 def _cookie(client, app) -> str:
     return client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
 
