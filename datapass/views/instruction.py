@@ -50,6 +50,7 @@ from datapass.services import (
 from datapass.services import queue as queue_service
 from datapass.services.impersonation import forbid_while_impersonating
 from datapass.views import check_action_form, form_fragments, int_arg, request_fragments
+from datapass.views.history_section import history_section
 from datapass.views.queue_lines import filter_fields, queue_lines
 
 bp = Blueprint("instruction", __name__, url_prefix="/instruction")
@@ -202,7 +203,7 @@ def show(request_id: int):
         can_act=can_act,
         membership=page.membership,
         verifier_email=page.verifier_email,
-        history=page.history,
+        history=history_section(page.history, page.organization.siret),
         following=page.following,
         message_fields=message_fields,
         message_templates=templates,
