@@ -164,15 +164,16 @@ def _message_form(authorization_request: AuthorizationRequest, templates: list):
 @bp.get("/demandes/<int:request_id>")
 @login_required
 def show(request_id: int):
-    definitions = queue_service.visible_definitions(current_user)  # the organisation's history
-    page = request_page.load(request_id, current_user.id, definitions)
-    if page is None or not permissions.can_report(
-        current_user, page.authorization_request.definition_id
-    ):
+    # The user itself, not the proxy: each attribute read through ``current_user`` looks the
+    # user up again in the request's context (the permissions read several).
+    user = current_user._get_current_object()
+    definitions = queue_service.visible_definitions(user)  # the organisation's history
+    page = request_page.load(request_id, user.id, definitions)
+    if page is None or not permissions.can_report(user, page.authorization_request.definition_id):
         abort(404)
-    can_act = permissions.can_instruct(current_user, page.authorization_request.definition_id)
+    can_act = permissions.can_instruct(user, page.authorization_request.definition_id)
     if can_act and messaging.mark_messages_read((m for m, _ in page.messages), APPLICANT_SIDE):
-        page = request_page.load(request_id, current_user.id, definitions)  # as now read
+        page = request_page.load(request_id, user.id, definitions)  # as now read
     authorization_request = page.authorization_request
     catalog_form = get_catalog().form(authorization_request.form_uid)
     role = workflow.INSTRUCTOR if can_act else workflow.REPORTER
@@ -201,6 +202,7 @@ def show(request_id: int):
         decisions=decisions,
         decision_labels=DECISIONS,
         can_act=can_act,
+        impersonated=permissions.is_impersonated(user),
         membership=page.membership,
         verifier_email=page.verifier_email,
         history=history_section(page.history, page.organization.siret),
