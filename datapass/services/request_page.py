@@ -275,19 +275,19 @@ class ListRow(NamedTuple):
     request_id: int | None
 
 
-def _lists(request_id: int, organization_id: int, definition_id: str, definitions: list[str]):
-    """The rows of the page's lists by kind (the templates by title), from one statement."""
+def _lists(connection, row, definitions: list[str]) -> dict[str, list[ListRow]]:
+    """The rows of the page's lists by kind (the templates by title), from one statement
+    (``row``: the request's)."""
     lists: dict[str, list[ListRow]] = {kind: [] for kind in _KINDS}
     parameters = dict(
         zip(organization_history.definition_names(len(definitions)), definitions, strict=True)
     )
     parameters.update(
-        request_id=request_id, definition=definition_id, organization_id=organization_id
+        request_id=row.id, definition=row.definition_id, organization_id=row.organization_id
     )
     statement = _lists_statement(len(definitions))
-    make = ListRow._make
-    for list_row in statement.execute(db.session.connection(), parameters):
-        list_row = make(list_row)
+    # ``all()``: one fetch (iterating the result fetches row by row).
+    for list_row in map(ListRow._make, statement.execute(connection, parameters).all()):
         lists[list_row.kind].append(list_row)
     return lists
 
@@ -363,10 +363,11 @@ def load(request_id: int, viewer_id: int, definitions: list[str]) -> RequestPage
     """The page's data, or None when there is no such request (the view checks permissions);
     ``definitions``: those whose requests the viewer reads (the organisation's history)."""
     parameters = {"request_id": request_id, "viewer_id": viewer_id}
-    row = _statement().execute(db.session.connection(), parameters).first()
+    connection = db.session.connection()  # the same for both (each call looks it up)
+    row = _statement().execute(connection, parameters).first()
     if row is None:
         return None
-    lists = _lists(row.id, row.organization_id, row.definition_id, definitions)
+    lists = _lists(connection, row, definitions)
     count = len(REQUEST_COLUMNS)
     authorizations = [
         PageAuthorization(r.id, r.first, r.second, r.created_at)
