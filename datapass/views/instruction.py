@@ -49,7 +49,7 @@ from datapass.services import (
 )
 from datapass.services import queue as queue_service
 from datapass.services.impersonation import forbid_while_impersonating
-from datapass.views import check_action_form, form_fragments, int_arg, request_fragments
+from datapass.views import check_action_form, form_fragments, int_arg, layout, request_fragments
 from datapass.views.history_section import history_section
 from datapass.views.queue_lines import filter_fields, queue_lines
 
@@ -58,6 +58,7 @@ CRITERIA_KEY = "datapass_queue_criteria"
 MESSAGE_FIELDS = "instruction/_message_fields.html"
 TRANSFER_FIELDS = "instruction/_transfer_fields.html"
 CSRF_FIELD = "instruction/_csrf_field.html"
+TEMPLATE_PICKER = "instruction/_template_picker.html"
 TEMPLATE_KIND = {
     "approve": "approve",
     "request_changes": "request_changes",
@@ -203,6 +204,12 @@ def show(request_id: int):
         decision_labels=DECISIONS,
         can_act=can_act,
         impersonated=permissions.is_impersonated(user),
+        processed_path=request_fragments.processed_paths(authorization_request.id)
+        if can_act
+        else None,
+        # The macro itself (an import costs at every render): only the page's instructors
+        # pick a message template.
+        template_picker=layout.macro(TEMPLATE_PICKER, "template_picker") if templates else None,
         membership=page.membership,
         verifier_email=page.verifier_email,
         history=history_section(page.history, page.organization.siret),
