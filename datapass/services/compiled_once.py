@@ -60,7 +60,7 @@ def _same(kept: tuple, key: tuple) -> bool:
 class CompiledOnce:
     """A statement built once per process, executed with its own compiled cache."""
 
-    __slots__ = ("statement", "_options")
+    __slots__ = ("_options", "statement")
 
     def __init__(self, statement) -> None:
         self.statement = statement

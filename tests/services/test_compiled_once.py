@@ -43,7 +43,7 @@ def test_a_key_that_is_not_the_same_object_misses():
     dialect, cache_key = object(), (("select", "users"),)
     cache[(dialect, cache_key, (), False, False)] = "compiled"
     assert cache.get((dialect, cache_key, (), False, False)) == "compiled"
-    equal = tuple([("select", "users")])  # equal, not the same object
+    equal = tuple(item for item in cache_key)  # equal, not the same object
     assert equal == cache_key and equal is not cache_key
     assert cache.get((dialect, equal, (), False, False)) is None
     assert cache.get((dialect, cache_key, ("id",), False, False)) is None

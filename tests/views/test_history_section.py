@@ -4,6 +4,7 @@ markup of the template it replaced, to the byte, for every shape of the history.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -20,41 +21,9 @@ from datapass.views.history_section import history_section
 
 # templates/instruction/_organization_history.html as it was (its include cost a tenth of
 # the page's own work): the reference markup.
-TEMPLATE = """\
-{#- The organisation's other requests and its habilitations (services/organization_history.py);
-    ``history`` from the view. -#}
-{% set siret = organization.siret %}
-{#- The badges rendered once (views/layout.py), as _state_badges.html's macros show them;
-    ``["…"]``, not ``.…``: on a dict, Jinja tries the attribute first (an exception each time). -#}
-{% set shown = badges() %}
-{%- set request_badges, authorization_badges = shown["request"], shown["authorization"] %}
-{#- The path around each id built once (views/layout.py). -#}
-{% set request_url = path_of('instruction.show', 'request_id') %}
-<section class="fr-mb-4w" id="historique-organisation" aria-labelledby="autres-demandes-title">
-  <h3 class="fr-h6 fr-mb-1w" id="autres-demandes-title">Ses autres demandes</h3>
-  {% if history.requests %}
-  <ul>
-    {% for other in history.requests %}
-    <li><a href="{{ request_url(other.id) }}">{{ other.public_reference }}{% if other.intitule %}&nbsp;: {{ other.intitule }}{% endif %}</a> {{ request_badges[other.state] }}{% if other.is_reopening %} {{ shown["reopening"] }}{% endif %}</li>
-    {% endfor %}
-  </ul>
-  {% if history.more_requests %}<p class="fr-text--sm"><a href="{{ url_for('instruction.queue', q=siret) }}">Toutes les demandes du SIRET {{ siret }}</a></p>{% endif %}
-  {% else %}
-  <p class="fr-text--sm">Aucune autre demande soumise par cette organisation.</p>
-  {% endif %}
-  <h3 class="fr-h6 fr-mb-1w">Ses habilitations</h3>
-  {% if history.authorizations %}
-  <ul>
-    {% for authorization in history.authorizations %}
-    <li>{{ authorization.public_reference }} du {{ authorization.created_at|date_fr }} (demande <a href="{{ request_url(authorization.authorization_request_id) }}">D{{ authorization.authorization_request_id }}</a>) {{ authorization_badges[authorization.state] }}</li>
-    {% endfor %}
-  </ul>
-  {% if history.more_authorizations %}<p class="fr-text--sm"><a href="{{ url_for('instruction.authorizations', q=siret) }}">Toutes les habilitations du SIRET {{ siret }}</a></p>{% endif %}
-  {% else %}
-  <p class="fr-text--sm">Aucune habilitation pour cette organisation.</p>
-  {% endif %}
-</section>
-"""
+TEMPLATE = (
+    Path(__file__).parent.parent / "support/organization_history_reference.html"
+).read_text()
 SIRET = "21000000000042"
 AT = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)  # 2 March in Paris
 
