@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint, event, inspect
+from sqlalchemy import ForeignKey, String, UniqueConstraint, event, inspect, select
 from sqlalchemy.orm import Mapped, lazyload, mapped_column, relationship
 
 from datapass.extensions import db
@@ -84,6 +84,16 @@ class UserFacts:
                 found.add(definition)
         return found
 
+    @property
+    def verified_organization_ids(self) -> set[int]:
+        return {m.organization_id for m in self.memberships if m.verified}
+
+    def membership_for(self, organization_id: int | None) -> Membership | None:
+        for membership in self.memberships:
+            if membership.organization_id == organization_id:
+                return membership
+        return None
+
 
 class User(UserFacts, UserMixin, db.Model):
     __tablename__ = "users"
@@ -128,16 +138,6 @@ class User(UserFacts, UserMixin, db.Model):
         load the user again (on SQLite in a second write transaction)."""
         return str(inspect(self).identity[0])
 
-    @property
-    def verified_organization_ids(self) -> set[int]:
-        return {m.organization_id for m in self.memberships if m.verified}
-
-    def membership_for(self, organization_id: int | None) -> Membership | None:
-        for membership in self.memberships:
-            if membership.organization_id == organization_id:
-                return membership
-        return None
-
     def keep_roles(self, roles) -> None:
         """The user's roles as read along with the user (``sessions.load_session``): served
         by ``roles`` while ``role_grants`` is not loaded, until it changes."""
@@ -181,7 +181,8 @@ class SessionUser(UserFacts):
     object where the ORM expects a ``User`` (a relationship, a comparison in a query) raises
     instead of working on a copy: give it ``user.entity`` (``User.entity`` is the user)."""
 
-    __slots__ = (
+    # The user's columns read with the session, in this order (``sessions.load_session``).
+    COLUMNS = (
         "id",
         "email",
         "given_name",
@@ -190,12 +191,8 @@ class SessionUser(UserFacts):
         "job_title",
         "current_organization_id",
         "banned_at",
-        "impersonator",
-        "_roles",
-        "_entity",
     )
-    # The columns read with the session, in this order (``sessions.load_session``).
-    COLUMNS = __slots__[:8]
+    __slots__ = (*COLUMNS, "_entity", "_memberships", "_roles", "impersonator")
 
     is_authenticated = True
     is_active = True
@@ -203,10 +200,11 @@ class SessionUser(UserFacts):
 
     def __init__(self, columns, roles) -> None:
         for name, value in zip(self.COLUMNS, columns, strict=True):
-            object.__setattr__(self, name, value)
+            setattr(self, name, value)
         self.impersonator = None
         self._roles = frozenset(roles)
         self._entity = None
+        self._memberships = None
 
     def get_id(self) -> str:
         return str(self.id)
@@ -217,6 +215,32 @@ class SessionUser(UserFacts):
         if self._entity is not None:
             return self._entity.roles
         return set(self._roles)
+
+    @property
+    def current_organization(self) -> Organization | None:
+        """The organisation the user acts for: one lookup by primary key, as the lazy load
+        of ``User.current_organization`` (the entity's once loaded)."""
+        if self._entity is not None:
+            return self._entity.current_organization
+        if self.current_organization_id is None:
+            return None
+        from datapass.models.organization import Organization
+
+        return db.session.get(Organization, self.current_organization_id)
+
+    @property
+    def memberships(self) -> tuple[Membership, ...]:
+        """The user's memberships, read once as the lazy load of ``User.memberships`` would
+        (the entity's collection once loaded). A tuple: changes go through ``entity``."""
+        if self._entity is not None:
+            return self._entity.memberships
+        if self._memberships is None:
+            from datapass.models.organization import Membership
+
+            self._memberships = tuple(
+                db.session.scalars(select(Membership).where(Membership.user_id == self.id))
+            )
+        return self._memberships
 
     @property
     def entity(self) -> User:

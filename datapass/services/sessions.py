@@ -13,8 +13,8 @@ from sqlalchemy.orm import lazyload
 
 from datapass.extensions import db
 from datapass.models import User, UserRole, UserSession
-from datapass.models.user import SessionUser
 from datapass.models.base import utcnow
+from datapass.models.user import SessionUser
 from datapass.models.user_session import hash_session_key
 
 
