@@ -200,7 +200,7 @@ class SessionUser(UserFacts):
 
     def __init__(self, columns, roles) -> None:
         for name, value in zip(self.COLUMNS, columns, strict=True):
-            setattr(self, name, value)
+            object.__setattr__(self, name, value)
         self.impersonator = None
         self._roles = frozenset(roles)
         self._entity = None
@@ -255,6 +255,11 @@ class SessionUser(UserFacts):
             entity.impersonator = self.impersonator
             self._entity = entity
         return entity
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in self.COLUMNS:
+            raise AttributeError(f"{name} is read-only here: write it on the user's entity")
+        object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
