@@ -62,7 +62,7 @@ def test_a_request_that_may_write_gets_the_orm_user(client, db, login_as):
         page="/compte",
     )
     assert response.status_code == 302
-    assert type(_signed_in()) is User
+    assert type(_signed_in()) is User and _signed_in().entity is _signed_in()
 
 
 def test_the_entity_is_loaded_once_on_demand_without_reading_the_roles(client, db, login_as):
