@@ -16,6 +16,7 @@ from datapass.models import User, UserRole, UserSession
 from datapass.models.base import utcnow
 from datapass.models.user import SessionUser
 from datapass.models.user_session import hash_session_key
+from datapass.services.compiled_once import CompiledOnce
 
 
 def start_session(user: User, *, now: datetime | None = None) -> str:
@@ -88,12 +89,13 @@ def _session_statement():
 
 
 @cache
-def _read_statement():
+def _read_statement() -> CompiledOnce:
     """The first query of a page that only reads: the same row as ``_session_statement``
     but as plain columns (Core: no ORM execution, no identity map, no ``User`` built), for
-    a ``SessionUser``."""
+    a ``SessionUser``; with its own compiled cache (its cache key not hashed at every
+    request, ``compiled_once``)."""
     users, user_sessions = User.__table__, UserSession.__table__
-    return (
+    return CompiledOnce(
         select(
             *(users.c[c] for c in SessionUser.COLUMNS),
             *(user_sessions.c[c] for c in SESSION_COLUMNS),
@@ -119,7 +121,7 @@ def load_session(key: str | None, *, writing: bool = True) -> ActiveSession | No
         user, *session_columns, roles = row
         user.keep_roles(roles.split(ROLE_SEPARATOR) if roles else ())
     else:
-        row = db.session.connection().execute(_read_statement(), parameters).first()
+        row = _read_statement().execute(db.session.connection(), parameters).first()
         if row is None:
             return None
         width = len(SessionUser.COLUMNS)

@@ -51,6 +51,9 @@ def test_a_page_that_only_reads_gets_a_session_user_and_never_the_orm_user(clien
     # The same user whichever object holds it, both ways.
     assert signed_in == db.session.get(User, user.id) and db.session.get(User, user.id) == signed_in
     assert signed_in != UserFactory()
+    # The statement's compiled SQL comes from its own cache (``compiled_once``): one entry.
+    cache = sessions._read_statement()._options["compiled_cache"]
+    assert client.get(QUEUE).status_code == 200 and len(cache) == 1
 
 
 def test_a_request_that_may_write_gets_the_orm_user(client, db, login_as):
