@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from datapass.extensions import db
 from datapass.models import ApiClient, AuditEntry, User, UserSession, Webhook
 from datapass.models.audit import CLIENT_CHANGED, IMPERSONATED_WRITE, WEBHOOK_CHANGED
+from datapass.models.user import SessionUser
 
 PAGE_SIZE = 50
 
@@ -63,7 +64,7 @@ def _request_user() -> User | None:
     if not has_request_context():
         return None
     user = g.get("_login_user")
-    return user if isinstance(user, User) else None
+    return user if isinstance(user, User | SessionUser) else None
 
 
 # The columns whose change is a change of the client or webhook (not its usage counters).

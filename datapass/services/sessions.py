@@ -14,7 +14,9 @@ from sqlalchemy.orm import lazyload
 from datapass.extensions import db
 from datapass.models import User, UserRole, UserSession
 from datapass.models.base import utcnow
+from datapass.models.user import SessionUser
 from datapass.models.user_session import hash_session_key
+from datapass.services.compiled_once import CompiledOnce
 
 
 def start_session(user: User, *, now: datetime | None = None) -> str:
@@ -44,7 +46,7 @@ class ActiveSession:
     session (impersonation, sign-out) load the row itself (``row_of``)."""
 
     key_hash: str
-    user: User
+    user: User | SessionUser
     expires_at: datetime
     revoked_at: datetime | None
     impersonated_user_id: int | None
@@ -57,27 +59,28 @@ class ActiveSession:
     is_active = UserSession.is_active
 
 
-@cache
-def _session_statement():
-    """Every page's first query, built once (its compiled form is then cached by SQLAlchemy
-    too): the user of the session row found by its primary key, the row's columns the pages
-    need, and the user's roles aggregated into one string (a scalar subquery, on the roles'
+# The session row's columns read with its user, in this order (``ActiveSession``).
+SESSION_COLUMNS = ("expires_at", "revoked_at", "impersonated_user_id", "impersonation_expires_at")
+
+
+def _roles_subquery():
+    """The user's roles aggregated into one string (a scalar subquery, on the roles'
     ``user_id`` index). The roles come as plain values: no collection is hydrated
     (``User.roles`` serves them while ``role_grants`` is not loaded)."""
-    roles = (
+    return (
         select(func.aggregate_strings(UserRole.role, literal_column(f"'{ROLE_SEPARATOR}'")))
         .where(UserRole.user_id == User.id)
         .scalar_subquery()
     )
+
+
+@cache
+def _session_statement():
+    """The first query of a request that may write, built once (its compiled form is then
+    cached by SQLAlchemy too): the ORM user of the session row found by its primary key, the
+    row's columns the pages need, and the user's roles."""
     return (
-        select(
-            User,
-            UserSession.expires_at,
-            UserSession.revoked_at,
-            UserSession.impersonated_user_id,
-            UserSession.impersonation_expires_at,
-            roles,
-        )
+        select(User, *(getattr(UserSession, c) for c in SESSION_COLUMNS), _roles_subquery())
         .select_from(UserSession)
         .join(User, UserSession.user_id == User.id)
         .where(UserSession.key_hash == bindparam("key_hash"))
@@ -85,20 +88,46 @@ def _session_statement():
     )
 
 
-def load_session(key: str | None) -> ActiveSession | None:
+@cache
+def _read_statement() -> CompiledOnce:
+    """The first query of a page that only reads: the same row as ``_session_statement``
+    but as plain columns (Core: no ORM execution, no identity map, no ``User`` built), for
+    a ``SessionUser``; with its own compiled cache (its cache key not hashed at every
+    request, ``compiled_once``)."""
+    users, user_sessions = User.__table__, UserSession.__table__
+    return CompiledOnce(
+        select(
+            *(users.c[c] for c in SessionUser.COLUMNS),
+            *(user_sessions.c[c] for c in SESSION_COLUMNS),
+            _roles_subquery(),
+        )
+        .select_from(user_sessions.join(users, user_sessions.c.user_id == users.c.id))
+        .where(user_sessions.c.key_hash == bindparam("key_hash"))
+    )
+
+
+def load_session(key: str | None, *, writing: bool = True) -> ActiveSession | None:
     """The session, its user and the user's roles in one query (by the primary key's
-    index), or None."""
+    index), or None. ``writing``: the user is the ORM ``User`` (a request that may write);
+    else a read-only ``SessionUser`` whose ``entity`` loads the ``User`` when needed."""
     if not key:
         return None
     key_hash = hash_session_key(key)
-    row = db.session.execute(_session_statement(), {"key_hash": key_hash}).first()
-    if row is None:
-        return None
-    user, expires_at, revoked_at, impersonated_user_id, impersonation_expires_at, roles = row
-    user.keep_roles(roles.split(ROLE_SEPARATOR) if roles else ())
-    return ActiveSession(
-        key_hash, user, expires_at, revoked_at, impersonated_user_id, impersonation_expires_at
-    )
+    parameters = {"key_hash": key_hash}
+    if writing:
+        row = db.session.execute(_session_statement(), parameters).first()
+        if row is None:
+            return None
+        user, *session_columns, roles = row
+        user.keep_roles(roles.split(ROLE_SEPARATOR) if roles else ())
+    else:
+        row = _read_statement().execute(db.session.connection(), parameters).first()
+        if row is None:
+            return None
+        width = len(SessionUser.COLUMNS)
+        *session_columns, roles = row[width:]
+        user = SessionUser(row[:width], roles.split(ROLE_SEPARATOR) if roles else ())
+    return ActiveSession(key_hash, user, *session_columns)
 
 
 def row_of(user_session: ActiveSession | UserSession) -> UserSession:

@@ -23,7 +23,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from joserfc.errors import JoseError
 
 from datapass import rate_limits
-from datapass.database import writes
+from datapass.database import may_write, writes
 from datapass.extensions import login_manager
 from datapass.forms.account import CurrentOrganizationForm, JoinOrganizationForm, SignOutForm
 from datapass.models.base import utcnow
@@ -61,7 +61,10 @@ def safe_next(target: str | None) -> str | None:
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    active = sessions.load_session(session.get(SESSION_KEY))
+    """The session's user: a read-only ``SessionUser`` on a page that only reads (its ORM
+    ``User`` is ``entity``, loaded if some code needs it), the ``User`` in a request that
+    may write (``database.may_write``)."""
+    active = sessions.load_session(session.get(SESSION_KEY), writing=may_write())
     if active is None or str(active.user_id) != user_id:
         return None
     now = utcnow()
