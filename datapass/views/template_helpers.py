@@ -101,10 +101,7 @@ def paris_date(value: datetime) -> date:
     return local
 
 
-def html_text(value: str) -> str:
-    """``markupsafe.escape(value)`` as a plain ``str``, for markup built by f-strings in one
-    pass (views/queue_lines.py): the same five characters and entities, no ``Markup`` object
-    built per value."""
+def _replace_text(value: str) -> str:
     return (
         value.replace("&", "&amp;")
         .replace(">", "&gt;")
@@ -112,6 +109,19 @@ def html_text(value: str) -> str:
         .replace("'", "&#39;")
         .replace('"', "&#34;")
     )
+
+
+try:  # MarkupSafe's own escaping in C, as a plain str: a fifth of the five replace calls
+    from markupsafe._speedups import _escape_inner as _escape_text
+except ImportError:  # pragma: no cover (MarkupSafe without its C speedups)
+    _escape_text = _replace_text
+
+
+def html_text(value: str) -> str:
+    """``markupsafe.escape(value)`` as a plain ``str``, for markup built by f-strings in one
+    pass (views/queue_lines.py): the same five characters and entities, no ``Markup`` object
+    built per value."""
+    return _escape_text(str(value))
 
 
 def date_fr(value: date | datetime | None) -> str:
