@@ -67,7 +67,8 @@ TEMPLATE_KIND = {
 
 
 def _definitions_or_403() -> list[str]:
-    definitions = queue_service.visible_definitions(current_user)
+    # The user itself, not the proxy: every attribute read through it looks the user up.
+    definitions = queue_service.visible_definitions(current_user._get_current_object())
     if not definitions:
         abort(403)
     return definitions

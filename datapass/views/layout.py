@@ -205,7 +205,7 @@ def layout_navigation() -> Markup:
     """The main navigation's entries: what the user may reach (the predicates of
     ``permissions``, which read the user's roles only), rendered once per set of roles and
     section of the site."""
-    user = current_user
+    user = current_user._get_current_object()  # not the proxy: a lookup per attribute read
     section = _section()
     return kept(("navigation", _roles(user), section), lambda: _navigation(user, section))
 
@@ -216,7 +216,7 @@ TABS = "instruction/_tabs_links.html"
 def instruction_tabs(definitions) -> Markup:
     """The instruction space's tabs and links (``TABS``), rendered once per page, set of
     roles and definitions shown."""
-    user, endpoint = current_user, request.endpoint or ""
+    user, endpoint = current_user._get_current_object(), request.endpoint or ""
     definitions = tuple(definitions or ())
     return kept(
         (TABS, endpoint, _roles(user), definitions),
