@@ -33,7 +33,6 @@ from datapass.models.message import APPLICANT_SIDE
 from datapass.models.organization import organization_display_name
 from datapass.permissions import can_report, is_admin
 from datapass.services import queue_keyset as keyset
-from datapass.services.queue_statement import CompiledSelect
 from datapass.services.queue_filter import (
     FilterShape,
     conditions,
@@ -41,6 +40,7 @@ from datapass.services.queue_filter import (
     unindexed,
     with_plain_drafts,
 )
+from datapass.services.queue_statement import CompiledSelect
 
 PAGE_SIZE = 25
 # The states an instructor filters on; « Brouillon » lists drafts never submitted too.
