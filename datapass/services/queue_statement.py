@@ -21,6 +21,8 @@ from sqlalchemy.engine import Dialect
 from datapass.models.base import UTCDateTime
 
 _fromisoformat, _combine = datetime.fromisoformat, datetime.combine
+# Layouts kept per compiled statement (one per combination of its lists' lengths).
+MAX_LAYOUTS = 256
 
 
 # The dates' converters, called for values other than None. ``replace(tzinfo=UTC)`` costs
@@ -105,6 +107,8 @@ class CompiledSelect:
         )
         layout = self._layouts.get(key)
         if layout is None:
+            if len(self._layouts) >= MAX_LAYOUTS:
+                self._layouts.clear()
             layout = self._layouts[key] = self._lay_out(params)
         return layout
 
