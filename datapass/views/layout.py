@@ -15,7 +15,9 @@ line of a list), and a macro call per badge costs more than the badge. Here:
 - ``fragment(template, macro, *args)``: a macro's markup for hashable arguments, rendered
   once per script root (and catalogue) and kept; ``layout_head()``, ``layout_navigation()``,
   ``layout_footer()``, ``layout_scripts()`` are base.html's parts rendered that way
-  (templates/_layout.html), the navigation once per set of roles and section of the site.
+  (templates/_layout.html), the navigation once per set of roles and section of the site,
+  ``layout_account()`` the header's account entries once, the user's name and CSRF token
+  put in their marks at each request.
 
 Nothing kept depends on the user's identity or on the data: only on the URL map, the
 catalogue, the templates (which do not change while a process runs) and, for the
