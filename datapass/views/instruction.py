@@ -50,7 +50,8 @@ from datapass.services import (
 )
 from datapass.services import queue as queue_service
 from datapass.services.impersonation import forbid_while_impersonating
-from datapass.views import check_action_form, form_fragments, int_arg, request_fragments
+from datapass.views import check_action_form, form_fragments, int_arg, layout, request_fragments
+from datapass.views.history_section import history_section
 from datapass.views.queue_lines import filter_fields, queue_lines
 
 bp = Blueprint("instruction", __name__, url_prefix="/instruction")
@@ -58,6 +59,7 @@ CRITERIA_KEY = "datapass_queue_criteria"
 MESSAGE_FIELDS = "instruction/_message_fields.html"
 TRANSFER_FIELDS = "instruction/_transfer_fields.html"
 CSRF_FIELD = "instruction/_csrf_field.html"
+TEMPLATE_PICKER = "instruction/_template_picker.html"
 TEMPLATE_KIND = {
     "approve": "approve",
     "request_changes": "request_changes",
@@ -180,15 +182,16 @@ def _message_form(authorization_request: AuthorizationRequest, templates: list):
 @bp.get("/demandes/<int:request_id>")
 @login_required
 def show(request_id: int):
-    definitions = queue_service.visible_definitions(current_user)  # the organisation's history
-    page = request_page.load(request_id, current_user.id, definitions)
-    if page is None or not permissions.can_report(
-        current_user, page.authorization_request.definition_id
-    ):
+    # The user itself, not the proxy: each attribute read through ``current_user`` looks the
+    # user up again in the request's context (the permissions read several).
+    user = current_user._get_current_object()
+    definitions = queue_service.visible_definitions(user)  # the organisation's history
+    page = request_page.load(request_id, user.id, definitions)
+    if page is None or not permissions.can_report(user, page.authorization_request.definition_id):
         abort(404)
-    can_act = permissions.can_instruct(current_user, page.authorization_request.definition_id)
+    can_act = permissions.can_instruct(user, page.authorization_request.definition_id)
     if can_act and messaging.mark_messages_read((m for m, _ in page.messages), APPLICANT_SIDE):
-        page = request_page.load(request_id, current_user.id, definitions)  # as now read
+        page = request_page.load(request_id, user.id, definitions)  # as now read
     authorization_request = page.authorization_request
     catalog_form = get_catalog().form(authorization_request.form_uid)
     role = workflow.INSTRUCTOR if can_act else workflow.REPORTER
@@ -217,9 +220,16 @@ def show(request_id: int):
         decisions=decisions,
         decision_labels=DECISIONS,
         can_act=can_act,
+        impersonated=permissions.is_impersonated(user),
+        processed_path=request_fragments.processed_paths(authorization_request.id)
+        if can_act
+        else None,
+        # The macro itself (an import costs at every render): only the page's instructors
+        # pick a message template.
+        template_picker=layout.macro(TEMPLATE_PICKER, "template_picker") if templates else None,
         membership=page.membership,
         verifier_email=page.verifier_email,
-        history=page.history,
+        history=history_section(page.history, page.organization.siret),
         following=page.following,
         message_fields=message_fields,
         message_templates=templates,

@@ -124,3 +124,20 @@ def decision_paths(request_id: int, events: Iterable[str]) -> list[tuple[str, st
         before, after = _decision_path(app, request.script_root, event)
         paths.append((event, f"{before}{int(request_id)}{after}"))
     return paths
+
+
+@functools.lru_cache(maxsize=32)
+def _processed_path(app: Flask, script_root: str) -> tuple[str, str, str]:
+    url = url_for("instruction.mark_processed", request_id=_ID_MARK, message_id=_ID_MARK - 1)
+    before, _, rest = url.partition(str(_ID_MARK))
+    middle, _, after = rest.partition(str(_ID_MARK - 1))
+    return before, middle, after
+
+
+def processed_paths(request_id: int) -> Callable[[int], str]:
+    """The path of « Marquer comme traité » of each of the request's messages: ``url_for``
+    once per application, then the ids put between the parts (it was once per message)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    before, middle, after = _processed_path(app, request.script_root)
+    prefix = f"{before}{int(request_id)}{middle}"
+    return lambda message_id: f"{prefix}{int(message_id)}{after}"

@@ -206,3 +206,26 @@ def test_the_decisions_link_to_their_pages(app, client, db, instructor, script_r
             path = url_for("instruction.decide", request_id=request.id, event=event)
             assert path.startswith(f"{script_root}/instruction/")
             assert f'href="{path}"' in page
+
+
+@pytest.mark.parametrize("script_root", ["", "/datapass"])
+def test_the_processed_paths_are_url_for_s(app, script_root):
+    """« Marquer comme traité »: the path built once per application, then per message."""
+    from datapass.views.request_fragments import processed_paths
+
+    with app.test_request_context(environ_base={"SCRIPT_NAME": script_root}):
+        path = processed_paths(12)
+        for message_id in (1, 7, 2**31 - 2, 2**31 - 1):
+            assert path(message_id) == url_for(
+                "instruction.mark_processed", request_id=12, message_id=message_id
+            )
+
+
+def test_each_applicant_message_has_its_processed_form(app, client, db, instructor):
+    request = _rich_request(app, db, instructor)
+    page = client.get(f"/instruction/demandes/{request.id}").text
+    actions = re.findall(r'action="(/instruction/demandes/\d+/messages/\d+/traite)"', page)
+    applicant_messages = [m for m in request.messages if m.sender_side == APPLICANT_SIDE]
+    assert actions == [
+        f"/instruction/demandes/{request.id}/messages/{m.id}/traite" for m in applicant_messages
+    ]
