@@ -40,6 +40,7 @@ from datapass.services.queue_filter import (
     unindexed,
     with_plain_drafts,
 )
+from datapass.services.queue_statement import CompiledSelect
 
 PAGE_SIZE = 25
 # The states an instructor filters on; « Brouillon » lists drafts never submitted too.
@@ -217,8 +218,9 @@ def base_query(criteria: QueueCriteria, *columns):
 
 
 # Page statements by shape (the filter's, the sort, the walk's direction, the cursor's): each
-# is built once, then executed with the values of each page (``filter_values``, cursor).
-_PAGE_STATEMENTS: dict[tuple, Select] = {}
+# is built and compiled once, then executed with the values of each page (``filter_values``,
+# cursor) on the driver (services/queue_statement.py).
+_PAGE_STATEMENTS: dict[tuple, CompiledSelect] = {}
 _MAX_PAGE_STATEMENTS = 512
 
 
@@ -280,17 +282,20 @@ def queue_page(
     if shape.cacheable:
         undated = cursor is not None and cursor[0] is None
         key = (shape, criteria.sort, walk, nullable, cursor is not None, undated)
-    statement = _PAGE_STATEMENTS.get(key) if key else None
-    if statement is None:
+    compiled = _PAGE_STATEMENTS.get(key) if key else None
+    connection = db.session.connection()
+    if compiled is None:
         statement = _page_statement(
             criteria.sort, shape, params, walk, bound_cursor, nullable=nullable
         )
-        if key:
+        if not key:  # the free-text search: its pattern is in the statement
+            results = connection.execute(statement, params).all()
+        else:
             if len(_PAGE_STATEMENTS) >= _MAX_PAGE_STATEMENTS:
                 _PAGE_STATEMENTS.clear()
-            _PAGE_STATEMENTS[key] = statement
-    # Plain columns: executed on the session's connection, without the ORM's loading.
-    results = db.session.connection().execute(statement, params).all()
+            compiled = _PAGE_STATEMENTS[key] = CompiledSelect(statement, connection.dialect)
+    if compiled is not None:
+        results = compiled.rows(connection, params)
     more = len(results) > PAGE_SIZE
     results = results[:PAGE_SIZE]
     if backwards:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -68,7 +69,8 @@ TEMPLATE_KIND = {
 
 
 def _definitions_or_403() -> list[str]:
-    definitions = queue_service.visible_definitions(current_user)
+    # The user itself, not the proxy: every attribute read through it looks the user up.
+    definitions = queue_service.visible_definitions(current_user._get_current_object())
     if not definitions:
         abort(403)
     return definitions
@@ -87,6 +89,21 @@ def _load(request_id: int, *, act: bool = False) -> AuthorizationRequest:
 
 
 # ---------------------------------------------------------------- queue
+
+
+# What werkzeug's URL building leaves as it is in a query string (``url_for``'s encoding).
+QUERY_SAFE = "!$'()*,/:;?@"
+
+
+def _query_string(args: dict) -> str:
+    """``url_for``'s query string for ``args`` (lists repeat their key), without building a
+    URL: the queue's criteria at each page."""
+    items = [
+        (key, value)
+        for key, values in args.items()
+        for value in (values if isinstance(values, list) else (values,))
+    ]
+    return urlencode(items, safe=QUERY_SAFE)
 
 
 @bp.get("/tableau-de-bord/demandes")
@@ -108,7 +125,7 @@ def queue():
         "instruction/queue.html",
         criteria=criteria,
         # The criteria's query string, built once (the pages' links, the CSV export).
-        criteria_query=url_for("instruction.queue", **remembered).partition("?")[2],
+        criteria_query=_query_string(remembered),
         page=page,
         lines=queue_lines(page.rows, catalog),
         filter_fields=filter_fields(catalog, definitions, criteria),

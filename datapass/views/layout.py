@@ -15,7 +15,9 @@ line of a list), and a macro call per badge costs more than the badge. Here:
 - ``fragment(template, macro, *args)``: a macro's markup for hashable arguments, rendered
   once per script root (and catalogue) and kept; ``layout_head()``, ``layout_navigation()``,
   ``layout_footer()``, ``layout_scripts()`` are base.html's parts rendered that way
-  (templates/_layout.html), the navigation once per set of roles and section of the site.
+  (templates/_layout.html), the navigation once per set of roles and section of the site,
+  ``layout_account()`` the header's account entries once, the user's name and CSRF token
+  put in their marks at each request.
 
 Nothing kept depends on the user's identity or on the data: only on the URL map, the
 catalogue, the templates (which do not change while a process runs) and, for the
@@ -30,7 +32,8 @@ from functools import lru_cache
 
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 
 from datapass import permissions, workflow
 from datapass.catalog import get_catalog
@@ -166,6 +169,31 @@ def layout_footer() -> Markup:
     return fragment(LAYOUT, "footer", accessibility.declared_state())
 
 
+# What layout_account() puts the user's name and CSRF token in place of (no escaping alters
+# them, no markup holds them).
+_NAME_MARK, _TOKEN_MARK = "\x00datapass-name\x00", "\x00datapass-csrf\x00"
+ACCOUNT_ENDPOINTS = ("auth.profile", "auth.logout", "auth.login")
+
+
+def layout_account(user) -> Markup:
+    """The header's account entries (``account`` in ``LAYOUT``): rendered once per script
+    root, signed in or not and pages served, then the user's name (escaped) and the CSRF
+    token put in at each request."""
+    signed_in = bool(user and user.is_authenticated)
+    views = _app().view_functions
+    served = tuple(endpoint in views for endpoint in ACCOUNT_ENDPOINTS)
+    html = kept(
+        ("account", signed_in, served),
+        lambda: macro(LAYOUT, "account")(signed_in, *served, _NAME_MARK, _TOKEN_MARK),
+    )
+    if not signed_in:
+        return html
+    html = html.replace(_NAME_MARK, escape(user.full_name))
+    if served[1]:  # the sign-out form (only then: a first token writes the session)
+        html = html.replace(_TOKEN_MARK, generate_csrf())
+    return html
+
+
 def _section() -> tuple | str | None:
     """Which entry of the navigation the page belongs to (its ``aria-current``)."""
     endpoint = request.endpoint or ""
@@ -205,7 +233,7 @@ def layout_navigation() -> Markup:
     """The main navigation's entries: what the user may reach (the predicates of
     ``permissions``, which read the user's roles only), rendered once per set of roles and
     section of the site."""
-    user = current_user
+    user = current_user._get_current_object()  # not the proxy: a lookup per attribute read
     section = _section()
     return kept(("navigation", _roles(user), section), lambda: _navigation(user, section))
 
@@ -216,7 +244,7 @@ TABS = "instruction/_tabs_links.html"
 def instruction_tabs(definitions) -> Markup:
     """The instruction space's tabs and links (``TABS``), rendered once per page, set of
     roles and definitions shown."""
-    user, endpoint = current_user, request.endpoint or ""
+    user, endpoint = current_user._get_current_object(), request.endpoint or ""
     definitions = tuple(definitions or ())
     return kept(
         (TABS, endpoint, _roles(user), definitions),
@@ -240,5 +268,6 @@ def register(app: Flask) -> None:
         layout_navigation=layout_navigation,
         layout_footer=layout_footer,
         layout_scripts=layout_scripts,
+        layout_account=layout_account,
         instruction_tabs=instruction_tabs,
     )

@@ -18,7 +18,7 @@ from datapass import workflow
 from datapass.catalog import Catalog
 from datapass.services.queue import QUEUE_STATES, SORTS, QueueCriteria, QueueRow
 from datapass.views import layout
-from datapass.views.template_helpers import date_fr, deadline_label, html_text, paris
+from datapass.views.template_helpers import date_fr, deadline_label, html_text, paris_date
 
 # The CRPA deadline badge's colour: overdue, due within this many days, later.
 DEADLINE_WARNING_DAYS = 14
@@ -122,7 +122,22 @@ def _deadline(row: QueueRow, today: date) -> str:
     """The CRPA deadline badge of a submitted request (markup), else ""."""
     if row.state != workflow.SUBMITTED or row.decision_deadline is None:
         return ""
-    due = paris(row.decision_deadline).date()
+    due = paris_date(row.decision_deadline)
+    key = (due, today)
+    badge = _DEADLINE_BADGES.get(key)
+    if badge is None:
+        if len(_DEADLINE_BADGES) >= _MAX_DEADLINE_BADGES:
+            _DEADLINE_BADGES.clear()
+        badge = _DEADLINE_BADGES[key] = _deadline_badge(due, today)
+    return badge
+
+
+# The deadline badges by (due date, today): the same few hundred dates from page to page.
+_DEADLINE_BADGES: dict[tuple[date, date], str] = {}
+_MAX_DEADLINE_BADGES = 4096
+
+
+def _deadline_badge(due: date, today: date) -> str:
     days_left = (due - today).days
     kind = (
         " fr-badge--error"
@@ -160,7 +175,7 @@ def queue_lines(rows: list[QueueRow], catalog: Catalog) -> Markup:
     shown = layout.badges()
     path = layout.path_of("instruction.show", "request_id")
     cells = _form_cells(catalog)
-    today = paris(datetime.now(UTC)).date()
+    today = paris_date(datetime.now(UTC))
     html = []
     for row in rows:
         form_cell = cells.get(row.form_uid)
