@@ -51,9 +51,13 @@ def test_a_page_that_only_reads_gets_a_session_user_and_never_the_orm_user(clien
     # The same user whichever object holds it, both ways.
     assert signed_in == db.session.get(User, user.id) and db.session.get(User, user.id) == signed_in
     assert signed_in != UserFactory()
-    # The statement's compiled SQL comes from its own cache (``compiled_once``): one entry.
+    # The statement's compiled SQL comes from its own cache (``compiled_once``): the next
+    # request finds it there (the cache lives as long as the process, so earlier tests' apps,
+    # each with its own engine and dialect, may have left entries of their own).
     cache = sessions._read_statement()._options["compiled_cache"]
-    assert client.get(QUEUE).status_code == 200 and len(cache) == 1
+    entries = len(cache)
+    assert entries >= 1
+    assert client.get(QUEUE).status_code == 200 and len(cache) == entries
 
 
 def test_a_request_that_may_write_gets_the_orm_user(client, db, login_as):
