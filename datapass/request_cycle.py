@@ -16,6 +16,13 @@ known in advance (docs/performance.md, « plumb »):
   (the blueprint, the view, an f-string) before the method: on a GET it then does nothing.
   The method is checked first; an unsafe method is protected exactly as before. Its
   template context processor, which repeats two of the Jinja globals it sets, is removed.
+- ``DataPassRequest``: the upload pages' body limit is read when a body is (no hook at every
+  request); the ``Cookie`` header of a request parsed once per process (« flaskpath »).
+- ``DataPassResponse``: werkzeug's constructor looks for a ``Content-Type`` among the headers
+  it was given, even none, by raising and catching an HTTP exception: with no header given,
+  it is given the default content type directly (the same header).
+- ``DataPassLoginManager._load_user``: Flask-Login's, each context object read once, the
+  ``Authorization`` header looked at only when a header loader is declared (we have none).
 """
 
 from __future__ import annotations
@@ -23,17 +30,89 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, Request, Response, current_app, request, session
 from flask.templating import _default_template_ctx_processor
 from flask_login import LoginManager
+from flask_login.config import AUTH_HEADER_NAME, COOKIE_NAME
+from flask_login.signals import user_accessed
 from flask_wtf import CSRFProtect
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.sansio.http import parse_cookie
+from werkzeug.sansio.response import get_content_type
+from werkzeug.utils import cached_property
+
+from datapass.security import UPLOAD_ENDPOINTS
 
 # At most this many functions' answers kept (hooks, views, processors: a few hundred).
 _MAX_SYNC_FUNCTIONS = 4096
 
 
+# At most this many distinct ``Cookie`` headers' parsed values kept per process.
+_MAX_PARSED_COOKIES = 1024
+
+
+class DataPassRequest(Request):
+    """Flask's request, with two answers found without a hook or a second parse:
+
+    - ``max_content_length``: ``MAX_UPLOAD_REQUEST_BYTES`` on the pages that take files
+      (``security.UPLOAD_ENDPOINTS``), ``MAX_CONTENT_LENGTH`` elsewhere (Flask's answer), a
+      value set on the request first of all. Werkzeug reads it when it reads a body, after
+      routing: a before-request hook no longer sets it at every request.
+    - ``cookies``: the ``Cookie`` header parsed by werkzeug the first time the process sees
+      it, then the same (immutable) mapping for the same header, at most
+      ``_MAX_PARSED_COOKIES`` headers kept.
+    """
+
+    _parsed_cookies: dict[str, ImmutableMultiDict] = {}
+
+    @property
+    def max_content_length(self) -> int | None:
+        if self._max_content_length is None and self.endpoint in UPLOAD_ENDPOINTS:
+            return current_app.config["MAX_UPLOAD_REQUEST_BYTES"]
+        return Request.max_content_length.fget(self)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    @cached_property
+    def cookies(self) -> ImmutableMultiDict:
+        # werkzeug's ``";".join(self.headers.getlist("Cookie"))``: one WSGI key, or none.
+        header = self.environ.get("HTTP_COOKIE", "")
+        kept = self._parsed_cookies
+        parsed = kept.get(header)
+        if parsed is None:
+            parsed = parse_cookie(header, cls=self.dict_storage_class)
+            if len(kept) >= _MAX_PARSED_COOKIES:
+                kept.clear()
+            kept[header] = parsed
+        return parsed
+
+
+class DataPassResponse(Response):
+    """Flask's response; given no header, no content type and no mimetype (a view's string,
+    a rendered template), it gets the default content type without werkzeug's search for
+    one among no headers (a ``BadRequestKeyError`` raised and caught)."""
+
+    def __init__(
+        self,
+        response=None,
+        status=None,
+        headers=None,
+        mimetype=None,
+        content_type=None,
+        direct_passthrough=False,
+    ):
+        if content_type is None and mimetype is None and not headers and self.default_mimetype:
+            content_type = get_content_type(self.default_mimetype, "utf-8")
+        super().__init__(response, status, headers, mimetype, content_type, direct_passthrough)
+
+
 class DataPassFlask(Flask):
     """Flask, whose ``ensure_sync`` answer is computed once per function."""
+
+    request_class = DataPassRequest
+    response_class = DataPassResponse
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -60,6 +139,36 @@ class DataPassLoginManager(LoginManager):
         if mode not in ("basic", "strong"):
             return False  # Flask-Login's answer too, but after hashing the client's identifier
         return super()._session_protection_failed()
+
+    def _load_user(self):
+        """Flask-Login's ``_load_user``: the same order and answers, the application and the
+        session read once; the header loader's branch taken only when one is declared
+        (Flask-Login's ``_load_user_from_header`` answers None without one, after reading
+        ``Authorization``)."""
+        if self._user_callback is None and self._request_callback is None:
+            return super()._load_user()  # Flask-Login's error
+        app = current_app._get_current_object()
+        user_accessed.send(app)
+        if self._session_protection_failed():
+            return self._update_request_context_with_user()
+        current_session = session._get_current_object()
+        user = None
+        user_id = current_session.get("_user_id")
+        if user_id is not None and self._user_callback is not None:
+            user = self._user_callback(user_id)
+        if user is None:
+            config = app.config
+            cookie_name = config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME)
+            cookies = request.cookies
+            if cookie_name in cookies and current_session.get("_remember") != "clear":
+                user = self._load_user_from_remember_cookie(cookies[cookie_name])
+            elif self._request_callback:
+                user = self._load_user_from_request(request)
+            elif self._header_callback:
+                header_name = config.get("AUTH_HEADER_NAME", AUTH_HEADER_NAME)
+                if header_name in request.headers:
+                    user = self._load_user_from_header(request.headers[header_name])
+        return self._update_request_context_with_user(user)
 
     def _update_remember_cookie(self, response):
         if "_remember" not in session and not current_app.config.get(

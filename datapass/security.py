@@ -95,14 +95,9 @@ def with_fixed_headers(app: Flask) -> Callable[[Callable], Callable]:
 
 
 def register(app: Flask) -> None:
-    def _bound_request_body():
-        # MAX_CONTENT_LENGTH (MAX_REQUEST_BYTES) bounds every body, url-encoded forms and JSON
-        # included; the upload pages get MAX_UPLOAD_REQUEST_BYTES. Over it: the French 413.
-        if request.endpoint in UPLOAD_ENDPOINTS:
-            request.max_content_length = app.config["MAX_UPLOAD_REQUEST_BYTES"]
-
-    # First of all hooks: CSRF protection reads the form, with the limit it finds then.
-    app.before_request_funcs.setdefault(None, []).insert(0, _bound_request_body)
+    # MAX_CONTENT_LENGTH (MAX_REQUEST_BYTES) bounds every body, url-encoded forms and JSON
+    # included; the upload pages (UPLOAD_ENDPOINTS) get MAX_UPLOAD_REQUEST_BYTES, from the
+    # request class (``request_cycle.DataPassRequest``). Over it: the French 413.
     app.before_request(reuse_signed_csrf_token)
 
     @app.after_request

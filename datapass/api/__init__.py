@@ -14,6 +14,7 @@ No browser session is involved, hence no CSRF token. The modules declare their r
 
 from __future__ import annotations
 
+import json
 import time
 
 from flask import Blueprint, Flask
@@ -40,11 +41,15 @@ class BrowserSessionInterface(SecureCookieSessionInterface):
     at its next requests only its age is checked again (``PERMANENT_SESSION_LIFETIME``,
     itsdangerous's rule) and its JSON decoded anew into the request's own session. Any other
     value, a single byte changed, goes through itsdangerous as before. What the session
-    designates (the server-side session, its user, their roles) is read at every request."""
+    designates (the server-side session, its user, their roles) is read at every request.
+    A kept JSON with none of Flask's tags (a tuple, bytes, a date…: the session's values are
+    strings, numbers, lists and dicts) is decoded by ``json.loads`` alone, without Flask's
+    scan for tags of every value (the same dict)."""
 
     VERIFIED_COOKIES = 1024
-    # (keys, their serializer, cookie -> (timestamp, its JSON))
-    _kept: tuple[tuple, URLSafeTimedSerializer | None, dict[str, tuple[int, str]]] | None = None
+    # (keys, their serializer, cookie -> (timestamp, its JSON, whether it holds no tag))
+    _kept: tuple[tuple, URLSafeTimedSerializer | None, dict[str, tuple[int, str, bool]]] | None
+    _kept = None
 
     def _kept_for(self, app) -> tuple[tuple, URLSafeTimedSerializer | None, dict]:
         keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
@@ -70,9 +75,11 @@ class BrowserSessionInterface(SecureCookieSessionInterface):
         max_age = int(app.permanent_session_lifetime.total_seconds())
         known = verified.get(value)
         if known is not None:
-            age = int(time.time()) - known[0]
+            signed_at, text, plain = known
+            age = int(time.time()) - signed_at
             if 0 <= age <= max_age:
-                return self.session_class(self.serializer.loads(known[1]))
+                data = json.loads(text) if plain else self.serializer.loads(text)
+                return self.session_class(data)
             verified.pop(value, None)
             return self.session_class()  # itsdangerous's SignatureExpired
         try:
@@ -81,7 +88,9 @@ class BrowserSessionInterface(SecureCookieSessionInterface):
             return self.session_class()
         if len(verified) >= self.VERIFIED_COOKIES:
             verified.clear()
-        verified[value] = (int(signed_at.timestamp()), self.serializer.dumps(data))
+        text = self.serializer.dumps(data)
+        # Tags (`` t``, `` d``…) make the plain decoding differ from the tagged one.
+        verified[value] = (int(signed_at.timestamp()), text, json.loads(text) == data)
         return self.session_class(data)
 
     def save_session(self, app, session, response) -> None:
