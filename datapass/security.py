@@ -147,12 +147,14 @@ def reuse_signed_csrf_token() -> None:
 
 
 def keep_signed_csrf_token() -> None:
-    """After a request: the token Flask-WTF signed for it (if any), kept for the next ones."""
-    if g.get(_REUSED):
+    """After a request: the token Flask-WTF signed for it (if any), kept for the next ones.
+    A page that signed none (no form, or a kept token) returns before reading the session."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    signed = g.get(field)
+    if signed is None or g.get(_REUSED):
         return
     field, key = _token_key()
-    signed = g.get(field)
-    if signed is None or key is None:
+    if key is None:
         return
     if len(_signed_tokens) >= _MAX_SIGNED_TOKENS:
         _signed_tokens.clear()

@@ -103,6 +103,10 @@ class BrowserSessionInterface(SecureCookieSessionInterface):
             elif "cookie" not in {part.strip().lower() for v in vary for part in v.split(",")}:
                 response.vary.add("Cookie")
             session.accessed = False  # this request's session is being saved: its last use
+        if not session.modified and not (
+            session and session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]
+        ):
+            return  # Flask's answer: no cookie to send or delete (``should_set_cookie``)
         super().save_session(app, session, response)
 
 
