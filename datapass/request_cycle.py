@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, request, session
+from flask.globals import app_ctx
 from flask.templating import _default_template_ctx_processor
 from flask_login import LoginManager
 from flask_login.config import AUTH_HEADER_NAME, COOKIE_NAME
@@ -134,23 +135,29 @@ class DataPassFlask(Flask):
 class DataPassLoginManager(LoginManager):
     """Flask-Login's manager, its per-request checks skipped when their feature is off."""
 
+    def _protects_sessions(self, config) -> bool:
+        mode = config.get("SESSION_PROTECTION", self.session_protection)
+        return mode in ("basic", "strong")
+
     def _session_protection_failed(self) -> bool:
-        mode = current_app.config.get("SESSION_PROTECTION", self.session_protection)
-        if mode not in ("basic", "strong"):
+        if not self._protects_sessions(current_app.config):
             return False  # Flask-Login's answer too, but after hashing the client's identifier
         return super()._session_protection_failed()
 
     def _load_user(self):
-        """Flask-Login's ``_load_user``: the same order and answers, the application and the
-        session read once; the header loader's branch taken only when one is declared
-        (Flask-Login's ``_load_user_from_header`` answers None without one, after reading
+        """Flask-Login's ``_load_user``: the same order and answers, the application context
+        and the session read once (each read through Flask's proxies is a lookup); the
+        header loader's branch taken only when one is declared (Flask-Login's
+        ``_load_user_from_header`` answers None without one, after reading
         ``Authorization``)."""
         if self._user_callback is None and self._request_callback is None:
             return super()._load_user()  # Flask-Login's error
-        app = current_app._get_current_object()
+        context = app_ctx._get_current_object()
+        app, request_globals = context.app, context.g
         user_accessed.send(app)
-        if self._session_protection_failed():
-            return self._update_request_context_with_user()
+        if self._protects_sessions(app.config) and super()._session_protection_failed():
+            request_globals._login_user = self.anonymous_user()
+            return None
         current_session = session._get_current_object()
         user = None
         user_id = current_session.get("_user_id")
@@ -168,7 +175,9 @@ class DataPassLoginManager(LoginManager):
                 header_name = config.get("AUTH_HEADER_NAME", AUTH_HEADER_NAME)
                 if header_name in request.headers:
                     user = self._load_user_from_header(request.headers[header_name])
-        return self._update_request_context_with_user(user)
+        # Flask-Login's ``_update_request_context_with_user``, on the ``g`` at hand.
+        request_globals._login_user = user if user is not None else self.anonymous_user()
+        return None
 
     def _update_remember_cookie(self, response):
         if "_remember" not in session and not current_app.config.get(

@@ -19,19 +19,23 @@ def _origin(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
-def _personal(response) -> bool:
+def _personal(response, req, request_globals) -> bool:
     """A page for a signed-in person, or an answer to a credentialed API call.
 
     Headers are looked up only when present: werkzeug raises and catches an HTTP exception
-    for each one missing."""
-    if request.endpoint == "static":
+    for each one missing. The user is Flask-Login's of this request, loaded if no one has
+    read ``current_user`` yet."""
+    if req.endpoint == "static":
         return False
     for name, value in response.headers.items():
         if name.lower() == "cache-control" and "no-store" in value:
             return False
-    if "HTTP_AUTHORIZATION" in request.environ and request.authorization:
+    if "HTTP_AUTHORIZATION" in req.environ and req.authorization:
         return True
-    return bool(getattr(current_user, "is_authenticated", False))
+    user = request_globals.get("_login_user")
+    if user is None:
+        user = current_user._get_current_object()
+    return bool(getattr(user, "is_authenticated", False))
 
 
 def content_security_policy(app: Flask) -> str:
@@ -102,8 +106,10 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def _headers(response):
-        keep_signed_csrf_token()
-        if _personal(response):
+        # The request and ``g`` read once (each read through Flask's proxies is a lookup).
+        req, request_globals = request._get_current_object(), g._get_current_object()
+        keep_signed_csrf_token(app, req, request_globals)
+        if _personal(response, req, request_globals):
             # Requests, steps, instruction, account, habilitations: no cache keeps a copy
             # (the browser's back button after sign-out, a shared proxy).
             response.headers["Cache-Control"] = "no-store"
@@ -124,36 +130,36 @@ _REUSED = "datapass_csrf_reused"
 _signed_tokens: dict[tuple[str, str], tuple[str, float]] = {}
 
 
-def _token_key() -> tuple[str, tuple[str, str] | None]:
-    config = current_app.config
+def _token_key(app: Flask, req) -> tuple[str, tuple[str, str] | None]:
+    config = app.config
     field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    if request.endpoint == "static":  # no form; reading the session would add Vary: Cookie
+    if req.endpoint == "static":  # no form; reading the session would add Vary: Cookie
         return field, None
     raw = session.get(field)
     if not isinstance(raw, str):
         return field, None
-    return field, (config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw)
+    return field, (config.get("WTF_CSRF_SECRET_KEY") or app.secret_key, raw)
 
 
 def reuse_signed_csrf_token() -> None:
     """Before a request: the session's token signed less than ``CSRF_TOKEN_REUSE_SECONDS``
     ago, put where Flask-WTF looks first (``g``): its forms and the templates'
     ``csrf_token()`` take it as this request's."""
-    field, key = _token_key()
+    field, key = _token_key(current_app._get_current_object(), request._get_current_object())
     kept = _signed_tokens.get(key) if key else None
     if kept is not None and time.time() - kept[1] < CSRF_TOKEN_REUSE_SECONDS:
-        setattr(g, field, kept[0])
-        setattr(g, _REUSED, True)
+        request_globals = g._get_current_object()
+        setattr(request_globals, field, kept[0])
+        setattr(request_globals, _REUSED, True)
 
 
-def keep_signed_csrf_token() -> None:
+def keep_signed_csrf_token(app: Flask, req, request_globals) -> None:
     """After a request: the token Flask-WTF signed for it (if any), kept for the next ones.
     A page that signed none (no form, or a kept token) returns before reading the session."""
-    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    signed = g.get(field)
-    if signed is None or g.get(_REUSED):
+    signed = request_globals.get(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    if signed is None or request_globals.get(_REUSED):
         return
-    field, key = _token_key()
+    _, key = _token_key(app, req)
     if key is None:
         return
     if len(_signed_tokens) >= _MAX_SIGNED_TOKENS:
