@@ -18,6 +18,7 @@ from sqlalchemy.orm import contains_eager
 
 from datapass import workflow
 from datapass.catalog import get_catalog
+from datapass.database import read_connection
 from datapass.extensions import db
 from datapass.models import (
     Authorization,
@@ -283,7 +284,7 @@ def queue_page(
         undated = cursor is not None and cursor[0] is None
         key = (shape, criteria.sort, walk, nullable, cursor is not None, undated)
     compiled = _PAGE_STATEMENTS.get(key) if key else None
-    connection = db.session.connection()
+    connection = read_connection()
     if compiled is None:
         statement = _page_statement(
             criteria.sort, shape, params, walk, bound_cursor, nullable=nullable
