@@ -27,6 +27,10 @@ takes the write lock on SQLite and reads again what it changes.
 statements outside the ORM session and outside any Flask context: a lone read runs without
 a transaction (one statement, no ``BEGIN``, no ``ROLLBACK``: a single ``SELECT`` is
 consistent on its own), a short write in its own transaction that takes the write lock.
+The pages' Core reads (the session's statement, the queue's and the request page's) run on
+``read_connection``: in a request that only reads, one connection of the request lent by the
+app's own ``Connections`` and given back at its teardown (no ORM session, no pool check-out);
+in any other, the ORM session's connection, inside its transaction.
 """
 
 from __future__ import annotations
