@@ -68,6 +68,28 @@ def test_a_signed_in_page_reads_its_session_on_it_also_on_a_404(app, engine):
     assert engine.pool.checkedout() == level
 
 
+def test_the_next_request_sees_what_was_committed_meanwhile(app, engine):
+    """No row nor snapshot is kept with the connection: a sign-out, a ban, a role revoked
+    between two requests shows in the second."""
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE readconn_probe (value INTEGER)"))
+        connection.execute(text("INSERT INTO readconn_probe VALUES (0)"))
+
+    def value():
+        with app.test_request_context("/"):
+            return read_connection().execute(text("SELECT value FROM readconn_probe")).scalar()
+
+    try:
+        assert value() == 0
+        # Another connection writes (it would wait, then fail, if the kept one held a lock)…
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE readconn_probe SET value = 1"))
+        assert value() == 1  # … and the next request sees it
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE readconn_probe"))
+
+
 def test_a_request_that_failed_closes_its_connection(app, engine):
     with pytest.raises(RuntimeError), app.test_request_context("/"):
         failed = read_connection()
