@@ -1,0 +1,80 @@
+"""base.html's layout in one call per page (views/layout.py ``page_layout``): every page the
+same bytes as with the layout rendered part by part (tests/support/base_reference.html),
+for every set of roles, while impersonated, with flashed messages, signed out."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from jinja2 import ChoiceLoader, DictLoader
+
+from datapass.views import layout
+from tests.views.test_layout_fragments import PAGES, ROLES, _sign_in
+
+REFERENCE = Path(__file__).resolve().parents[1] / "support" / "base_reference.html"
+TOKEN = re.compile(r'name="csrf_token" value="[^"]*"')
+MORE_PAGES = ["/compte", "/connexion", "/accessibilite", "/page-qui-n-existe-pas"]
+
+
+def _pages(client, flashes=()) -> dict[str, str]:
+    texts = {}
+    for page in PAGES + MORE_PAGES:
+        if flashes:
+            with client.session_transaction() as session:
+                session["_flashes"] = list(flashes)
+        texts[page] = TOKEN.sub('name="csrf_token" value=""', client.get(page).text)
+    return texts
+
+
+@pytest.fixture
+def reference_layout(app):
+    """Renders with base.html replaced by the reference while it is entered."""
+    environment = app.jinja_env
+
+    class Reference:
+        def __enter__(self):
+            self.loader = environment.loader
+            environment.loader = ChoiceLoader(
+                [DictLoader({"base.html": REFERENCE.read_text()}), self.loader]
+            )
+            environment.cache.clear()
+
+        def __exit__(self, *exc):
+            environment.loader = self.loader
+            environment.cache.clear()
+
+    return Reference()
+
+
+@pytest.mark.parametrize("who", list(ROLES))
+def test_every_page_is_the_reference_layout_s(app, client, db, login_as, reference_layout, who):
+    _sign_in(who, client, db, login_as)
+    client.get("/")  # the sign-in's own flashes shown
+    flashes = [("success", "Demande « D1 » enregistrée."), ("error", "<b>Refusée</b>")]
+    for flashed in ((), flashes):
+        pages = _pages(client, flashed)
+        with reference_layout:
+            assert _pages(client, flashed) == pages
+    if who == "impersonating":
+        assert "datapass-impersonation" in pages["/"]
+    assert "&lt;b&gt;Refusée&lt;/b&gt;" in pages["/"]
+
+
+def test_the_parts_are_kept_per_set_of_roles_and_section(app, client, db, login_as):
+    layout._FRAGMENTS.clear()
+    first = login_as(roles=["api_particulier:instructor"], given_name="Camille")
+    client.get("/")
+    client.get("/plan-du-site")
+    client.get(PAGES[7])
+    kept = [key[4:] for key in layout._FRAGMENTS if key[3] == "page"]
+    roles = frozenset(["api_particulier:instructor"])
+    assert sorted(kept, key=repr) == sorted(
+        [(roles, "public.home"), (roles, None), (roles, "instruction")], key=repr
+    )
+    # Another user with the same roles: the same parts, their own name.
+    login_as(roles=["api_particulier:instructor"], given_name="Zoé <i>")
+    text = client.get("/").text
+    assert "(Zoé &lt;i&gt; " in text and first.full_name not in text
+    assert [key[4:] for key in layout._FRAGMENTS if key[3] == "page"] == kept
