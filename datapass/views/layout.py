@@ -240,7 +240,7 @@ def _navigation(user, section) -> Markup:
     )
 
 
-def _roles(user) -> frozenset[str] | None:
+def user_roles(user) -> frozenset[str] | None:
     """The user's set of roles, what the predicates of ``permissions`` read (None: signed out)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
@@ -253,7 +253,7 @@ def layout_navigation() -> Markup:
     section of the site."""
     user = current_user._get_current_object()  # not the proxy: a lookup per attribute read
     section = _section()
-    return kept(("navigation", _roles(user), section), lambda: _navigation(user, section))
+    return kept(("navigation", user_roles(user), section), lambda: _navigation(user, section))
 
 
 class LayoutParts:
@@ -296,7 +296,7 @@ def page_layout(user) -> PageLayout:
     per set of roles and section (``LayoutParts``), the account's entries given the user's
     name and CSRF token, whether an administrator acts as the user (the banner's) and the
     flashed messages."""
-    roles, section = _roles(user), _section()
+    roles, section = user_roles(user), _section()
     parts = kept_value(("page", roles, section), lambda: LayoutParts(user, section))
     account = parts.account if roles is None else _account_of(parts.account, user, parts.token)
     impersonated = bool(user) and permissions.is_impersonated(user)
@@ -312,7 +312,7 @@ def instruction_tabs(definitions) -> Markup:
     user, endpoint = current_user._get_current_object(), request.endpoint or ""
     definitions = tuple(definitions or ())
     return kept(
-        (TABS, endpoint, _roles(user), definitions),
+        (TABS, endpoint, user_roles(user), definitions),
         lambda: macro(TABS, "tabs")(
             endpoint,
             tuple(

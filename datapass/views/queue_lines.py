@@ -105,6 +105,28 @@ def filter_fields(catalog: Catalog, definitions: list[str], criteria: QueueCrite
     )
 
 
+class QueueFrame:
+    """What the queue page shows around its filter and lines for a set of roles and visible
+    definitions: the instruction's tabs (``layout.instruction_tabs``), the queue's and the
+    export's paths."""
+
+    __slots__ = ("export_path", "path", "tabs")
+
+    def __init__(self, definitions: tuple[str, ...]) -> None:
+        self.tabs = layout.instruction_tabs(definitions)
+        self.path = layout.path_for("instruction.queue")
+        self.export_path = layout.path_for("instruction.export")
+
+
+def queue_frame(user, definitions: list[str]) -> QueueFrame:
+    """The queue page's ``QueueFrame`` (its tabs mark the queue's as current: for the queue
+    page only), kept per set of roles and visible definitions (``layout.kept_value``)."""
+    shown = tuple(definitions)
+    return layout.kept_value(
+        ("queue-frame", layout.user_roles(user), shown), lambda: QueueFrame(shown)
+    )
+
+
 def _badges(row: QueueRow, shown: dict) -> str:
     parts = [shown["request"][row.state]]
     if row.is_reopening:

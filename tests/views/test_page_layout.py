@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
 
+from datapass import models
 from datapass.views import layout
 from tests.views.test_layout_fragments import PAGES, ROLES, _sign_in
 
@@ -78,3 +79,16 @@ def test_the_parts_are_kept_per_set_of_roles_and_section(app, client, db, login_
     text = client.get("/").text
     assert "(Zoé &lt;i&gt; " in text and first.full_name not in text
     assert [key[4:] for key in layout._FRAGMENTS if key[3] == "page"] == kept
+
+
+def test_the_queue_s_tabs_follow_the_roles_at_once(client, db, login_as):
+    """The queue's tabs and paths are kept per set of roles and definitions
+    (views/queue_lines.py ``queue_frame``): a new role shows at the next page."""
+    user = login_as(roles=["api_particulier:reporter"])
+    text = client.get(PAGES[7]).text
+    assert ">Demandes</a>" in text and "Modèles de messages" not in text and "Droits" not in text
+    user.role_grants.append(models.UserRole(role="api_particulier:manager"))
+    db.session.commit()
+    text = client.get(PAGES[7]).text
+    assert "Modèles de messages</a>" in text and "Droits</a>" in text
+    assert 'href="/instruction/tableau-de-bord/demandes/export.csv?etat=submitted' in text
