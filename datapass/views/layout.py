@@ -37,7 +37,6 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from datapass import permissions, workflow
-from datapass.catalog import get_catalog
 from datapass.models.authorization import AUTHORIZATION_STATE_BADGES, AUTHORIZATION_STATE_LABELS
 from datapass.services import accessibility
 
@@ -131,7 +130,8 @@ MAX_FRAGMENTS = 1024
 def kept_value(key: tuple, build: Callable[[], T]) -> T:
     """``build()``, kept under ``key`` + the app, catalogue and script root (``key`` holds
     everything else the value depends on)."""
-    app, catalog = _app(), get_catalog()
+    app = _app()
+    catalog = app.extensions["catalog"]  # get_catalog()'s, without a second lookup of the app
     full_key = (id(app), id(catalog), request.script_root, *key)
     entry = _FRAGMENTS.get(full_key)
     if entry is None or entry[0] is not app or entry[1] is not catalog:
