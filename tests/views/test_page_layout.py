@@ -92,3 +92,16 @@ def test_the_queue_s_tabs_follow_the_roles_at_once(client, db, login_as):
     text = client.get(PAGES[7]).text
     assert "Modèles de messages</a>" in text and "Droits</a>" in text
     assert 'href="/instruction/tableau-de-bord/demandes/export.csv?etat=submitted' in text
+
+
+def test_templates_are_kept_in_a_dictionary_and_never_reloaded(app):
+    """Looking a template up is a dictionary's lookup whatever the number of templates
+    loaded (Jinja's LRU cache scanned its queue of all of them at each lookup)."""
+    environment = app.jinja_env
+    assert type(environment.cache) is dict
+    assert not app.debug and environment.auto_reload is False
+    names = environment.list_templates(filter_func=lambda name: name.endswith(".html"))
+    assert len(names) > 50
+    first = {name: environment.get_template(name) for name in names}
+    assert all(environment.get_template(name) is first[name] for name in names)
+    assert len(environment.cache) >= len(names)
