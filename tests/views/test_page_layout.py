@@ -1,6 +1,7 @@
 """base.html's layout in one call per page (views/layout.py ``page_layout``): every page the
-same bytes as with the layout rendered part by part (tests/support/base_reference.html),
-for every set of roles, while impersonated, with flashed messages, signed out."""
+same bytes as with the layout rendered part by part (``REFERENCE``: base.html calling each
+part's own global, as it did before), for every set of roles, while impersonated, with
+flashed messages, signed out."""
 
 from __future__ import annotations
 
@@ -14,7 +15,32 @@ from datapass import models
 from datapass.views import layout
 from tests.views.test_layout_fragments import PAGES, ROLES, _sign_in
 
-REFERENCE = Path(__file__).resolve().parents[1] / "support" / "base_reference.html"
+BASE = Path(__file__).resolve().parents[2] / "templates" / "base.html"
+# base.html's reads of ``page_layout`` and what it called for each before.
+PART_BY_PART = {
+    "{%- set layout_parts = page_layout(current_user) -%}": "",
+    "{{ layout_parts.head }}": "{{ layout_head() }}",
+    "{% if layout_parts.impersonated %}": (
+        "{% if current_user and is_impersonated(current_user) %}"
+    ),
+    "{{ layout_parts.home }}": "{{ path_for('public.home') }}",
+    "{{ layout_parts.account }}": "{{ layout_account(current_user) }}",
+    "{{ layout_parts.navigation }}": "{{ layout_navigation() }}",
+    "layout_parts.flashes": "get_flashed_messages(with_categories=true)",
+    "{{ layout_parts.footer }}": "{{ layout_footer() }}",
+    "{{ layout_parts.scripts }}": "{{ layout_scripts() }}",
+}
+
+
+def _reference_source() -> str:
+    source = BASE.read_text()
+    for read, call in PART_BY_PART.items():
+        assert source.count(read) == 1, read
+        source = source.replace(read, call)
+    assert "layout_parts" not in source
+    return source
+
+
 TOKEN = re.compile(r'name="csrf_token" value="[^"]*"')
 MORE_PAGES = ["/compte", "/connexion", "/accessibilite", "/page-qui-n-existe-pas"]
 
@@ -38,7 +64,7 @@ def reference_layout(app):
         def __enter__(self):
             self.loader = environment.loader
             environment.loader = ChoiceLoader(
-                [DictLoader({"base.html": REFERENCE.read_text()}), self.loader]
+                [DictLoader({"base.html": _reference_source()}), self.loader]
             )
             environment.cache.clear()
 
