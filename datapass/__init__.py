@@ -53,12 +53,13 @@ def register_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from datapass import models  # noqa: F401  (registers the tables)
-    from datapass.database import configure_engine
+    from datapass.database import configure_engine, install_connections
     from datapass.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+        install_connections(app, db.engine)  # the pages' Core reads (read_connection)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -27,6 +27,10 @@ takes the write lock on SQLite and reads again what it changes.
 statements outside the ORM session and outside any Flask context: a lone read runs without
 a transaction (one statement, no ``BEGIN``, no ``ROLLBACK``: a single ``SELECT`` is
 consistent on its own), a short write in its own transaction that takes the write lock.
+The pages' Core reads (the session's statement, the queue's and the request page's) run on
+``read_connection``: in a request that only reads, one connection of the request lent by the
+app's own ``Connections`` and given back at its teardown (no ORM session, no pool check-out);
+in any other, the ORM session's connection, inside its transaction.
 """
 
 from __future__ import annotations
@@ -38,10 +42,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.engine import Connection, Engine, Result, Row
 from sqlalchemy.exc import DBAPIError
 
 logger = logging.getLogger(__name__)
@@ -227,6 +231,23 @@ class Connections:
         self._give_back(connection)
         return row
 
+    def lend(self) -> Connection:
+        """A connection for a request's reads (``read_connection``): a kept one or a new
+        one (the test's own in tests), to ``give_back`` at the request's teardown."""
+        if self.bound is not None:
+            return self.bound
+        return self._take()
+
+    def give_back(self, connection: Connection, *, failed: bool = False) -> None:
+        """Keep a lent connection aside for the next request, or close it (back to the pool)
+        when the request failed or the database dropped it: the next one takes a fresh one."""
+        if connection is self.bound:
+            return
+        if failed or connection.invalidated or connection.closed:
+            connection.close()
+        else:
+            self._give_back(connection)
+
     def _take(self) -> Connection:
         pid = os.getpid()
         while self._idle:
@@ -259,6 +280,58 @@ class Connections:
             return
         with write_intent(), self.engine.begin() as connection:
             yield connection
+
+
+# Where the app keeps its ``Connections`` (``app.extensions``), and ``g``'s name for the
+# connection lent to the request.
+CONNECTIONS = "datapass_connections"
+_LENT = "datapass_read_connection"
+
+
+def install_connections(app: Flask, engine: Engine) -> Connections:
+    """The app's kept connections for the pages' Core reads (``read_connection``), each
+    request's given back at its teardown, also after an error."""
+    connections = app.extensions[CONNECTIONS] = Connections(engine)
+
+    @app.teardown_request
+    def _give_back(error: BaseException | None) -> None:
+        connection = g.pop(_LENT, None)
+        if connection is not None:
+            connections.give_back(connection, failed=error is not None)
+
+    return connections
+
+
+def read_connection() -> Connection:
+    """Where a service runs its Core reads. In a request that only reads (``reads_alone``):
+    one connection of the request, lent by the app's ``Connections`` when first needed (no
+    ORM session, no pool check-out, no ``BEGIN``/``ROLLBACK``: each statement on its own)
+    and given back at the request's teardown. Anywhere else: the ORM session's connection,
+    in its transaction. ``db.session`` keeps working beside it (its own connection)."""
+    if reads_alone():
+        connection = g.get(_LENT)
+        if connection is None:
+            connection = current_app.extensions[CONNECTIONS].lend()
+            setattr(g, _LENT, connection)
+        return connection
+    from datapass.extensions import db
+
+    return db.session.connection()
+
+
+def first_row(read: Callable[[Connection], Result]) -> Row | None:
+    """The first row of a read run on ``read_connection`` (a request's first read: the
+    session's). A kept connection that the database dropped meanwhile (a restart) is
+    replaced and the read run once more, as ``Connections.first`` does."""
+    connection = read_connection()
+    try:
+        return read(connection).first()
+    except DBAPIError as error:
+        if not error.connection_invalidated or g.get(_LENT) is not connection:
+            raise
+        delattr(g, _LENT)
+        connection.close()
+    return read(read_connection()).first()
 
 
 def discard_changes() -> None:

@@ -14,6 +14,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from werkzeug.serving import make_server
 
 from datapass import create_app
+from datapass.database import CONNECTIONS
 from datapass.extensions import db as _db
 from datapass.local_idp import create_idp_app
 from datapass.services import statistics
@@ -130,6 +131,7 @@ def app(tmp_path_factory, database_url, idp_url, sirene_url):
         _db.create_all()
     yield app
     app.extensions["datapass_lane"].connections.close()
+    app.extensions[CONNECTIONS].close()
     with app.app_context():
         _db.drop_all()
         _db.engine.dispose()
@@ -177,12 +179,15 @@ def db(app):
         _db.session = session
         # The introspections' fast lane (api/lane.py) runs Core statements outside the ORM
         # session: on this connection too.
-        lane_connections = app.extensions["datapass_lane"].connections
-        lane_connections.bind(connection)
+        # So do the pages' reads in a request that only reads (database.read_connection).
+        kept = (app.extensions["datapass_lane"].connections, app.extensions[CONNECTIONS])
+        for connections in kept:
+            connections.bind(connection)
         try:
             yield _db
         finally:
-            lane_connections.bind(None)
+            for connections in kept:
+                connections.bind(None)
             session.remove()
             _db.session = previous
             if transaction.is_active:

@@ -79,12 +79,32 @@ class AuthorizationRequest(RequestLabels, HeldLabels, db.Model):
     __tablename__ = "authorization_requests"
     __table_args__ = (
         CheckConstraint(_state_check(), name="state"),
-        # The instruction queue sorts by last submission within a state filter.
-        Index("ix_authorization_requests_state_submitted", "state", "last_submitted_at", "id"),
-        Index("ix_authorization_requests_last_submitted", "last_submitted_at", "id"),
+        # The instruction queue walks one of these indexes in its sort's order and stops
+        # after a page; the columns it filters on follow the sort's, so that the walk reads
+        # the index alone, never a visited request's row (with its answers). By last
+        # submission, within a state filter or not:
+        Index(
+            "ix_authorization_requests_state_submitted",
+            *("state", "last_submitted_at", "id", "definition_id"),
+        ),
+        Index(
+            "ix_authorization_requests_last_submitted",
+            *("last_submitted_at", "id", "state", "definition_id"),
+        ),
         # « Échéance la plus proche »: by decision deadline, within a state filter or not.
-        Index("ix_authorization_requests_state_deadline", "state", "decision_deadline", "id"),
-        Index("ix_authorization_requests_deadline", "decision_deadline", "id"),
+        Index(
+            "ix_authorization_requests_state_deadline",
+            *("state", "decision_deadline", "id", "definition_id", "last_submitted_at"),
+        ),
+        Index(
+            "ix_authorization_requests_deadline",
+            *("decision_deadline", "id", "state", "definition_id", "last_submitted_at"),
+        ),
+        # « État »: by state, then number.
+        Index(
+            "ix_authorization_requests_state_id",
+            *("state", "id", "last_submitted_at", "definition_id"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

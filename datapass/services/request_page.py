@@ -31,6 +31,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from datapass import workflow
+from datapass.database import read_connection
 from datapass.extensions import db
 from datapass.models import (
     Authorization,
@@ -363,7 +364,7 @@ def load(request_id: int, viewer_id: int, definitions: list[str]) -> RequestPage
     """The page's data, or None when there is no such request (the view checks permissions);
     ``definitions``: those whose requests the viewer reads (the organisation's history)."""
     parameters = {"request_id": request_id, "viewer_id": viewer_id}
-    connection = db.session.connection()  # the same for both (each call looks it up)
+    connection = read_connection()  # the same for both (each call looks it up)
     row = _statement().execute(connection, parameters).first()
     if row is None:
         return None

@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, literal_column, select, update
 from sqlalchemy.orm import lazyload
 
+from datapass.database import first_row
 from datapass.extensions import db
 from datapass.models import User, UserRole, UserSession
 from datapass.models.base import utcnow
@@ -121,7 +122,7 @@ def load_session(key: str | None, *, writing: bool = True) -> ActiveSession | No
         user, *session_columns, roles = row
         user.keep_roles(roles.split(ROLE_SEPARATOR) if roles else ())
     else:
-        row = _read_statement().execute(db.session.connection(), parameters).first()
+        row = first_row(lambda connection: _read_statement().execute(connection, parameters))
         if row is None:
             return None
         width = len(SessionUser.COLUMNS)

@@ -84,3 +84,14 @@ def test_queue_pages_run_the_compiled_statement_on_the_driver(client, db, login_
         assert row.last_submitted_at.tzinfo is UTC
         assert row.decision_deadline == request.decision_deadline
         assert row.unread_messages is False and row.answered_changes is False
+
+
+def test_the_page_limit_is_written_in_the_sql(client, db, login_as):
+    """Not a parameter: PostgreSQL then plans the prepared statement once (a generic plan)
+    rather than at every page (measured on the bench's data, docs/performance.md: with a
+    few rows, as here, both plans cost the same and PostgreSQL keeps either)."""
+    login_as(roles=["api_particulier:instructor"])
+    submitted_request()
+    statements = page_statements(client, f"{QUEUE}?etat=submitted&tri=recent")
+    (page,) = [s for s in statements if "FROM authorization_requests" in s]
+    assert f"LIMIT {queue_service.PAGE_SIZE + 1}" in page
