@@ -52,7 +52,7 @@ from datapass.services import queue as queue_service
 from datapass.services.impersonation import forbid_while_impersonating
 from datapass.views import check_action_form, form_fragments, int_arg, layout, request_fragments
 from datapass.views.history_section import history_section
-from datapass.views.queue_lines import filter_fields, queue_lines
+from datapass.views.queue_lines import filter_fields, queue_frame, queue_lines
 
 bp = Blueprint("instruction", __name__, url_prefix="/instruction")
 CRITERIA_KEY = "datapass_queue_criteria"
@@ -123,6 +123,7 @@ def queue():
     catalog = get_catalog()
     return render_template(
         "instruction/queue.html",
+        frame=queue_frame(current_user._get_current_object(), definitions),
         criteria=criteria,
         # The criteria's query string, built once (the pages' links, the CSV export).
         criteria_query=_query_string(remembered),

@@ -29,16 +29,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any, TypeVar
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, get_flashed_messages, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from datapass import permissions, workflow
-from datapass.catalog import get_catalog
 from datapass.models.authorization import AUTHORIZATION_STATE_BADGES, AUTHORIZATION_STATE_LABELS
 from datapass.services import accessibility
+
+T = TypeVar("T")
 
 # An integer no page uses as a value, replaced by each line's own (within the SQL integer
 # range of the ``int`` converter).
@@ -121,22 +123,30 @@ def badges() -> dict:
 
 # Kept fragments: key → (app, catalogue, markup); the app and catalogue are kept in the value
 # and checked by identity (a test may give the app another catalogue: new fragments).
-_FRAGMENTS: dict[tuple, tuple[Flask, object, Markup]] = {}
+_FRAGMENTS: dict[tuple, tuple[Flask, object, Any]] = {}
 MAX_FRAGMENTS = 1024
+
+
+def kept_value(key: tuple, build: Callable[[], T]) -> T:
+    """``build()``, kept under ``key`` + the app, catalogue and script root (``key`` holds
+    everything else the value depends on)."""
+    app = _app()
+    catalog = app.extensions["catalog"]  # get_catalog()'s, without a second lookup of the app
+    full_key = (id(app), id(catalog), request.script_root, *key)
+    entry = _FRAGMENTS.get(full_key)
+    if entry is None or entry[0] is not app or entry[1] is not catalog:
+        value = build()
+        if len(_FRAGMENTS) >= MAX_FRAGMENTS:
+            _FRAGMENTS.clear()
+        entry = _FRAGMENTS[full_key] = (app, catalog, value)
+    return entry[2]
 
 
 def kept(key: tuple, render: Callable[[], Markup]) -> Markup:
     """``render()``'s markup, kept under ``key`` + the app, catalogue and script root (``key``
     holds everything else the markup depends on)."""
-    app, catalog = _app(), get_catalog()
-    full_key = (id(app), id(catalog), request.script_root, *key)
-    entry = _FRAGMENTS.get(full_key)
-    if entry is None or entry[0] is not app or entry[1] is not catalog:
-        if len(_FRAGMENTS) >= MAX_FRAGMENTS:
-            _FRAGMENTS.clear()
-        html = Markup(render())  # noqa: S704 (a macro of an autoescaping template)
-        entry = _FRAGMENTS[full_key] = (app, catalog, html)
-    return entry[2]
+    # A macro of an autoescaping template: Markup already.
+    return kept_value(key, lambda: Markup(render()))  # noqa: S704
 
 
 def macro(template: str, name: str):
@@ -175,23 +185,31 @@ _NAME_MARK, _TOKEN_MARK = "\x00datapass-name\x00", "\x00datapass-csrf\x00"
 ACCOUNT_ENDPOINTS = ("auth.profile", "auth.logout", "auth.login")
 
 
-def layout_account(user) -> Markup:
-    """The header's account entries (``account`` in ``LAYOUT``): rendered once per script
-    root, signed in or not and pages served, then the user's name (escaped) and the CSRF
-    token put in at each request."""
-    signed_in = bool(user and user.is_authenticated)
+def _account_marked(signed_in: bool) -> tuple[Markup, bool]:
+    """The account's entries with their marks (rendered once per script root, signed in or
+    not and pages served) and whether they hold the sign-out form's CSRF token."""
     views = _app().view_functions
     served = tuple(endpoint in views for endpoint in ACCOUNT_ENDPOINTS)
     html = kept(
         ("account", signed_in, served),
         lambda: macro(LAYOUT, "account")(signed_in, *served, _NAME_MARK, _TOKEN_MARK),
     )
-    if not signed_in:
-        return html
+    return html, signed_in and served[1]
+
+
+def _account_of(html: Markup, user, token: bool) -> Markup:
     html = html.replace(_NAME_MARK, escape(user.full_name))
-    if served[1]:  # the sign-out form (only then: a first token writes the session)
+    if token:  # the sign-out form (only then: a first token writes the session)
         html = html.replace(_TOKEN_MARK, generate_csrf())
     return html
+
+
+def layout_account(user) -> Markup:
+    """The header's account entries (``account`` in ``LAYOUT``): rendered once, then the
+    user's name (escaped) and the CSRF token put in at each request."""
+    signed_in = bool(user and user.is_authenticated)
+    html, token = _account_marked(signed_in)
+    return _account_of(html, user, token) if signed_in else html
 
 
 def _section() -> tuple | str | None:
@@ -222,7 +240,7 @@ def _navigation(user, section) -> Markup:
     )
 
 
-def _roles(user) -> frozenset[str] | None:
+def user_roles(user) -> frozenset[str] | None:
     """The user's set of roles, what the predicates of ``permissions`` read (None: signed out)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
@@ -235,7 +253,54 @@ def layout_navigation() -> Markup:
     section of the site."""
     user = current_user._get_current_object()  # not the proxy: a lookup per attribute read
     section = _section()
-    return kept(("navigation", _roles(user), section), lambda: _navigation(user, section))
+    return kept(("navigation", user_roles(user), section), lambda: _navigation(user, section))
+
+
+class LayoutParts:
+    """base.html's parts for a set of roles and section of the site, rendered once and kept
+    (``page_layout``): the same markup as ``layout_head()``, ``layout_navigation()``,
+    ``layout_footer()``, ``layout_scripts()``, the home link and the account's entries with
+    their marks (``layout_account``)."""
+
+    __slots__ = ("account", "footer", "head", "home", "navigation", "scripts", "token")
+
+    def __init__(self, user, section) -> None:
+        self.head, self.scripts, self.footer = layout_head(), layout_scripts(), layout_footer()
+        self.home = path_for("public.home")
+        self.navigation = _navigation(user, section)
+        self.account, self.token = _account_marked(bool(user and user.is_authenticated))
+
+
+class PageLayout:
+    """What base.html shows around a page's content, for one request (``page_layout``)."""
+
+    __slots__ = (
+        "account",
+        "flashes",
+        "footer",
+        "head",
+        "home",
+        "impersonated",
+        "navigation",
+        "scripts",
+    )
+
+    def __init__(self, parts: LayoutParts, account: str, impersonated: bool, flashes) -> None:
+        self.head, self.home, self.navigation = parts.head, parts.home, parts.navigation
+        self.footer, self.scripts, self.account = parts.footer, parts.scripts, account
+        self.impersonated, self.flashes = impersonated, flashes
+
+
+def page_layout(user) -> PageLayout:
+    """Everything base.html shows around the content, in one call per page: the parts kept
+    per set of roles and section (``LayoutParts``), the account's entries given the user's
+    name and CSRF token, whether an administrator acts as the user (the banner's) and the
+    flashed messages."""
+    roles, section = user_roles(user), _section()
+    parts = kept_value(("page", roles, section), lambda: LayoutParts(user, section))
+    account = parts.account if roles is None else _account_of(parts.account, user, parts.token)
+    impersonated = bool(user) and permissions.is_impersonated(user)
+    return PageLayout(parts, account, impersonated, get_flashed_messages(with_categories=True))
 
 
 TABS = "instruction/_tabs_links.html"
@@ -247,7 +312,7 @@ def instruction_tabs(definitions) -> Markup:
     user, endpoint = current_user._get_current_object(), request.endpoint or ""
     definitions = tuple(definitions or ())
     return kept(
-        (TABS, endpoint, _roles(user), definitions),
+        (TABS, endpoint, user_roles(user), definitions),
         lambda: macro(TABS, "tabs")(
             endpoint,
             tuple(
@@ -269,5 +334,6 @@ def register(app: Flask) -> None:
         layout_footer=layout_footer,
         layout_scripts=layout_scripts,
         layout_account=layout_account,
+        page_layout=page_layout,
         instruction_tabs=instruction_tabs,
     )

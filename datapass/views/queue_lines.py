@@ -105,6 +105,28 @@ def filter_fields(catalog: Catalog, definitions: list[str], criteria: QueueCrite
     )
 
 
+class QueueFrame:
+    """What the queue page shows around its filter and lines for a set of roles and visible
+    definitions: the instruction's tabs (``layout.instruction_tabs``), the queue's and the
+    export's paths."""
+
+    __slots__ = ("export_path", "path", "tabs")
+
+    def __init__(self, definitions: tuple[str, ...]) -> None:
+        self.tabs = layout.instruction_tabs(definitions)
+        self.path = layout.path_for("instruction.queue")
+        self.export_path = layout.path_for("instruction.export")
+
+
+def queue_frame(user, definitions: list[str]) -> QueueFrame:
+    """The queue page's ``QueueFrame`` (its tabs mark the queue's as current: for the queue
+    page only), kept per set of roles and visible definitions (``layout.kept_value``)."""
+    shown = tuple(definitions)
+    return layout.kept_value(
+        ("queue-frame", layout.user_roles(user), shown), lambda: QueueFrame(shown)
+    )
+
+
 def _badges(row: QueueRow, shown: dict) -> str:
     parts = [shown["request"][row.state]]
     if row.is_reopening:
@@ -171,25 +193,44 @@ _FORM_CELLS: dict[int, tuple[Catalog, dict[str, str]]] = {}
 
 def queue_lines(rows: list[QueueRow], catalog: Catalog) -> Markup:
     """The table's lines (``<tr>``…), in the markup the template had: one f-string per line,
-    each value of the data escaped (``html_text``), the badges and form cells rendered once."""
+    each value of the data escaped (``html_text``), the badges and form cells rendered once;
+    what most lines are (the state's badge alone, no deadline) read without a call."""
     shown = layout.badges()
+    state_badges = shown["request"]
     path = layout.path_of("instruction.show", "request_id")
+    prefix, suffix = path.prefix, path.suffix
     cells = _form_cells(catalog)
     today = paris_date(datetime.now(UTC))
+    submitted = workflow.SUBMITTED
     html = []
     for row in rows:
         form_cell = cells.get(row.form_uid)
         if form_cell is None:
             form_cell = html_text(row.form_uid)
+        if (
+            row.reopened_at is None
+            and not row.unread_messages
+            and not row.answered_changes
+            and not row.unverified_membership
+        ):
+            badges = state_badges[row.state]
+        else:
+            badges = _badges(row, shown)
+        deadline = (
+            _deadline(row, today)
+            if row.state == submitted and row.decision_deadline is not None
+            else ""
+        )
         email = html_text(row.applicant_email)
         organization = html_text(row.organization_display_name)
+        request_id = int(row.id)
         html.append(
             f"""
         <tr>
-          <td><a href="{path(row.id)}">{row.public_reference}</a></td>
+          <td><a href="{prefix}{request_id}{suffix}">D{request_id}</a></td>
           <td>
-            {_badges(row, shown)}
-            {_deadline(row, today)}
+            {badges}
+            {deadline}
           </td>
           <td>{date_fr(row.last_submitted_at)}</td>
           <td>{email}<br><span class="fr-text--sm">{organization}</span></td>

@@ -3,6 +3,7 @@ deadline badges by due date, the escaping in C, the criteria's query string."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -10,7 +11,8 @@ from flask import url_for
 from markupsafe import escape
 
 from datapass import workflow
-from datapass.views import instruction, queue_lines
+from datapass.services.queue import QueueRow
+from datapass.views import instruction, layout, queue_lines
 from datapass.views.template_helpers import date_fr, html_text, paris, paris_date
 
 
@@ -67,3 +69,66 @@ def test_the_criteria_query_string_is_url_for_s(app):
         for args in (criteria, {"etat": [], "tri": "id"}, {"tri": "etat", "q": "D12"}):
             expected = url_for("instruction.queue", **args).partition("?")[2]
             assert instruction._query_string(args) == expected
+
+
+def _reference_line(row: QueueRow, cells: dict, today: date) -> str:
+    """A line as queue_lines rendered it before its fast path: a call per value."""
+    path = layout.path_of("instruction.show", "request_id")
+    form_cell = cells.get(row.form_uid) or html_text(row.form_uid)
+    return f"""
+        <tr>
+          <td><a href="{path(row.id)}">{row.public_reference}</a></td>
+          <td>
+            {queue_lines._badges(row, layout.badges())}
+            {queue_lines._deadline(row, today)}
+          </td>
+          <td>{date_fr(row.last_submitted_at)}</td>
+          <td>{html_text(row.applicant_email)}<br><span class="fr-text--sm">{html_text(row.organization_display_name)}</span></td>
+          <td>{html_text(row.intitule or "—")}</td>
+          <td>{form_cell}</td>
+        </tr>
+        """  # noqa: E501
+
+
+def test_the_lines_fast_path_is_the_reference_line_for_every_marker(app):
+    """The lines whose badge is their state's alone are read without a call: every state,
+    marker, deadline and unknown form gives the reference's bytes."""
+    now = datetime.now(UTC)
+    catalog = app.extensions["catalog"]
+    form_uid = next(iter(catalog.forms))
+    rows = []
+    for index, (state, reopened, unread, answered, unverified, form, deadline) in enumerate(
+        itertools.product(
+            workflow.STATE_LABELS,
+            (None, now),
+            (False, True),
+            (False, True),
+            (False, True),
+            (form_uid, "inconnue<&>"),
+            (None, now + timedelta(days=3), now - timedelta(days=40)),
+        )
+    ):
+        rows.append(
+            QueueRow(
+                id=index + 1,
+                state=state,
+                last_submitted_at=now - timedelta(hours=index),
+                decision_deadline=deadline,
+                last_validated_at=now - timedelta(days=400) if index % 2 else None,
+                reopened_at=reopened,
+                intitule=None if index % 3 else f"Projet <{index}> & « co »",
+                form_uid=form,
+                applicant_email=f"agent{index}@ville.fr",
+                organization_name=None if index % 5 else "Ville d’Yerres",
+                organization_siret="21910691500017",
+                unread_messages=unread,
+                answered_changes=answered,
+                unverified_membership=unverified,
+            )
+        )
+    with app.test_request_context("/"):
+        today = paris_date(now)
+        cells = queue_lines._form_cells(catalog)
+        expected = "".join(_reference_line(row, cells, today) for row in rows)
+        assert queue_lines.queue_lines(rows, catalog) == expected
+    assert "Mise à jour" in expected and "J-3" in expected and "inconnue&lt;&amp;&gt;" in expected
