@@ -8,6 +8,7 @@ import re
 from flask import url_for
 from sqlalchemy import bindparam, select
 
+from datapass.database import read_connection
 from datapass.extensions import db
 from datapass.models import AuthorizationRequest, MessageTemplate
 
@@ -65,8 +66,9 @@ def _choices_statement():
 
 def choices_for(definition_id: str, kind: str) -> list:
     """The templates of a kind to choose from (rows of ``id``, ``title``, ``content``): plain
-    columns, for the pages offering them at every view (no ORM objects)."""
-    connection = db.session.connection()
+    columns, for the pages offering them at every view (no ORM objects), on the request's
+    read connection (``database.read_connection``)."""
+    connection = read_connection()
     return list(
         connection.execute(_choices_statement(), {"definition": definition_id, "kind": kind})
     )

@@ -250,10 +250,13 @@ def _page_statement(
     if shape.search in ("siret", "email"):
         query = query.join(AuthorizationRequest.organization).join(AuthorizationRequest.applicant)
     query = query.where(*conditions(shape, params))
-    if cursor is not None:
-        query = query.where(keyset.beyond(sort, cursor, descending, nullable=nullable))
     ordering = keyset.ordering(sort, descending, nullable=nullable)
-    page_ids = query.order_by(*ordering).limit(PAGE_LIMIT).subquery()
+    if nullable:
+        page_ids = keyset.nullable_walk(query, cursor, descending, PAGE_LIMIT).subquery()
+    else:
+        if cursor is not None:
+            query = query.where(keyset.beyond(sort, cursor, descending, nullable=False))
+        page_ids = query.order_by(*ordering).limit(PAGE_LIMIT).subquery()
     statement = (
         select(*ROW_COLUMNS, *_markers(shape.dialect))
         .join(page_ids, page_ids.c.id == AuthorizationRequest.id)

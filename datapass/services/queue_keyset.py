@@ -11,8 +11,9 @@ import base64
 import json
 from datetime import datetime
 
-from sqlalchemy import and_, or_, tuple_
+from sqlalchemy import Select, and_, or_, select, tuple_, union_all
 
+from datapass import workflow
 from datapass.models import AuthorizationRequest
 
 # Sorts by a timestamp: (that column, id) is the keyset.
@@ -53,6 +54,42 @@ def beyond(sort: str, cursor: list, less: bool, *, nullable: bool):
         undated = and_(first.is_(None), row_id < cursor[1] if less else row_id > cursor[1])
         return undated if less else or_(undated, first.is_not(None))
     return or_(key < value, first.is_(None)) if less else key > value
+
+
+def nullable_walk(query: Select, cursor: list | None, less: bool, limit) -> Select:
+    """A page's ids for a sort by date whose rows may be undated (plain drafts: NULL, the
+    smallest value): two index walks, each stopping after ``limit`` rows, merged and cut.
+
+    In one walk ordered ``NULLS LAST`` (or ``FIRST``), PostgreSQL can use no index: its
+    ``(last_submitted_at, id)`` index walked backwards puts NULLs first, so it sorted every
+    matching request at each page. Dated rows walk that index; undated ones are drafts,
+    walked by ``(state, id)``; a cursor in one part leaves the other one whole or empty."""
+    first, row_id = AuthorizationRequest.last_submitted_at, AuthorizationRequest.id
+    dated, undated = (
+        [first.is_not(None)],
+        [first.is_(None), AuthorizationRequest.state == workflow.DRAFT],
+    )
+    if cursor is not None and cursor[0] is None:  # within the undated rows
+        undated.append(row_id < cursor[1] if less else row_id > cursor[1])
+        dated = None if less else dated
+    elif cursor is not None:
+        key, value = tuple_(first, row_id), tuple_(*cursor)
+        dated.append(key < value if less else key > value)
+        undated = undated if less else None
+    by_date = [first.desc(), row_id.desc()] if less else [first.asc(), row_id.asc()]
+    arms = []
+    for where, order in ((dated, by_date), (undated, by_date[1:])):
+        if where is not None:
+            part = query.add_columns(first).where(*where).order_by(*order).limit(limit).subquery()
+            arms.append(select(part.c.id, part.c.last_submitted_at))
+    walk = (union_all(*arms) if len(arms) > 1 else arms[0]).subquery("walk")
+    when, number = walk.c.last_submitted_at, walk.c.id
+    ordering = (
+        [when.desc().nulls_last(), number.desc()]
+        if less
+        else [when.asc().nulls_first(), number.asc()]
+    )
+    return select(walk.c.id).order_by(*ordering).limit(limit)
 
 
 def encode_cursor(values: list) -> str:

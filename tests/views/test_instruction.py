@@ -618,6 +618,26 @@ def test_queue_plan_walks_an_index_without_sorting(db, criteria):
     ), plan
 
 
+@pytest.mark.parametrize("sort", ["recent", "ancien"])
+def test_queue_plan_with_drafts_walks_two_indexes(db, sort):
+    """With « Brouillon », undated drafts and dated requests are walked apart, each on an
+    index it reads alone, and only their two pages are merged (PostgreSQL sorted every
+    request for ``NULLS LAST``: docs/performance.md)."""
+    if _db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite plan; PostgreSQL plans are measured in docs/performance.md")
+    applicant = UserFactory()
+    _add_submitted(db, 300, applicant.current_organization, applicant)
+    criteria = [("tri", sort), ("etat", "submitted"), ("etat", "draft")]
+    statement, parameters = _captured_queue_sql(db, criteria)
+    connection = db.session.connection().connection.driver_connection
+    plan = " | ".join(
+        row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+    )
+    walks = plan.split("SCAN walk")[0]
+    assert walks.count("USING COVERING INDEX ix_authorization_requests_") == 2, plan
+    assert "TEMP B-TREE" not in walks, plan
+
+
 def test_criteria_filter_by_definition_when_several(app):
     from werkzeug.datastructures import MultiDict
 
