@@ -193,44 +193,25 @@ _FORM_CELLS: dict[int, tuple[Catalog, dict[str, str]]] = {}
 
 def queue_lines(rows: list[QueueRow], catalog: Catalog) -> Markup:
     """The table's lines (``<tr>``…), in the markup the template had: one f-string per line,
-    each value of the data escaped (``html_text``), the badges and form cells rendered once;
-    what most lines are (the state's badge alone, no deadline) read without a call."""
+    each value of the data escaped (``html_text``), the badges and form cells rendered once."""
     shown = layout.badges()
-    state_badges = shown["request"]
     path = layout.path_of("instruction.show", "request_id")
-    prefix, suffix = path.prefix, path.suffix
     cells = _form_cells(catalog)
     today = paris_date(datetime.now(UTC))
-    submitted = workflow.SUBMITTED
     html = []
     for row in rows:
         form_cell = cells.get(row.form_uid)
         if form_cell is None:
             form_cell = html_text(row.form_uid)
-        if (
-            row.reopened_at is None
-            and not row.unread_messages
-            and not row.answered_changes
-            and not row.unverified_membership
-        ):
-            badges = state_badges[row.state]
-        else:
-            badges = _badges(row, shown)
-        deadline = (
-            _deadline(row, today)
-            if row.state == submitted and row.decision_deadline is not None
-            else ""
-        )
         email = html_text(row.applicant_email)
         organization = html_text(row.organization_display_name)
-        request_id = int(row.id)
         html.append(
             f"""
         <tr>
-          <td><a href="{prefix}{request_id}{suffix}">D{request_id}</a></td>
+          <td><a href="{path(row.id)}">{row.public_reference}</a></td>
           <td>
-            {badges}
-            {deadline}
+            {_badges(row, shown)}
+            {_deadline(row, today)}
           </td>
           <td>{date_fr(row.last_submitted_at)}</td>
           <td>{email}<br><span class="fr-text--sm">{organization}</span></td>
